@@ -1,0 +1,1 @@
+"""Answer key (deleted from a student release). Imports nothing on purpose."""

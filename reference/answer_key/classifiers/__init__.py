@@ -1,0 +1,1 @@
+"""Answer-key classifiers. Imports nothing on purpose."""
