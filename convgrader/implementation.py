@@ -1,0 +1,155 @@
+"""Loading the implementation under test.
+
+An implementation is a package laid out like ``student_impl/``: a module
+``layers`` with the graded layer functions and a module ``classifiers.cnn``
+with ``ThreeLayerConvNet``. It is named on the command line (``--impl``) by an
+importable name or by the path of a folder. Each module is imported lazily and
+on its own, so a syntax error in ``cnn.py`` costs only the model's tests.
+"""
+
+import hashlib
+import importlib
+import importlib.util
+import os
+import re
+import sys
+import traceback
+import types
+from pathlib import Path
+
+from convgrader.parts import LAYER_FUNCTIONS, MODEL_CLASS
+
+#: Short names accepted by ``--impl`` for packages with a longer import path.
+ALIASES = {"reference": "reference.answer_key"}
+DEFAULT = "student_impl"
+
+MODULE_OF = {**{name: "layers" for name in LAYER_FUNCTIONS}, MODEL_CLASS: "classifiers.cnn"}
+FILE_OF = {"layers": "layers.py", "classifiers.cnn": "classifiers/cnn.py"}
+
+
+class ImplementationUnavailable(Exception):
+    """A graded name cannot be had from the implementation (import failed, name missing)."""
+
+
+class Implementation:
+    """The graded functions of one implementation, imported on first use.
+
+    Parameters
+    ----------
+    label : str
+        How reports name this implementation (``student_impl``, a folder name, ...).
+    package : str
+        The import name of its package, e.g. ``"student_impl"``.
+    """
+
+    def __init__(self, label, package):
+        self.label = label
+        self.package = package
+        self._modules = {}
+
+    def __repr__(self):
+        return f"Implementation({self.label!r}, package={self.package!r})"
+
+    def module(self, relative):
+        """Import ``<package>.<relative>`` once; re-raise its failure as a short message."""
+        if relative not in self._modules:
+            try:
+                self._modules[relative] = importlib.import_module(f"{self.package}.{relative}")
+            except BaseException as error:  # SyntaxError, SystemExit, anything module code raises
+                if isinstance(error, KeyboardInterrupt):
+                    raise
+                self._modules[relative] = ImplementationUnavailable(
+                    f"{FILE_OF[relative]} of {self.label} could not be imported:\n"
+                    + _short_exception(error)
+                )
+        found = self._modules[relative]
+        if isinstance(found, ImplementationUnavailable):
+            raise found
+        return found
+
+    def get(self, name):
+        """Return the graded function or class ``name``.
+
+        Raises
+        ------
+        ImplementationUnavailable
+            When its module fails to import or does not define it.
+        """
+        relative = MODULE_OF[name]
+        found = getattr(self.module(relative), name, None)
+        if found is None:
+            raise ImplementationUnavailable(f"{FILE_OF[relative]} of {self.label} defines no {name}")
+        return found
+
+    def __getattr__(self, name):
+        if name in MODULE_OF:
+            return self.get(name)
+        raise AttributeError(name)
+
+
+def _short_exception(error):
+    """The last frames of a traceback that belong to the submission, plus the message."""
+    lines = traceback.format_exception_only(type(error), error)
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if "importlib" not in f.filename]
+    where = [f"  {Path(f.filename).name}, line {f.lineno}, in {f.name}" for f in frames[-3:]]
+    return "\n".join(where + ["  " + "".join(lines).strip().replace("\n", "\n  ")])
+
+
+def resolve(value, cwd=None):
+    """Turn an ``--impl`` value into an :class:`Implementation`.
+
+    Parameters
+    ----------
+    value : str
+        An importable package name (``student_impl``, ``reference``), or the
+        path (relative to ``cwd`` or absolute) of a folder laid out like
+        ``student_impl/``.
+
+    Raises
+    ------
+    ValueError
+        With a message for the user when ``value`` names neither.
+    """
+    cwd = Path(cwd or os.getcwd())
+    path = Path(value).expanduser()
+    path = path if path.is_absolute() else cwd / path
+    looks_like_path = os.sep in value or "/" in value or value.startswith(".")
+    if not looks_like_path:
+        package = ALIASES.get(value, value)
+        if _importable(package):
+            return Implementation(value, package)
+    if path.is_dir():
+        return load_folder(path)
+    if looks_like_path:
+        raise ValueError(f"--impl {value}: no such folder ({path})")
+    raise ValueError(f"--impl {value}: neither a folder nor an importable package")
+
+
+def _importable(package):
+    try:
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def load_folder(folder):
+    """An :class:`Implementation` for a folder, imported under a name of its own.
+
+    The folder becomes a package named after its path, never ``student_impl``,
+    so it cannot clash with the installed skeleton and several folders can be
+    graded in one run. Its ``__init__.py`` is not executed: only the graded
+    modules are, each on first use.
+    """
+    folder = Path(folder).resolve()
+    if not (folder / "layers.py").exists() and not (folder / "classifiers").is_dir():
+        raise ValueError(f"--impl {folder}: expected a folder laid out like student_impl/ "
+                         "(layers.py and classifiers/cnn.py)")
+    slug = re.sub(r"\W", "_", folder.name)
+    digest = hashlib.sha1(str(folder).encode()).hexdigest()[:8]
+    package = f"_graded_{slug}_{digest}"
+    if package not in sys.modules:
+        module = types.ModuleType(package)
+        module.__path__ = [str(folder)]
+        module.__file__ = str(folder / "__init__.py")
+        sys.modules[package] = module
+    return Implementation(folder.name, package)

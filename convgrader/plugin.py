@@ -1,0 +1,145 @@
+"""The pytest plugin: chooses what is graded and keeps grading output readable.
+
+It is registered through the ``pytest11`` entry point, so ``--impl`` is known
+however pytest is started, and it keeps in code everything grading depends on
+(timeouts, which folders are collected) rather than in an ini file that a run
+started from elsewhere would not find.
+"""
+
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+
+from convgrader import implementation
+from convgrader.implementation import ImplementationUnavailable
+from convgrader.parts import PARTS, part_of
+
+PROJECT = Path(__file__).resolve().parents[1]
+#: Folders of tests that a plain ``pytest`` run leaves out, with the option that brings each in.
+OPT_IN_FOLDERS = {
+    PROJECT / "tests" / "selftest": "--selftest",
+    PROJECT / "tests" / "benchmarks": "--benchmark-only",
+}
+#: Seconds a graded test may run unless it says otherwise; loop-style naive
+#: code on the seed's largest inputs needs a few seconds, a hang needs forever.
+DEFAULT_TIMEOUT = 120
+
+IMPLS = pytest.StashKey[list]()
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("convgrader", "grading the convolutional-network assignment")
+    group.addoption(
+        "--impl", action="append", default=None, metavar="VALUE",
+        help="what to grade: student_impl (default), reference (the answer key), another "
+             "importable package, or the path of a folder laid out like student_impl/. "
+             "Repeat to grade several in one run.")
+    group.addoption(
+        "--selftest", action="store_true", default=False,
+        help="also run the harness's own tests (tests/selftest)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "selftest: a test of the harness itself, not of a submission")
+    values = config.getoption("impl") or [implementation.DEFAULT]
+    try:
+        config.stash[IMPLS] = [implementation.resolve(value) for value in values]
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
+    config.pluginmanager.register(PartTally(config), "convgrader-tally")
+
+
+def _opted_in(folder, option, config):
+    if option == "--selftest" and config.getoption("selftest"):
+        return True
+    if option == "--benchmark-only" and (config.getoption("benchmark_only", False)
+                                         or config.getoption("benchmark_enable", False)):
+        return True
+    # A folder named on the command line is wanted, whatever the options.
+    return any(Path(arg.split("::")[0]).resolve().is_relative_to(folder) for arg in config.args)
+
+
+def pytest_ignore_collect(collection_path, config):
+    for folder, option in OPT_IN_FOLDERS.items():
+        if collection_path.is_relative_to(folder) and not _opted_in(folder, option, config):
+            return True
+    return None
+
+
+def pytest_generate_tests(metafunc):
+    impls = metafunc.config.stash[IMPLS]
+    if "impl" in metafunc.fixturenames and len(impls) > 1:
+        metafunc.parametrize("impl", impls, ids=[impl.label for impl in impls],
+                             indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def impl(request):
+    """The implementation under test (see ``--impl``)."""
+    return getattr(request, "param", None) or request.config.stash[IMPLS][0]
+
+
+def pytest_collection_modifyitems(config, items):
+    wants_default_timeout = (config.pluginmanager.hasplugin("timeout")
+                             and config.getoption("timeout", None) is None
+                             and not config.getini("timeout"))
+    for item in items:
+        if wants_default_timeout and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(DEFAULT_TIMEOUT))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Turn the submission's predictable failures into one-line messages."""
+    try:
+        return (yield)
+    except NotImplementedError as error:
+        message = f"not implemented yet: {error}" if str(error) else "not implemented yet"
+    except ImplementationUnavailable as error:
+        message = str(error)
+    # Outside the except blocks, so the report carries the message alone.
+    pytest.fail(message, pytrace=False)
+
+
+class PartTally:
+    """Counts test outcomes per (implementation, graded part) and prints the table."""
+
+    def __init__(self, config):
+        self.config = config
+        self.outcomes = defaultdict(Counter)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        report = yield
+        part = part_of(getattr(item, "originalname", item.name))
+        counted = report.when == "call" or (report.when == "setup" and not report.passed)
+        if part is not None and counted:
+            impl = getattr(item, "callspec", None) and item.callspec.params.get("impl")
+            self.outcomes[(impl.label if impl else "", part)][report.outcome] += 1
+        return report
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if not self.outcomes:
+            return
+        labels = sorted({label for label, _ in self.outcomes})
+        terminalreporter.section("graded parts")
+        for label in labels:
+            if label:
+                terminalreporter.write_line(f"{label}:")
+            for part in PARTS:
+                counts = self.outcomes.get((label, part))
+                if counts:
+                    terminalreporter.write_line("  " + _summary_line(part, counts))
+
+
+def _summary_line(part, counts):
+    total = sum(counts.values())
+    if counts["failed"]:
+        mark = "FAIL"
+    elif counts["passed"]:
+        mark = "ok  "
+    else:
+        mark = "skip"
+    detail = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+    return f"{mark} {part:<28} {counts['passed']:>3}/{total:<3} passed ({detail})"

@@ -1,0 +1,215 @@
+"""ThreeLayerConvNet (seed rows 9-12): initialization, scores, loss and gradients, training.
+
+Loss and gradients are judged at fixed parameters against frozen answer-key
+values, so random initialization plays no part in them.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from convgrader.compare import assert_close, assert_within, fail, scaled_error, unpack
+from fixtures import over_cases
+
+PARAM_NAMES = ("W1", "b1", "W2", "b2", "W3", "b3")
+
+
+def build(impl, case):
+    """The implementation's model with the case's constructor arguments and fixed parameters."""
+    kwargs = case.param("model_kwargs")
+    dtype = np.dtype(kwargs["dtype"])
+    model = impl.ThreeLayerConvNet(**dict(kwargs, input_dim=tuple(kwargs["input_dim"]), dtype=dtype))
+    for name in PARAM_NAMES:
+        model.params[name] = case[name].astype(dtype)
+    return model, dtype
+
+
+def expected_shapes(input_dim, num_filters, filter_size, hidden_dim, num_classes):
+    c, h, w = input_dim
+    return dict(W1=(num_filters, c, filter_size, filter_size), b1=(num_filters,),
+                W2=(num_filters * (h // 2) * (w // 2), hidden_dim), b2=(hidden_dim,),
+                W3=(hidden_dim, num_classes), b3=(num_classes,))
+
+
+INIT_CONFIGS = {
+    "defaults": dict(),
+    "gray_rectangular_float64": dict(input_dim=(1, 8, 12), num_filters=4, filter_size=5, hidden_dim=6,
+                                     num_classes=3, dtype=np.float64),
+    "small_float32": dict(input_dim=(3, 16, 16), num_filters=3, filter_size=3, hidden_dim=7,
+                          dtype=np.float32),
+}
+
+
+@pytest.mark.parametrize("kwargs", INIT_CONFIGS.values(), ids=INIT_CONFIGS.keys())
+def test_ThreeLayerConvNet_init_shapes_and_dtype(impl, kwargs):
+    model = impl.ThreeLayerConvNet(**kwargs)
+    defaults = dict(input_dim=(3, 32, 32), num_filters=32, filter_size=7, hidden_dim=100,
+                    num_classes=10, dtype=np.float32)
+    config = {**defaults, **kwargs}
+    dtype = config.pop("dtype")
+    shapes = expected_shapes(**config)
+    if sorted(model.params) != sorted(shapes):
+        fail(f"params has keys {sorted(model.params)}, expected {sorted(shapes)}")
+    for name, shape in shapes.items():
+        value = np.asarray(model.params[name])
+        if value.shape != shape:
+            fail(f"params[{name!r}] has shape {value.shape}, expected {shape}")
+        if value.dtype != dtype:
+            fail(f"params[{name!r}] has dtype {value.dtype}, expected {np.dtype(dtype)} (the dtype argument)")
+
+
+def test_ThreeLayerConvNet_init_statistics(impl):
+    """Weights ~ N(0, weight_scale^2), biases zero."""
+    weight_scale = 1e-2
+    np.random.seed(0)
+    model = impl.ThreeLayerConvNet(weight_scale=weight_scale, dtype=np.float64)
+    for name in ("W1", "W2", "W3"):
+        weights = np.asarray(model.params[name], dtype=np.float64)
+        # With 1000+ draws the sample std is within 10% and the mean within
+        # 5 standard errors of 0, except with negligible probability.
+        if abs(weights.std() / weight_scale - 1) > 0.1:
+            fail(f"params[{name!r}] has std {weights.std():.3g}, expected weight_scale = {weight_scale}")
+        if abs(weights.mean()) > 5 * weight_scale / math.sqrt(weights.size):
+            fail(f"params[{name!r}] has mean {weights.mean():.3g}, expected about 0")
+    for name in ("b1", "b2", "b3"):
+        assert_within(model.params[name], 0.0, 0.0, f"params[{name!r}] (biases start at zero)")
+
+
+@pytest.fixture(scope="module")
+def random_batch():
+    rng = np.random.RandomState(231)
+    return rng.randn(50, 3, 32, 32), rng.randint(10, size=50)
+
+
+def test_ThreeLayerConvNet_initial_loss_is_log_num_classes(impl, random_batch):
+    """Row 9: with tiny random weights every class is equally likely: loss = log(10)."""
+    X, y = random_batch
+    np.random.seed(231)
+    loss, _ = unpack(impl.ThreeLayerConvNet().loss(X, y), 2, "(loss, grads)")
+    # Scores of order 1e-6 move the loss from log(10) by far less than 1e-3.
+    assert_within(loss, math.log(10), 1e-3, "initial loss without regularization")
+
+
+def test_ThreeLayerConvNet_regularization_adds_half_reg_sum_of_squares(impl, random_batch):
+    """Row 9 with reg = 0.5: the loss grows by exactly 0.5 * reg * sum(W^2)."""
+    X, y = random_batch
+    np.random.seed(231)
+    model = impl.ThreeLayerConvNet()
+    loss, _ = unpack(model.loss(X, y), 2, "(loss, grads)")
+    model.reg = 0.5
+    loss_reg, _ = unpack(model.loss(X, y), 2, "(loss, grads)")
+    penalty = 0.5 * 0.5 * sum(np.sum(np.asarray(model.params[w], dtype=np.float64) ** 2)
+                              for w in ("W1", "W2", "W3"))
+    assert_close(np.float64(loss_reg - loss), np.float64(penalty), "loss(reg=0.5) - loss(reg=0)",
+                 precision=np.float32)
+
+
+@over_cases("model")
+def test_ThreeLayerConvNet_scores(impl, case):
+    model, dtype = build(impl, case)
+    scores = model.loss(case["X"].astype(dtype))
+    assert_close(scores, case["scores"], "scores (loss called without y)", precision=dtype)
+
+
+@over_cases("model")
+def test_ThreeLayerConvNet_loss_and_gradients(impl, case):
+    model, dtype = build(impl, case)
+    loss, grads = unpack(model.loss(case["X"].astype(dtype), case["y"]), 2, "(loss, grads)")
+    assert_close(np.asarray(loss, dtype=np.float64), case["loss"], "loss", precision=dtype)
+    if not isinstance(grads, dict) or sorted(grads) != sorted(PARAM_NAMES):
+        fail(f"grads must be a dict keyed like params {sorted(PARAM_NAMES)}; got "
+             f"{sorted(grads) if isinstance(grads, dict) else type(grads).__name__}")
+    for name in PARAM_NAMES:
+        assert_close(grads[name], case[f"d{name}"], f"grads[{name!r}]", precision=dtype)
+        if np.asarray(grads[name]).dtype != dtype:
+            fail(f"grads[{name!r}] has dtype {np.asarray(grads[name]).dtype}, expected {dtype} "
+                 "(the model's dtype)")
+
+
+def test_ThreeLayerConvNet_numerical_gradient_check(impl):
+    """Row 10: the model's gradients agree with finite differences of its own loss.
+
+    Centered differences (h = 1e-6) at up to 60 coordinates of each parameter,
+    drawn at random: enough to catch any wrong gradient, at a tenth of the cost
+    of all 1,400 coordinates.
+    """
+    rng = np.random.RandomState(231)
+    X, y = rng.randn(2, 3, 16, 16), rng.randint(10, size=2)
+    np.random.seed(231)
+    model = impl.ThreeLayerConvNet(num_filters=3, filter_size=3, input_dim=(3, 16, 16),
+                                   hidden_dim=7, dtype=np.float64)
+    _, grads = unpack(model.loss(X, y), 2, "(loss, grads)")
+    for name in PARAM_NAMES:
+        param = model.params[name]
+        coords = rng.choice(param.size, size=min(60, param.size), replace=False)
+        analytic = np.asarray(grads[name]).ravel()[coords]
+        numeric = np.array([centered_difference(lambda: model.loss(X, y)[0], param, c, 1e-6)
+                            for c in coords])
+        # Elementwise relative errors reach 3e-2 through ReLU and max kinks
+        # (SPEC); scaled by the gradient's size they stay far below 1e-2.
+        error = scaled_error(analytic, numeric)
+        if error > 1e-2:
+            fail(f"grads[{name!r}] disagrees with finite differences of the model's own loss: "
+                 f"error {error:.2e} (max difference / max |numeric|), allowed 1e-2")
+
+
+def centered_difference(loss, param, flat_index, h):
+    """(loss(p + h) - loss(p - h)) / 2h at one coordinate of ``param``, changed in place and restored."""
+    index = np.unravel_index(flat_index, param.shape)
+    original = param[index]
+    param[index] = original + h
+    plus = loss()
+    param[index] = original - h
+    minus = loss()
+    param[index] = original
+    return (plus - minus) / (2 * h)
+
+
+# ----------------------------------------------------------------------------
+# Rows 11 and 12: training on CIFAR-10, when the dataset is on this machine.
+# ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def cifar10():
+    from reference.data_utils import CIFAR10NotFoundError, get_CIFAR10_data
+
+    try:
+        return get_CIFAR10_data()
+    except CIFAR10NotFoundError as error:
+        pytest.skip(f"CIFAR-10 is not on this machine: {error}")
+
+
+def train(impl, data, num_epochs, print_every, **model_kwargs):
+    from reference.solver import Solver
+
+    np.random.seed(231)
+    model = impl.ThreeLayerConvNet(**model_kwargs)
+    solver = Solver(model, data, num_epochs=num_epochs, batch_size=50, update_rule="adam",
+                    optim_config={"learning_rate": 1e-3}, verbose=False, print_every=print_every)
+    solver.train()
+    return solver
+
+
+@pytest.mark.timeout(1800)
+def test_ThreeLayerConvNet_overfits_100_cifar10_images(impl, cifar10):
+    """Row 11: 15 epochs on 100 images reach high training and low validation accuracy."""
+    small = dict(X_train=cifar10["X_train"][:100], y_train=cifar10["y_train"][:100],
+                 X_val=cifar10["X_val"], y_val=cifar10["y_val"])
+    solver = train(impl, small, num_epochs=15, print_every=1, weight_scale=1e-2)
+    train_acc, val_acc = solver.train_acc_history[-1], solver.val_acc_history[-1]
+    # A correct model memorizes 100 images (train accuracy 0.8-1.0) and
+    # generalizes little (validation 0.15-0.3).
+    if train_acc < 0.7 or val_acc > 0.4:
+        fail(f"expected clear overfitting: train accuracy >= 0.7 and validation <= 0.4; "
+             f"got {train_acc:.2f} and {val_acc:.2f}")
+
+
+@pytest.mark.timeout(3600)
+def test_ThreeLayerConvNet_one_epoch_cifar10_train_accuracy(impl, cifar10):
+    """Row 12: one epoch on CIFAR-10 reaches more than 40% training accuracy."""
+    solver = train(impl, cifar10, num_epochs=1, print_every=20, weight_scale=1e-3,
+                   hidden_dim=500, reg=1e-3)
+    train_acc = solver.train_acc_history[-1]
+    if train_acc <= 0.40:
+        fail(f"training accuracy after one epoch is {train_acc:.3f}; the seed expects more than 0.40")

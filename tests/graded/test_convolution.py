@@ -1,0 +1,23 @@
+"""Convolution: conv_forward_naive and conv_backward_naive (seed rows 1-3)."""
+
+from convgrader.compare import assert_close, assert_unchanged, cache_from, unpack
+from fixtures import over_cases
+
+
+@over_cases("conv")
+def test_conv_forward_naive(impl, case):
+    x, w, b = case["x"], case["w"], case["b"]
+    out, _ = unpack(impl.conv_forward_naive(x, w, b, case.param("conv_param")), 2, "(out, cache)")
+    assert_close(out, case["out"], "out", precision=x.dtype)
+    for name, value in {"x": x, "w": w, "b": b}.items():
+        assert_unchanged(value, case[name], name)
+
+
+@over_cases("conv", having=("dout",))
+def test_conv_backward_naive(impl, case):
+    x, dout = case["x"], case["dout"]
+    cache = cache_from(impl.conv_forward_naive, x, case["w"], case["b"], case.param("conv_param"))
+    grads = unpack(impl.conv_backward_naive(dout, cache), 3, "(dx, dw, db)")
+    for name, grad in zip(("dx", "dw", "db"), grads):
+        assert_close(grad, case[name], name, precision=x.dtype)
+    assert_unchanged(dout, case["dout"], "dout")

@@ -1,0 +1,64 @@
+"""Naive layers against the provided fast layers on the seed's large inputs (rows 6-7).
+
+The seed prints the speedup too; that is reported by ``pytest --benchmark-only``,
+not graded, since it measures the student's code against ours.
+"""
+
+import numpy as np
+import pytest
+
+from convgrader.compare import assert_close, cache_from, unpack
+from reference import fast_layers
+
+# Loop-style naive code takes seconds on these inputs; allow it generously.
+pytestmark = pytest.mark.timeout(300)
+
+CONV_PARAM = {"stride": 2, "pad": 1}
+POOL_PARAM = {"pool_height": 2, "pool_width": 2, "stride": 2}
+
+
+@pytest.fixture(scope="module")
+def conv_inputs():
+    """Row 6: x (100, 3, 31, 31), w (25, 3, 3, 3), stride 2, pad 1, as the seed draws them."""
+    rng = np.random.RandomState(231)
+    return dict(x=rng.randn(100, 3, 31, 31), w=rng.randn(25, 3, 3, 3), b=rng.randn(25),
+                dout=rng.randn(100, 25, 16, 16))
+
+
+@pytest.fixture(scope="module")
+def pool_inputs():
+    """Row 7: x (100, 3, 32, 32), 2x2 windows, stride 2."""
+    rng = np.random.RandomState(231)
+    return dict(x=rng.randn(100, 3, 32, 32), dout=rng.randn(100, 3, 16, 16))
+
+
+def test_conv_forward_naive_agrees_with_fast(impl, conv_inputs):
+    x, w, b = conv_inputs["x"], conv_inputs["w"], conv_inputs["b"]
+    expected, _ = fast_layers.conv_forward_fast(x, w, b, dict(CONV_PARAM))
+    out, _ = unpack(impl.conv_forward_naive(x.copy(), w.copy(), b.copy(), dict(CONV_PARAM)), 2, "(out, cache)")
+    assert_close(out, expected, "out")
+
+
+def test_conv_backward_naive_agrees_with_fast(impl, conv_inputs):
+    x, w, b, dout = (conv_inputs[k].copy() for k in ("x", "w", "b", "dout"))
+    _, fast_cache = fast_layers.conv_forward_fast(x, w, b, dict(CONV_PARAM))
+    expected = fast_layers.conv_backward_fast(dout, fast_cache)
+    cache = cache_from(impl.conv_forward_naive, x.copy(), w.copy(), b.copy(), dict(CONV_PARAM))
+    grads = unpack(impl.conv_backward_naive(dout.copy(), cache), 3, "(dx, dw, db)")
+    for name, grad, want in zip(("dx", "dw", "db"), grads, expected):
+        assert_close(grad, want, name)
+
+
+def test_max_pool_forward_naive_agrees_with_fast(impl, pool_inputs):
+    x = pool_inputs["x"]
+    expected, _ = fast_layers.max_pool_forward_fast(x.copy(), dict(POOL_PARAM))
+    out, _ = unpack(impl.max_pool_forward_naive(x.copy(), dict(POOL_PARAM)), 2, "(out, cache)")
+    assert_close(out, expected, "out")
+
+
+def test_max_pool_backward_naive_agrees_with_fast(impl, pool_inputs):
+    x, dout = pool_inputs["x"], pool_inputs["dout"]
+    _, fast_cache = fast_layers.max_pool_forward_fast(x.copy(), dict(POOL_PARAM))
+    expected = fast_layers.max_pool_backward_fast(dout.copy(), fast_cache)
+    cache = cache_from(impl.max_pool_forward_naive, x.copy(), dict(POOL_PARAM))
+    assert_close(impl.max_pool_backward_naive(dout.copy(), cache), expected, "dx")

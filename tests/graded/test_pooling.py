@@ -1,0 +1,25 @@
+"""Max pooling: max_pool_forward_naive and max_pool_backward_naive (seed rows 4-5).
+
+Inputs are drawn from a continuous distribution, so no window holds a tie and
+the routing of the gradient is unique.
+"""
+
+from convgrader.compare import assert_close, assert_unchanged, cache_from, unpack
+from fixtures import over_cases
+
+
+@over_cases("pool")
+def test_max_pool_forward_naive(impl, case):
+    x = case["x"]
+    out, _ = unpack(impl.max_pool_forward_naive(x, case.param("pool_param")), 2, "(out, cache)")
+    assert_close(out, case["out"], "out", precision=x.dtype)
+    assert_unchanged(x, case["x"], "x")
+
+
+@over_cases("pool")
+def test_max_pool_backward_naive(impl, case):
+    x, dout = case["x"], case["dout"]
+    cache = cache_from(impl.max_pool_forward_naive, x, case.param("pool_param"))
+    dx = impl.max_pool_backward_naive(dout, cache)
+    assert_close(dx, case["dx"], "dx", precision=x.dtype)
+    assert_unchanged(dout, case["dout"], "dout")

@@ -1,0 +1,80 @@
+"""Spatial batch normalization (seed rows 14-16).
+
+Statistics are per channel over (N, H, W), the variance is the biased one, and
+in train mode the running averages are written back into ``bn_param``.
+"""
+
+import numpy as np
+import pytest
+
+from convgrader.compare import (STATISTIC_TOLERANCE, assert_close, assert_unchanged, assert_within,
+                                cache_from, fail, unpack)
+from fixtures import over_cases, training_batches
+
+
+def bn_param_of(case):
+    """The case's bn_param, with its starting running averages when it has them."""
+    bn_param = case.param("bn_param")
+    for key in ("running_mean", "running_var"):
+        if key in case:
+            bn_param[key] = case[key]
+    return bn_param
+
+
+@over_cases("spatial_batchnorm")
+def test_spatial_batchnorm_forward(impl, case):
+    x, gamma, beta = case["x"], case["gamma"], case["beta"]
+    bn_param = bn_param_of(case)
+    out, _ = unpack(impl.spatial_batchnorm_forward(x, gamma, beta, bn_param), 2, "(out, cache)")
+    assert_close(out, case["out"], "out", precision=x.dtype)
+    assert_unchanged(x, case["x"], "x")
+
+
+@over_cases("spatial_batchnorm", having=("running_mean_after",))
+def test_spatial_batchnorm_forward_updates_running_averages(impl, case):
+    bn_param = bn_param_of(case)
+    impl.spatial_batchnorm_forward(case["x"], case["gamma"], case["beta"], bn_param)
+    for key in ("running_mean", "running_var"):
+        if key not in bn_param:
+            fail(f"bn_param has no {key!r} after a train-mode pass: write the running average back into bn_param")
+        assert_close(bn_param[key], case[f"{key}_after"], f"bn_param[{key!r}]", precision=case["x"].dtype)
+
+
+@pytest.mark.parametrize("case_name", ["seed_unit_gamma", "seed_gamma_beta"])
+def test_spatial_batchnorm_forward_normalizes_each_channel(impl, case_name):
+    """Row 14: per-channel means equal beta and standard deviations equal gamma."""
+    from fixtures import load
+
+    case = load("spatial_batchnorm", case_name)
+    gamma, beta = case["gamma"], case["beta"]
+    out, _ = unpack(impl.spatial_batchnorm_forward(case["x"], gamma, beta, {"mode": "train"}), 2, "(out, cache)")
+    out = np.asarray(out, dtype=np.float64)
+    assert_within(out.mean(axis=(0, 2, 3)), beta, STATISTIC_TOLERANCE, "per-channel mean of out (should equal beta)")
+    assert_within(out.std(axis=(0, 2, 3)), gamma, STATISTIC_TOLERANCE, "per-channel std of out (should equal gamma)")
+
+
+def test_spatial_batchnorm_forward_test_mode_after_training(impl):
+    """Row 15: after 50 train passes, test mode normalizes a fresh batch to mean 0, std 1."""
+    *train, fresh = training_batches(seed=231, count=51, shape=(10, 4, 11, 12), scale=2.3, shift=13)
+    gamma, beta = np.ones(4), np.zeros(4)
+    bn_param = {"mode": "train"}
+    for x in train:
+        impl.spatial_batchnorm_forward(x, gamma, beta, bn_param)
+    bn_param["mode"] = "test"
+    out, _ = unpack(impl.spatial_batchnorm_forward(fresh, gamma, beta, bn_param), 2, "(out, cache)")
+    out = np.asarray(out, dtype=np.float64)
+    # Running averages of 50 batches of 1320 values each: the means land within a
+    # few hundredths of 0, the stds within a few hundredths of 1.
+    means, stds = out.mean(axis=(0, 2, 3)), out.std(axis=(0, 2, 3))
+    if np.max(np.abs(means)) > 0.1 or np.max(np.abs(stds - 1)) > 0.1:
+        fail(f"test-mode output should have per-channel mean ~0 and std ~1 (within 0.1);\n"
+             f"  got means {np.round(means, 3)}, stds {np.round(stds, 3)}")
+
+
+@over_cases("spatial_batchnorm", having=("dout",))
+def test_spatial_batchnorm_backward(impl, case):
+    x, dout = case["x"], case["dout"]
+    cache = cache_from(impl.spatial_batchnorm_forward, x, case["gamma"], case["beta"], bn_param_of(case))
+    grads = unpack(impl.spatial_batchnorm_backward(dout, cache), 3, "(dx, dgamma, dbeta)")
+    for name, grad in zip(("dx", "dgamma", "dbeta"), grads):
+        assert_close(grad, case[name], name, precision=x.dtype)

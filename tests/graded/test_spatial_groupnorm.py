@@ -1,0 +1,45 @@
+"""Spatial group normalization, the optional part (seed rows 17-18).
+
+G groups of C // G consecutive channels; statistics per sample and group over
+(C // G, H, W); gamma and beta of shape (1, C, 1, 1).
+"""
+
+import numpy as np
+
+from convgrader.compare import (STATISTIC_TOLERANCE, assert_close, assert_unchanged, assert_within,
+                                cache_from, unpack)
+from fixtures import load, over_cases
+
+
+def forward(impl, case, x=None):
+    x = case["x"] if x is None else x
+    return unpack(impl.spatial_groupnorm_forward(x, case["gamma"], case["beta"], case.param("G"),
+                                                 case.param("gn_param")), 2, "(out, cache)")
+
+
+@over_cases("spatial_groupnorm")
+def test_spatial_groupnorm_forward(impl, case):
+    x = case["x"]
+    out, _ = forward(impl, case, x)
+    assert_close(out, case["out"], "out", precision=x.dtype)
+    assert_unchanged(x, case["x"], "x")
+
+
+def test_spatial_groupnorm_forward_normalizes_each_group(impl):
+    """Row 17: with gamma 1 and beta 0, every (sample, group) has mean 0 and std 1."""
+    case = load("spatial_groupnorm", "seed_unit_gamma")
+    n, groups = case["x"].shape[0], case.param("G")
+    out, _ = forward(impl, case)
+    grouped = np.asarray(out, dtype=np.float64).reshape(n * groups, -1)
+    assert_within(grouped.mean(axis=1), 0.0, STATISTIC_TOLERANCE, "mean of each group of out")
+    assert_within(grouped.std(axis=1), 1.0, STATISTIC_TOLERANCE, "std of each group of out")
+
+
+@over_cases("spatial_groupnorm", having=("dout",))
+def test_spatial_groupnorm_backward(impl, case):
+    x, dout = case["x"], case["dout"]
+    cache = cache_from(impl.spatial_groupnorm_forward, x, case["gamma"], case["beta"],
+                       case.param("G"), case.param("gn_param"))
+    grads = unpack(impl.spatial_groupnorm_backward(dout, cache), 3, "(dx, dgamma, dbeta)")
+    for name, grad in zip(("dx", "dgamma", "dbeta"), grads):
+        assert_close(grad, case[name], name, precision=x.dtype)
