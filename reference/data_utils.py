@@ -202,13 +202,14 @@ def get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=1000,
     return data
 
 
-def write_CIFAR10_like(root, num_per_batch, seed):
+def write_CIFAR10_like(root, num_per_batch, seed, signal=0.1):
     """Write a small dataset in exactly the CIFAR-10 python format, for tests and CI.
 
     Five training batches and a test batch of ``num_per_batch`` images each, plus
     ``batches.meta``. Images are learnable: each class has a blocky colour pattern,
-    and every image is its class pattern mixed with uniform noise. Labels are
-    balanced over the 10 classes as far as ``num_per_batch`` allows.
+    and every image mixes its class pattern (weight ``signal``) with uniform noise
+    (weight ``1 - signal``). Labels are balanced over the 10 classes as far as
+    ``num_per_batch`` allows.
 
     Parameters
     ----------
@@ -217,6 +218,9 @@ def write_CIFAR10_like(root, num_per_batch, seed):
     num_per_batch : int
     seed : int
         Seed of a private random generator; the global ``np.random`` is untouched.
+    signal : float in [0, 1]
+        How much of each image is its class pattern: 0 gives pure noise (nothing
+        to learn), 1 gives ten distinct images.
 
     Returns
     -------
@@ -233,7 +237,7 @@ def write_CIFAR10_like(root, num_per_batch, seed):
     def batch(batch_label, first_index):
         labels = rng.permutation(np.arange(num_per_batch) % num_classes)
         noise = rng.uniform(0, 255, size=(num_per_batch, *IMAGE_SHAPE))
-        images = np.clip(0.6 * patterns[labels] + 0.4 * noise, 0, 255).astype(np.uint8)
+        images = np.clip(signal * patterns[labels] + (1 - signal) * noise, 0, 255).astype(np.uint8)
         return {
             "batch_label": batch_label,
             "labels": [int(label) for label in labels],

@@ -1,4 +1,4 @@
-""""Sandwich" layers: common stacks of layers with one forward and one backward call.
+"""Sandwich layers: common stacks of layers behind one forward and one backward call.
 
 The convolutional sandwiches run on the fast layers of ``reference.fast_layers``,
 so importing this module needs the compiled ``fast_ext`` kernels.
@@ -11,6 +11,15 @@ from reference.fast_layers import (
     max_pool_forward_fast,
 )
 from reference.layers import affine_backward, affine_forward, relu_backward, relu_forward
+
+__all__ = [
+    "affine_relu_forward",
+    "affine_relu_backward",
+    "conv_relu_forward",
+    "conv_relu_backward",
+    "conv_relu_pool_forward",
+    "conv_relu_pool_backward",
+]
 
 
 def affine_relu_forward(x, w, b):

@@ -10,6 +10,17 @@ float32 outputs and gradients.
 
 import numpy as np
 
+__all__ = [
+    "affine_forward",
+    "affine_backward",
+    "relu_forward",
+    "relu_backward",
+    "softmax_loss",
+    "svm_loss",
+    "batchnorm_forward",
+    "batchnorm_backward",
+]
+
 
 # ----------------------------------------------------------------------------
 # Affine layer

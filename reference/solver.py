@@ -98,9 +98,10 @@ class Solver:
             raise TypeError(f"Unrecognized Solver arguments: {', '.join(sorted(kwargs))}")
 
         if isinstance(self.update_rule, str):
-            if not hasattr(optim, self.update_rule):
-                raise ValueError(f"Invalid update_rule {self.update_rule!r}: not in reference.optim")
-            self.update_rule = getattr(optim, self.update_rule)
+            rule = getattr(optim, self.update_rule, None)
+            if self.update_rule.startswith("_") or not callable(rule):
+                raise ValueError(f"Invalid update_rule {self.update_rule!r}: not a rule in reference.optim")
+            self.update_rule = rule
         elif not callable(self.update_rule):
             raise TypeError("update_rule must be a name in reference.optim or a callable")
 
