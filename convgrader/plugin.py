@@ -47,7 +47,8 @@ def pytest_configure(config):
         config.stash[IMPLS] = [implementation.resolve(value) for value in values]
     except ValueError as error:
         raise pytest.UsageError(str(error)) from None
-    config.pluginmanager.register(PartTally(config), "convgrader-tally")
+    if not config.getoption("benchmark_only", False):
+        config.pluginmanager.register(PartTally(config), "convgrader-tally")
 
 
 def _opted_in(folder, option, config):

@@ -1,0 +1,85 @@
+"""Running the graded suite in a fresh process, to test the harness itself.
+
+The self-tests grade known implementations (the answer key, the skeleton,
+correct ones in other styles, one-bug mutants) exactly as a user would, with
+``pytest --impl``, and read the verdicts back from the JUnit XML report.
+"""
+
+import ast
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass
+from pathlib import Path
+
+from convgrader.parts import part_of
+
+PROJECT = Path(__file__).resolve().parents[2]
+IMPLEMENTATIONS = Path(__file__).resolve().parent / "implementations"
+MUTANTS = IMPLEMENTATIONS / "mutants"
+
+
+@dataclass
+class Verdict:
+    """The outcome of one graded test: 'passed', 'failed', 'error' or 'skipped', with its message."""
+
+    name: str
+    outcome: str
+    message: str
+
+    @property
+    def part(self):
+        return part_of(self.name.split("[")[0])
+
+
+def grade(impl, tmp_path, select=None):
+    """Grade ``impl`` with the graded suite in a subprocess; return its verdicts.
+
+    Parameters
+    ----------
+    impl : str
+        An ``--impl`` value.
+    tmp_path : pathlib.Path
+        Where the JUnit report is written.
+    select : str, optional
+        A ``-k`` expression restricting the tests.
+    """
+    report = tmp_path / "junit.xml"
+    command = [sys.executable, "-m", "pytest", str(PROJECT / "tests" / "graded"), f"--impl={impl}",
+               "-q", "-p", "no:cacheprovider", f"--junitxml={report}", "-o", "junit_family=xunit2"]
+    if select:
+        command += ["-k", select]
+    run = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=1800)
+    if run.returncode not in (0, 1) or not report.exists():
+        raise RuntimeError(f"grading {impl} did not run (exit {run.returncode}):\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
+    return read_junit(report)
+
+
+def read_junit(path):
+    verdicts = []
+    for case in ElementTree.parse(path).getroot().iter("testcase"):
+        outcome, message = "passed", ""
+        for child in case:
+            if child.tag in ("failure", "error", "skipped"):
+                outcome = {"failure": "failed"}.get(child.tag, child.tag)
+                message = child.get("message", "") + "\n" + (child.text or "")
+                break
+        verdicts.append(Verdict(case.get("name"), outcome, message))
+    return verdicts
+
+
+def declared(mutant):
+    """The mutant's MUST_FAIL, MAY_FAIL and HINT constants, read without importing it."""
+    found = {"MUST_FAIL": (), "MAY_FAIL": (), "HINT": None}
+    for path in (mutant / "layers.py", mutant / "classifiers" / "cnn.py"):
+        if not path.exists():
+            continue
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                    and getattr(node.targets[0], "id", None) in found:
+                found[node.targets[0].id] = ast.literal_eval(node.value)
+    return found
+
+
+def mutant_names():
+    return sorted(p.name for p in MUTANTS.iterdir() if (p / "layers.py").exists()) if MUTANTS.is_dir() else []
