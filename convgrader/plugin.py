@@ -20,10 +20,13 @@ PROJECT = Path(__file__).resolve().parents[1]
 OPT_IN_FOLDERS = {
     PROJECT / "tests" / "selftest": "--selftest",
     PROJECT / "tests" / "benchmarks": "--benchmark-only",
+    PROJECT / "tests" / "hidden": "--hidden",
 }
 #: Seconds a graded test may run unless it says otherwise; loop-style naive
 #: code on the seed's largest inputs needs a few seconds, a hang needs forever.
 DEFAULT_TIMEOUT = 120
+#: Seed of the hidden tests' random cases unless ``--hidden-seed`` says otherwise.
+HIDDEN_SEED = 20261127
 
 IMPLS = pytest.StashKey[list]()
 
@@ -38,10 +41,17 @@ def pytest_addoption(parser):
     group.addoption(
         "--selftest", action="store_true", default=False,
         help="also run the harness's own tests (tests/selftest)")
+    group.addoption(
+        "--hidden", action="store_true", default=False,
+        help="also run the hidden tests (tests/hidden), which students do not receive")
+    group.addoption(
+        "--hidden-seed", type=int, default=HIDDEN_SEED, metavar="N",
+        help=f"seed of the hidden tests' random cases (default {HIDDEN_SEED}); recorded in reports")
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "selftest: a test of the harness itself, not of a submission")
+    config.addinivalue_line("markers", "hidden: a test kept from students (tests/hidden)")
     values = config.getoption("impl") or [implementation.DEFAULT]
     try:
         config.stash[IMPLS] = [implementation.resolve(value) for value in values]
@@ -52,7 +62,7 @@ def pytest_configure(config):
 
 
 def _opted_in(folder, option, config):
-    if option == "--selftest" and config.getoption("selftest"):
+    if option in ("--selftest", "--hidden") and config.getoption(option.lstrip("-")):
         return True
     if option == "--benchmark-only" and (config.getoption("benchmark_only", False)
                                          or config.getoption("benchmark_enable", False)):
@@ -85,7 +95,10 @@ def pytest_collection_modifyitems(config, items):
     wants_default_timeout = (config.pluginmanager.hasplugin("timeout")
                              and config.getoption("timeout", None) is None
                              and not config.getini("timeout"))
+    hidden = PROJECT / "tests" / "hidden"
     for item in items:
+        if item.path.is_relative_to(hidden):
+            item.add_marker(pytest.mark.hidden)
         if wants_default_timeout and item.get_closest_marker("timeout") is None:
             item.add_marker(pytest.mark.timeout(DEFAULT_TIMEOUT))
 
