@@ -9,7 +9,7 @@ import argparse
 import importlib
 
 #: The modules that define commands, in the order ``--help`` lists them.
-COMMAND_MODULES = ("convgrader.grading",)
+COMMAND_MODULES = ("convgrader.grading", "convgrader.datasets", "convgrader.plots", "convgrader.batch")
 
 
 def main(argv=None):

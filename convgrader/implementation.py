@@ -95,15 +95,12 @@ def _short_exception(error):
     return "\n".join(where + ["  " + "".join(lines).strip().replace("\n", "\n  ")])
 
 
-def resolve(value, cwd=None):
-    """Turn an ``--impl`` value into an :class:`Implementation`.
+def locate(value, cwd=None):
+    """Where an ``--impl`` value points, without running any of its code.
 
-    Parameters
-    ----------
-    value : str
-        An importable package name (``student_impl``, ``reference``), or the
-        path (relative to ``cwd`` or absolute) of a folder laid out like
-        ``student_impl/``.
+    Returns
+    -------
+    ("package", import_name) or ("folder", absolute_path)
 
     Raises
     ------
@@ -116,13 +113,25 @@ def resolve(value, cwd=None):
     looks_like_path = os.sep in value or "/" in value or value.startswith(".")
     if not looks_like_path:
         package = ALIASES.get(value, value)
-        if _importable(package):
-            return Implementation(value, package)
+        if _importable(package.split(".")[0]):
+            return "package", package
     if path.is_dir():
-        return load_folder(path)
+        return "folder", str(path.resolve())
     if looks_like_path:
         raise ValueError(f"--impl {value}: no such folder ({path})")
     raise ValueError(f"--impl {value}: neither a folder nor an importable package")
+
+
+def resolve(value, cwd=None):
+    """Turn an ``--impl`` value into an :class:`Implementation` (see :func:`locate`)."""
+    kind, where = locate(value, cwd)
+    return Implementation(value, where) if kind == "package" else load_folder(where)
+
+
+def label_of(value):
+    """How reports name an implementation: the folder's name, or the value as given."""
+    kind, where = locate(value)
+    return Path(where).name if kind == "folder" else value
 
 
 def _importable(package):

@@ -6,12 +6,13 @@ however pytest is started, and it keeps in code everything grading depends on
 started from elsewhere would not find.
 """
 
+import json
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
 
-from convgrader import implementation
+from convgrader import implementation, sandbox
 from convgrader.implementation import ImplementationUnavailable
 from convgrader.parts import PARTS, part_of
 
@@ -25,6 +26,11 @@ OPT_IN_FOLDERS = {
 #: Seconds a graded test may run unless it says otherwise; loop-style naive
 #: code on the seed's largest inputs needs a few seconds, a hang needs forever.
 DEFAULT_TIMEOUT = 120
+#: With --isolate every call of the submission has its own bound
+#: (sandbox.CALL_TIMEOUT); the test's bound only backs those up.
+ISOLATED_TIMEOUT = 900
+#: Characters of a failure message kept in the outcome log.
+MESSAGE_CAP = 2000
 #: Seed of the hidden tests' random cases unless ``--hidden-seed`` says otherwise.
 HIDDEN_SEED = 20261127
 
@@ -47,6 +53,15 @@ def pytest_addoption(parser):
     group.addoption(
         "--hidden-seed", type=int, default=HIDDEN_SEED, metavar="N",
         help=f"seed of the hidden tests' random cases (default {HIDDEN_SEED}); recorded in reports")
+    group.addoption(
+        "--isolate", action="store_true", default=False,
+        help="run the submission in a sandboxed process: this process never imports its code")
+    group.addoption(
+        "--deadline", type=float, default=None, metavar="EPOCH",
+        help="with --isolate: no call of the submission starts after this time.time() value")
+    group.addoption(
+        "--outcomes", default=None, metavar="FILE",
+        help="write one JSON line per test (part, outcome, message, output) to FILE as tests finish")
 
 
 def pytest_configure(config):
@@ -54,11 +69,27 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "hidden: a test kept from students (tests/hidden)")
     values = config.getoption("impl") or [implementation.DEFAULT]
     try:
-        config.stash[IMPLS] = [implementation.resolve(value) for value in values]
+        config.stash[IMPLS] = [_implementation(value, config) for value in values]
     except ValueError as error:
         raise pytest.UsageError(str(error)) from None
+    if config.getoption("outcomes"):
+        config.pluginmanager.register(OutcomeLog(config.getoption("outcomes")), "convgrader-outcomes")
     if not config.getoption("benchmark_only", False):
         config.pluginmanager.register(PartTally(config), "convgrader-tally")
+
+
+def _implementation(value, config):
+    """The in-process implementation, or with --isolate its sandbox."""
+    if not config.getoption("isolate"):
+        return implementation.resolve(value)
+    kind, where = implementation.locate(value)
+    return sandbox.Sandbox(where, implementation.label_of(value), deadline=config.getoption("deadline"))
+
+
+def pytest_unconfigure(config):
+    for impl in config.stash.get(IMPLS, []):
+        if isinstance(impl, sandbox.Sandbox):
+            impl.close()
 
 
 def _opted_in(folder, option, config):
@@ -95,12 +126,13 @@ def pytest_collection_modifyitems(config, items):
     wants_default_timeout = (config.pluginmanager.hasplugin("timeout")
                              and config.getoption("timeout", None) is None
                              and not config.getini("timeout"))
+    timeout = ISOLATED_TIMEOUT if config.getoption("isolate") else DEFAULT_TIMEOUT
     hidden = PROJECT / "tests" / "hidden"
     for item in items:
         if item.path.is_relative_to(hidden):
             item.add_marker(pytest.mark.hidden)
         if wants_default_timeout and item.get_closest_marker("timeout") is None:
-            item.add_marker(pytest.mark.timeout(DEFAULT_TIMEOUT))
+            item.add_marker(pytest.mark.timeout(timeout))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -112,8 +144,50 @@ def pytest_runtest_call(item):
         message = f"not implemented yet: {error}" if str(error) else "not implemented yet"
     except ImplementationUnavailable as error:
         message = str(error)
+    except sandbox.SubmissionRaised as error:
+        message = f"{error.type_name}: {error.message}\n{error.traceback_text}".rstrip()
+    except sandbox.SubmissionFailure as error:
+        message = str(error)
     # Outside the except blocks, so the report carries the message alone.
     pytest.fail(message, pytrace=False)
+
+
+class OutcomeLog:
+    """Writes one JSON line per finished test, so a run that dies midway still leaves its verdicts."""
+
+    def __init__(self, path):
+        self.file = open(path, "a", encoding="utf-8")
+        self.current = {}
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        report = yield
+        entry = self.current.setdefault(item.nodeid, {
+            "nodeid": item.nodeid, "name": item.name, "part": part_of(getattr(item, "originalname", item.name)),
+            "hidden": item.get_closest_marker("hidden") is not None, "outcome": "passed", "message": "",
+            "duration": 0.0})
+        entry["duration"] += report.duration
+        if report.failed or (report.skipped and entry["outcome"] == "passed"):
+            entry["outcome"] = ("error" if report.when != "call" else "failed") if report.failed else "skipped"
+            entry["message"] = _message_of(report)[:MESSAGE_CAP]
+        if report.when == "teardown":
+            impl = item.callspec.params.get("impl") if hasattr(item, "callspec") else None
+            impl = impl or item.config.stash[IMPLS][0]
+            if isinstance(impl, sandbox.Sandbox):
+                entry["output"], entry["output_bytes"] = impl.take_output()
+                entry["tamper"] = list(impl.tamper_events)
+            self.file.write(json.dumps(self.current.pop(item.nodeid)) + "\n")
+            self.file.flush()
+        return report
+
+    def pytest_unconfigure(self):
+        self.file.close()
+
+
+def _message_of(report):
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2])
+    return report.longreprtext
 
 
 class PartTally:

@@ -141,10 +141,10 @@ def test_ThreeLayerConvNet_numerical_gradient_check(impl):
                                    hidden_dim=7, dtype=np.float64)
     _, grads = unpack(model.loss(X, y), 2, "(loss, grads)")
     for name in PARAM_NAMES:
-        param = model.params[name]
-        coords = rng.choice(param.size, size=min(60, param.size), replace=False)
+        size = np.asarray(model.params[name]).size
+        coords = rng.choice(size, size=min(60, size), replace=False)
         analytic = np.asarray(grads[name]).ravel()[coords]
-        numeric = np.array([centered_difference(lambda: model.loss(X, y)[0], param, c, 1e-6)
+        numeric = np.array([centered_difference(lambda: model.loss(X, y)[0], model.params, name, c, 1e-6)
                             for c in coords])
         # Elementwise relative errors reach 3e-2 through ReLU and max kinks
         # (SPEC); scaled by the gradient's size they stay far below 1e-2.
@@ -154,13 +154,20 @@ def test_ThreeLayerConvNet_numerical_gradient_check(impl):
                  f"error {error:.2e} (max difference / max |numeric|), allowed 1e-2")
 
 
-def centered_difference(loss, param, flat_index, h):
-    """(loss(p + h) - loss(p - h)) / 2h at one coordinate of ``param``, changed in place and restored."""
-    index = np.unravel_index(flat_index, param.shape)
-    original = param[index]
-    param[index] = original + h
-    plus = loss()
-    param[index] = original - h
-    minus = loss()
-    param[index] = original
-    return (plus - minus) / (2 * h)
+def centered_difference(loss, params, name, flat_index, h):
+    """(loss(p + h) - loss(p - h)) / 2h at one coordinate of ``params[name]``, restored afterwards.
+
+    The parameter is assigned whole each time rather than changed in place, so
+    this works as well when the model lives in the grading sandbox.
+    """
+    value = np.array(params[name])
+    index = np.unravel_index(flat_index, value.shape)
+    original = value[index]
+    results = []
+    for shifted in (original + h, original - h):
+        value[index] = shifted
+        params[name] = value
+        results.append(loss())
+    value[index] = original
+    params[name] = value
+    return (results[0] - results[1]) / (2 * h)

@@ -1,0 +1,122 @@
+"""Every sentence the harness says to a student about a comparison, in one place.
+
+Messages are templates keyed by a short name and filled with ``str.format``
+fields. ``say(key, **fields)`` renders one in the current language;
+``hint(tag, key, **fields)`` renders a hint, which always starts with
+``hint (<tag>):`` so that a student can find the tag in
+``docs/reading-failures.md`` and the self-tests can tell hints apart.
+
+To translate, add a table with the same keys (e.g. ``RU``) to :data:`TABLES`
+and set :data:`LANGUAGE`; a key missing from a table falls back to English.
+"""
+
+#: The tags a hint may carry, each a section of docs/reading-failures.md.
+HINT_TAGS = ("padding", "stride", "output_shape", "scale", "axes", "nan", "inplace", "dtype",
+             "return", "numpy_alias", "forward")
+
+EN = {
+    # ---- comparisons (compare.py) -------------------------------------------------------
+    "none": "{what} is None: did the function forget to return it?",
+    "not_array": "{what} is not an array: got {kind} ({error})",
+    "not_numeric": "{what} is not a numeric array: got {kind} of dtype {dtype}",
+    "shape": "{what} has shape {actual}, expected {expected}",
+    "nonfinite": "{what} contains {kinds} ({count} of {total} values), first at {index}; "
+                 "expected finite values",
+    "values": "{what} differs from the expected values: error {error:.2e} "
+              "(max |difference| / max |expected|), tolerance {tolerance:.0e}\n"
+              "  {bad} of {total} values are off; the worst at {index}: got {got:.8g}, expected {wanted:.8g}",
+    "excerpt": "  around it, yours:    {actual}\n"
+                "             expected: {expected}",
+    "rel_error": "  (the notebook's rel_error would print {rel:.2e})",
+    "modified": "{what} was modified in place by the call ({count} of {total} values changed); "
+                "the function must leave its inputs unchanged",
+    "returned_none": "returned None; expected {what}",
+    "returned_wrong": "returned {got}; expected the {count} values {what}",
+    "dtype": "{what} has dtype {actual}, expected {expected}",
+    "within": "{what}: got {actual}\n  expected {expected} within {tolerance:.0e} (worst at position {worst})",
+    "backward_untestable": "cannot test the backward pass yet: {name} (which makes its cache) "
+                           "is not implemented",
+    "backward_no_cache": "cannot test the backward pass: {name} must return (out, cache); it returned {got}",
+    "exception": "{type_name} raised by the code under test: {message}",
+
+    # ---- hints (diagnostics.py), keyed "<tag>.<case>" ------------------------------------
+    "padding.border": "only the outer {band} row(s) and column(s) of {what} are wrong, the inside is "
+                      "right: check the zero padding (pad = {pad} on every side)",
+    "padding.shift": "{what} is the expected array shifted by {shift} (rows, columns): pad both sides "
+                     "equally, and when cropping keep the middle (x_pad[:, :, pad:pad + H, pad:pad + W] is x)",
+    "padding.shape": "{what} has the shape that pad = {other} would give (pad is {pad}): "
+                     "pad {pad} zero rows and columns on every side",
+    "padding.uncropped": "{what} is 2·pad = {extra} rows and columns too large: crop the padding off "
+                         "(dx = dx_pad[:, :, pad:pad + H, pad:pad + W])",
+    "padding.empty_slice": "an array being assigned to has an empty axis (shape {target}): a slice "
+                           "a[pad:-pad] is empty when pad = 0, since -0 is 0; write a[pad:pad + H] or use np.pad",
+    "padding.short_window": "a slice came back shorter than the window ({shapes}): numpy silently "
+                            "shortens a slice that runs past the end; cut windows from the padded input "
+                            "(H + 2·pad rows), not from x",
+    "output_shape.formula": "{what} has {got} output rows × columns where the formula gives {wanted}{variant}: "
+                            "{formula}",
+    "output_shape.short_window": "or the output has a row or column too many, so the last window runs "
+                                 "off the input: {formula}",
+    "stride.shape": "{what} has the shape that stride {other} would give (stride is {stride}): "
+                    "{formula}",
+    "stride.step": "the windows move by {step} instead of by the stride {stride}: your {what}{yours} "
+                   "equals the expected {what}{theirs}; window (i, j) starts at row i·stride, column j·stride",
+    "stride.backward": "{what} equals what your own backward gives for stride 1: in the backward too, "
+                       "window (i, j) starts at row i·stride, column j·stride",
+    "stride.routed": "dout{source} lands at {landed}, in the window that stride 1 would start at "
+                     "{start}: window (i, j) starts at (i·stride, j·stride) = {right}",
+    "axes.transposed": "{what} is the expected array with axes {axes} exchanged: check the order of "
+                       "axes in your transpose/reshape",
+    "axes.not_reduced": "{what} keeps an axis of size {size} that the result must be summed over "
+                        "({axis}): sum over the batch (and every position) too",
+    "axes.over_reduced": "{what} lacks an axis of size {size}: it was summed over an axis it must keep",
+    "axes.reshaped": "{what} has the right values in shape {actual}: reshape it to {expected}",
+    "axes.window_swapped": "{what} has the shape that pool_height and pool_width exchanged would give: "
+                           "pool_height goes with H (rows), pool_width with W (columns)",
+    "axes.within_window": "the gradient of {misplaced} of {windows} windows lands inside its window but "
+                          "not on the window's maximum, e.g. dout{source} at {landed}: turn the argmax into "
+                          "(row, column) with np.unravel_index(k, (pool_height, pool_width)) and check the "
+                          "order of axes",
+    "axes.normalized_over": "your {what} is normalized over {found} instead of {wanted}: check the axes "
+                            "of the mean and variance (keepdims=True keeps them broadcastable)",
+    "scale.factor": "{what} is the expected array times {factor:.6g}{named}: a constant factor is off "
+                    "(a sum where a mean belongs or the reverse, a missing 1/N, the 0.5 of 0.5·reg·ΣW²)",
+    "nan.found": "NaN or inf spreads through every later operation: look for a start value of np.nan "
+                 "or np.empty, a division by zero (0/0 when a variance is 0), or sqrt/log of a negative number",
+    "inplace.changed": "work on copies: `x_pad = x`, slices and reshapes are views of the input, and "
+                       "`+=`, `-=` or out= write through them (np.pad and x.copy() make new arrays)",
+    "dtype.integer": "{what} has integer dtype {dtype}, so fractions were cut off: create float arrays "
+                     "(np.zeros(shape) or np.zeros_like(x, dtype=float))",
+    "dtype.changed": "create arrays with the dtype you were given (np.zeros(shape, dtype=self.dtype), "
+                     "or .astype(self.dtype)); a float64 value mixed in upcasts the result",
+    "return.none": "the function returned None: is the `return` statement missing, or inside a loop?",
+    "return.count": "return a tuple of {count} values, {what}: e.g. `return {example}`",
+    "return.order": "the returned values have shapes {got}, while {what} should have {wanted}: "
+                    "return them in the order {what}",
+    "numpy_alias.removed": "np.{name} was removed from NumPy (in 1.24 or 2.0; older course code uses it): "
+                           "write {replacement} instead",
+    "forward.consistent": "your {what} agrees with finite differences of your own {forward}, but that "
+                          "forward pass is wrong on this input: fix {forward} first",
+    "forward.also_wrong": "your {forward} is also wrong on this input: fix it first, then the backward",
+}
+
+TABLES = {"en": EN}
+LANGUAGE = "en"
+
+
+def say(key, **fields):
+    """The message ``key`` in the current language, with ``fields`` filled in."""
+    template = TABLES.get(LANGUAGE, EN).get(key, EN[key])
+    return template.format(**fields)
+
+
+def hint(key, **fields):
+    """A hint line: ``hint (<tag>): <message>``, where ``key`` is ``"<tag>.<case>"``."""
+    tag = key.split(".", 1)[0]
+    assert tag in HINT_TAGS, key
+    return f"hint ({tag}): " + say(key, **fields)
+
+
+def marker(tag):
+    """The text every hint with ``tag`` starts with (what self-tests look for)."""
+    return f"hint ({tag}):"

@@ -1,0 +1,419 @@
+"""Running a submission in a separate, limited process, and surviving whatever it does.
+
+The grading process never imports the submission: a :class:`Sandbox` starts
+``python -m convgrader.worker`` (a fresh interpreter, never a fork, so no
+OpenMP state is inherited), sends it calls over a socket in the safe wire
+format, and turns every way the submission can misbehave into an exception
+that costs one test:
+
+============================  ============================================
+the submission                what the test reports
+============================  ============================================
+raises (any exception)        :class:`SubmissionRaised`, with its traceback
+loops forever, ignores        :class:`SubmissionTimeout`: "hung" or "too
+SIGALRM, catches everything   slow", told apart by a probe on a tiny input
+``sys.exit``, ``os._exit``,   :class:`SubmissionCrashed`, with the exit
+segfaults, is killed          status or signal
+allocates past the limit      ``MemoryError`` inside, reported as raised
+prints hundreds of MB         nothing: output is drained and capped
+============================  ============================================
+
+After a crash or a timeout the worker is killed and the next call starts a new
+one. Values come back as copies; objects that cannot be copied (a model, a
+cache) stay in the worker and are used through :class:`RemoteObject`.
+"""
+
+import functools
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import numpy as np
+
+from convgrader import wire
+from convgrader.implementation import ALIASES, ImplementationUnavailable
+from convgrader.parts import LAYER_FUNCTIONS, MODEL_CLASS
+
+PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+#: Seconds one call may take. Loop-style naive code needs about 2 s for the
+#: notebook's largest convolution on this 2-core machine; 30x that is slow but
+#: correct, beyond it the code is hung or hopeless.
+CALL_TIMEOUT = 60.0
+#: Seconds the tiny probe input may take before the code is called hung.
+PROBE_TIMEOUT = 10.0
+ANSWER_KEY = ALIASES["reference"]
+#: Bytes of the submission's printed output kept per test.
+OUTPUT_CAP = 4096
+
+
+class SubmissionFailure(Exception):
+    """Something the submission did that costs the current test."""
+
+
+class SubmissionRaised(SubmissionFailure):
+    def __init__(self, type_name, message, traceback_text):
+        super().__init__(f"{type_name}: {message}")
+        self.type_name, self.message, self.traceback_text = type_name, message, traceback_text
+
+
+class SubmissionCrashed(SubmissionFailure):
+    pass
+
+
+class SubmissionTimeout(SubmissionFailure):
+    def __init__(self, message, verdict):
+        super().__init__(message)
+        self.verdict = verdict  # "hung" or "too slow"
+
+
+class OutputTap:
+    """Drains a pipe in a thread, keeping the first ``OUTPUT_CAP`` bytes of each test's share."""
+
+    def __init__(self, pipe):
+        self.lock = threading.Lock()
+        self.kept, self.total = bytearray(), 0
+        self.thread = threading.Thread(target=self._drain, args=(pipe,), daemon=True)
+        self.thread.start()
+
+    def _drain(self, pipe):
+        for chunk in iter(lambda: pipe.read1(1 << 16), b""):
+            with self.lock:
+                self.total += len(chunk)
+                room = OUTPUT_CAP - len(self.kept)
+                if room > 0:
+                    self.kept += chunk[:room]
+
+    def take(self):
+        """The output since the last call, as (text kept, total bytes)."""
+        with self.lock:
+            kept, total = bytes(self.kept), self.total
+            self.kept, self.total = bytearray(), 0
+        return kept.decode("utf-8", "replace"), total
+
+
+def describe_exit(code):
+    """Words for a worker's exit status."""
+    if code is None:
+        return "was stopped"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        extra = {"SIGSEGV": " (segmentation fault)", "SIGKILL": " (killed, e.g. out of memory)",
+                 "SIGXFSZ": " (wrote too large a file)"}.get(name, "")
+        return f"crashed with {name}{extra}"
+    return f"ended the process with exit status {code} (sys.exit / os._exit)"
+
+
+class Sandbox:
+    """One implementation, run in a worker process that is restarted after every failure.
+
+    Parameters
+    ----------
+    impl_value : str
+        An importable package name or an absolute folder path (see
+        :func:`convgrader.implementation.locate`); imported inside the worker only.
+    label : str
+        How reports name the implementation.
+    deadline : float, optional
+        ``time.time()`` after which no call starts: the run's wall-clock bound.
+    memory_bytes : int, optional
+        Address-space cap of the worker.
+    """
+
+    def __init__(self, impl_value, label, deadline=None, memory_bytes=None, call_timeout=CALL_TIMEOUT):
+        self.impl_value, self.label = impl_value, label
+        self.deadline, self.call_timeout = deadline, call_timeout
+        self.memory_bytes = memory_bytes or default_memory_cap()
+        self.process = self.sock = self.tap = None
+        self.generation = 0
+        self.tamper_events = []
+        self._lookups = {}
+
+    # -- the graded names, as Implementation offers them -----------------------------------------
+    def get(self, name):
+        if name not in self._lookups or self._lookups[name]._generation != self.generation:
+            found = self.request({"op": "lookup", "name": name}, what=name)
+            object.__setattr__(found, "__name__", name)
+            self._lookups[name] = found
+        return self._lookups[name]
+
+    def __getattr__(self, name):
+        if name in LAYER_FUNCTIONS or name == MODEL_CLASS:
+            return self.get(name)
+        raise AttributeError(name)
+
+    # -- the worker's life ----------------------------------------------------------------------
+    def start(self):
+        parent, child = socket.socketpair()
+        limits = {"memory_bytes": self.memory_bytes, "file_bytes": 64 << 20,
+                  "protected": protected_paths(self.impl_value),
+                  "block_answer_key": not grades_answer_key(self.impl_value)}
+        workdir = tempfile.mkdtemp(prefix="convgrader-sandbox-")
+        user = unprivileged_user()
+        if user:
+            os.chmod(workdir, 0o777)
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([PROJECT, os.environ.get("PYTHONPATH", "")]),
+                   PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "convgrader.worker", str(child.fileno()), self.impl_value,
+             json.dumps(limits)],
+            pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, cwd=workdir, env=env, start_new_session=True,
+            **user)
+        child.close()
+        self.sock, self.tap = parent, OutputTap(self.process.stdout)
+        self.generation += 1
+
+    def stop(self):
+        if self.process is not None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            self.process.wait()
+            self.sock.close()
+        self.process = None
+
+    close = stop
+
+    # -- one request ----------------------------------------------------------------------------
+    def request(self, header, blobs=(), what="the submission", timeout=None):
+        """Send a request; return the decoded value and the changed arguments."""
+        if self.process is not None and self.process.poll() is not None:
+            self.stop()  # it died after its last answer: not this call's fault
+        if self.process is None:
+            self.start()
+        budget = self.call_timeout if timeout is None else timeout
+        if self.deadline is not None:
+            left = self.deadline - time.time()
+            if left <= 0:
+                raise SubmissionTimeout("not run: the grading run reached its time limit", "time limit")
+            budget = min(budget, left)
+        generation = self.generation
+        try:
+            wire.send(self.sock, header, blobs)
+            ready, _, _ = select.select([self.sock], [], [], budget)
+            if not ready:
+                self.stop()
+                raise self.timeout(what, budget)
+            reply, reply_blobs = wire.receive(self.sock)
+        except (EOFError, OSError, wire.WireError) as error:
+            code = self._exit_code()
+            self.stop()
+            if isinstance(error, wire.WireError):
+                raise SubmissionCrashed(f"{what} sent an unreadable reply ({error})") from None
+            raise SubmissionCrashed(f"{what} {describe_exit(code)}") from None
+        self.tamper_events += [e for e in reply.get("tamper", []) if e not in self.tamper_events]
+        resolve = lambda h: RemoteObject(self, h, generation)  # noqa: E731
+        if "error" in reply:
+            error = reply["error"]
+            if error["type"] == "NotImplementedError":
+                raise NotImplementedError(error["message"])
+            if error["type"] == "ImplementationUnavailable":
+                raise ImplementationUnavailable(error["message"])
+            raise SubmissionRaised(error["type"], error["message"], error["traceback"])
+        value = wire.decode(reply["ok"], reply_blobs, resolve)
+        changed = {i: wire.decode(v, reply_blobs, resolve) for i, v in reply.get("changed", [])}
+        return (value, changed) if header["op"] == "call" else value
+
+    def _exit_code(self):
+        try:
+            return self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def timeout(self, what, budget):
+        """Tell 'too slow' from 'hung' by running the same function on a tiny input."""
+        finished = probe(self.impl_value, what)
+        if finished:
+            return SubmissionTimeout(f"{what} is too slow: no result after {budget:.0f} s on this input, "
+                                     "though it finishes on a tiny one; vectorize the inner loops", "too slow")
+        return SubmissionTimeout(f"{what} hung: no result after {budget:.0f} s, not even on a tiny input "
+                                 "(an endless loop?)", "hung")
+
+    def take_output(self):
+        return self.tap.take() if self.tap else ("", 0)
+
+
+class RemoteObject:
+    """An object living in the sandbox: call it, read or set its attributes and items."""
+
+    def __init__(self, sandbox, handle, generation, name=None):
+        object.__setattr__(self, "_sandbox", sandbox)
+        object.__setattr__(self, "_handle", handle)
+        object.__setattr__(self, "_generation", generation)
+        object.__setattr__(self, "__name__", name or handle.type_name)
+
+    def __repr__(self):
+        return f"<{self._handle.type_name} of {self._sandbox.label} (sandboxed)>"
+
+    def _request(self, op, *args, **extra):
+        blobs = []
+        header = {"op": op, "handle": self._handle.id,
+                  "args": [wire.encode(a, blobs, _as_handle) for a in args], **extra}
+        if self._generation != self._sandbox.generation:
+            raise SubmissionCrashed("the sandbox restarted after a failure; this object was lost")
+        return self._sandbox.request(header, blobs, what=self.__name__)
+
+    def __call__(self, *args, **kwargs):
+        blobs = []
+        header = {"op": "call", "handle": self._handle.id, "name": self.__name__,
+                  "args": [wire.encode(a, blobs, _as_handle) for a in args],
+                  "kwargs": wire.encode(kwargs, blobs, _as_handle)}
+        if self._generation != self._sandbox.generation:
+            raise SubmissionCrashed("the sandbox restarted after a failure; this object was lost")
+        value, changed = self._sandbox.request(header, blobs, what=self.__name__)
+        for index, new in changed.items():
+            write_back(args[index], new)
+        if isinstance(value, RemoteObject) and value.__name__ in (value._handle.type_name,):
+            object.__setattr__(value, "__name__", f"{self.__name__}(...)")
+        return value
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        value = self._request("getattr", name)
+        if isinstance(value, RemoteObject):
+            object.__setattr__(value, "__name__", f"{self.__name__.split('(')[0]}.{name}")
+        return value
+
+    def __setattr__(self, name, value):
+        self._request("setattr", name, value)
+
+    def __getitem__(self, key):
+        return self._request("getitem", key)
+
+    def __setitem__(self, key, value):
+        self._request("setitem", key, value)
+
+    def keys(self):
+        return self._request("keys")
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def __len__(self):
+        return len(self.keys())
+
+    def __contains__(self, key):
+        return key in self.keys()
+
+    def items(self):
+        return [(k, self[k]) for k in self.keys()]
+
+
+def _as_handle(value):
+    if isinstance(value, RemoteObject):
+        return value._handle
+    raise wire.WireError(f"cannot send a {type(value).__name__} to the sandbox")
+
+
+def write_back(original, new):
+    """Mirror a change the submission made to an argument (an array in place, a dict's items)."""
+    if isinstance(original, dict) and isinstance(new, dict):
+        original.clear()
+        original.update(new)
+    elif isinstance(original, np.ndarray) and isinstance(new, np.ndarray) and new.shape == original.shape:
+        np.copyto(original, new, casting="unsafe")
+
+
+# -- probing a timed-out function on a tiny input --------------------------------------------------
+
+def _tiny_inputs():
+    rng = np.random.RandomState(0)
+    x = rng.randn(1, 2, 4, 4)
+    return {
+        "conv": (x, rng.randn(2, 2, 3, 3), np.zeros(2), {"stride": 1, "pad": 1}),
+        "pool": (x, {"pool_height": 2, "pool_width": 2, "stride": 2}),
+        "bn": (x, np.ones(2), np.zeros(2), {"mode": "train"}),
+        "gn": (x, np.ones((1, 2, 1, 1)), np.zeros((1, 2, 1, 1)), 1, {}),
+    }
+
+
+PROBES = {
+    "conv_forward_naive": ("conv", None), "conv_backward_naive": ("conv", "conv_forward_naive"),
+    "max_pool_forward_naive": ("pool", None), "max_pool_backward_naive": ("pool", "max_pool_forward_naive"),
+    "spatial_batchnorm_forward": ("bn", None), "spatial_batchnorm_backward": ("bn", "spatial_batchnorm_forward"),
+    "spatial_groupnorm_forward": ("gn", None), "spatial_groupnorm_backward": ("gn", "spatial_groupnorm_forward"),
+}
+
+
+def probe(impl_value, what):
+    """True when ``what`` returns (or raises) promptly on a tiny input in a fresh sandbox."""
+    name = what.split(".")[0].split("(")[0]
+    sandbox = Sandbox(impl_value, "probe", call_timeout=PROBE_TIMEOUT)
+    try:
+        if name in PROBES:
+            kind, forward = PROBES[name]
+            args = _tiny_inputs()[kind]
+            if forward:
+                out, cache = sandbox.get(forward)(*args)
+                sandbox.get(name)(np.ones_like(out), cache)
+            else:
+                sandbox.get(name)(*args)
+        else:  # the model: a tiny network on two tiny images
+            model = sandbox.get(MODEL_CLASS)(input_dim=(1, 4, 4), num_filters=2, filter_size=3,
+                                             hidden_dim=3, num_classes=2, dtype=np.float64)
+            model.loss(np.zeros((2, 1, 4, 4)), np.array([0, 1]))
+        return True
+    except SubmissionTimeout:
+        return False
+    except Exception:
+        return True  # it answered, even if wrongly: not hung
+    finally:
+        sandbox.stop()
+
+
+# -- the worker's limits and user ------------------------------------------------------------------
+
+def default_memory_cap():
+    """Half the machine's memory, at most 8 GiB: a submission never takes the grader down."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        total = 8 << 30
+    return int(min(total // 2, 8 << 30))
+
+
+def grades_answer_key(impl_value):
+    return impl_value in ("reference", ANSWER_KEY)
+
+
+def protected_paths(impl_value):
+    """Paths whose opening by the submission is tampering: the answer key (unless graded), fixtures and tests for writing."""
+    paths = [(os.path.join(PROJECT, "fixtures"), True), (os.path.join(PROJECT, "tests"), True),
+             (os.path.join(PROJECT, "convgrader"), True)]
+    if not grades_answer_key(impl_value):
+        paths.append((os.path.join(PROJECT, "reference", "answer_key"), False))
+    return paths
+
+
+@functools.cache
+def unprivileged_user():
+    """``user``/``group`` arguments for Popen: 'nobody' when grading as root and nobody can run Python here.
+
+    As root, the submission then cannot read files only root may read (the
+    answer key on a Gradescope image), write the reports, or signal the grader.
+    Where 'nobody' cannot even start this interpreter (it lives in root's home),
+    the worker keeps the grader's user, and the README's threat model says so.
+    """
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return {}
+    candidate = {"user": "nobody", "group": "nogroup"}
+    try:
+        check = subprocess.run([sys.executable, "-c", "import numpy, convgrader"], cwd="/",
+                               env=dict(os.environ, PYTHONPATH=PROJECT), capture_output=True,
+                               timeout=60, **candidate)
+    except (OSError, subprocess.SubprocessError, KeyError):
+        return {}
+    return candidate if check.returncode == 0 else {}

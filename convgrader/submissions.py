@@ -1,0 +1,317 @@
+"""Turning a submission as it arrives (a folder or a .zip) into a clean folder laid out like student_impl/.
+
+Submissions arrive messy: the graded folder nested one or two levels deep,
+``__MACOSX`` and ``.DS_Store`` litter, sources saved in cp1251 by an editor
+on Russian Windows, and now and then an archive that would write outside its
+folder or expand to gigabytes. :func:`normalize` copies only the Python
+sources of the folder that holds ``layers.py``, re-encoded to UTF-8, and
+either returns the notes worth telling the instructor or raises
+:class:`SubmissionRejected` with a reason one line long.
+
+Nothing here imports or runs the submission's code.
+"""
+
+import codecs
+import contextlib
+import re
+import shutil
+import os
+import stat
+import warnings
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+#: Entries that are never part of a submission: macOS resource forks and Finder
+#: files, bytecode caches, version-control folders.
+JUNK_NAMES = {"__MACOSX", ".DS_Store", "__pycache__", ".git", ".ipynb_checkpoints", "Thumbs.db"}
+LAYERS = "layers.py"
+MODEL = "classifiers/cnn.py"
+# PEP 263: an encoding declaration is a comment on line 1 or 2 matching this.
+CODING_LINE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+# Tried in order for a source that is not valid UTF-8: cp1251 is what Russian
+# Windows editors save; latin-1 decodes any bytes, so it always ends the search.
+FALLBACK_ENCODINGS = ("cp1251", "latin-1")
+MEGABYTE = 2 ** 20
+
+
+class SubmissionRejected(Exception):
+    """The submission cannot be graded; ``str(error)`` says why in one line."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may hold.
+
+    Attributes
+    ----------
+    max_bytes : int
+        Total uncompressed size of the Python sources taken from it.
+    max_members : int
+        Entries in a .zip archive (files and folders, junk included).
+    """
+
+    max_bytes: int = 50 * MEGABYTE
+    max_members: int = 10_000
+
+
+def normalize(source, destination, limits=Limits()):
+    """Copy the graded sources of ``source`` into ``destination``, laid out like student_impl/.
+
+    Parameters
+    ----------
+    source : pathlib.Path
+        The submission: a folder, or a ``.zip`` archive.
+    destination : pathlib.Path
+        A folder that must not exist yet; it receives ``layers.py``,
+        ``classifiers/cnn.py`` and the other ``.py`` files next to them,
+        UTF-8 encoded.
+    limits : Limits, optional
+        Size caps (50 MB of sources and 10,000 archive entries by default).
+
+    Returns
+    -------
+    list of str
+        Notes for the instructor (re-encoded files, ignored files, a missing
+        model, a syntax error), one line each; empty when all was well.
+
+    Raises
+    ------
+    SubmissionRejected
+        When the submission is unsafe (a path escaping its folder, a symbolic
+        link in an archive, more than the limits allow), unreadable, or holds
+        no ``layers.py``.
+    """
+    source = Path(source)
+    with contextlib.ExitStack() as open_archive:
+        if source.is_dir():
+            files, notes = _folder_files(source)
+        elif source.suffix.lower() == ".zip":
+            files, notes = _zip_files(open_archive.enter_context(_open_zip(source)), limits)
+        else:
+            raise SubmissionRejected(f"{source.name} is neither a folder nor a .zip archive "
+                                     "(other archive formats are not accepted)")
+        try:
+            return _copy_sources(files, notes, destination, limits)
+        except SubmissionRejected:
+            shutil.rmtree(destination, ignore_errors=True)  # no half-copied submission is left to grade
+            raise
+
+
+def _copy_sources(files, notes, destination, limits):
+    root = _graded_root(files, notes)
+    budget = _Budget(limits.max_bytes)
+    destination.mkdir(parents=True)
+    for path in sorted(files):
+        relative = _relative_to(path, root)
+        if relative is None or relative.suffix != ".py":
+            continue
+        text, note = _decoded_source(budget.take(files[path]), relative)
+        if note:
+            notes.append(note)
+        target = destination.joinpath(*relative.parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8", newline="")
+        notes.extend(_syntax_note(text, relative))
+    if not (destination / MODEL).exists():
+        notes.append(f"no {MODEL} next to {LAYERS}: the model's tests will fail")
+    return notes
+
+
+# --- listing a submission: relative POSIX path -> a way to read its bytes ---
+
+def is_junk(parts):
+    """Whether a path (its parts) is litter no submission means to hand in."""
+    return any(part in JUNK_NAMES or part.startswith("._") for part in parts)
+
+
+def _folder_files(folder):
+    """The regular files under ``folder`` (junk left out); symbolic links are skipped with a note."""
+    files, notes = {}, []
+    for top, folders, names in os.walk(folder):  # os.walk does not enter linked folders
+        here = PurePosixPath(Path(top).relative_to(folder).as_posix())
+        folders[:] = sorted(name for name in folders if not is_junk([name]))
+        for name in folders + sorted(names):
+            path, relative = Path(top) / name, here / name
+            if is_junk([name]):
+                continue
+            if path.is_symlink():
+                notes.append(f"skipped symbolic link {relative}")
+            elif name in names and path.is_file():
+                files[relative] = _FileReader(path)
+    return files, notes
+
+
+def _open_zip(archive_path):
+    try:
+        return zipfile.ZipFile(archive_path)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise SubmissionRejected(f"{archive_path.name} is not a readable .zip archive ({error})") from None
+
+
+def _zip_files(archive, limits):
+    """The files of a .zip archive, after checking every entry is safe to extract."""
+    members = archive.infolist()
+    if len(members) > limits.max_members:
+        raise SubmissionRejected(f"the archive has {len(members)} entries, more than the "
+                                 f"{limits.max_members} allowed")
+    files, notes, ignored = {}, [], []
+    for member in members:
+        path = _safe_member_path(member)
+        if member.is_dir() or is_junk(path.parts):
+            continue
+        if path.suffix == ".py":
+            files[path] = _MemberReader(archive, member)
+        else:
+            ignored.append(str(path))
+    declared = sum(reader.member.file_size for reader in files.values())
+    if declared > limits.max_bytes:
+        raise SubmissionRejected(
+            f"the archive's Python files expand to {declared / MEGABYTE:.0f} MB, more than the "
+            f"{limits.max_bytes / MEGABYTE:.0f} MB allowed (a zip bomb?)")
+    if ignored:
+        shown = ", ".join(ignored[:5]) + (f" and {len(ignored) - 5} more" if len(ignored) > 5 else "")
+        notes.append(f"ignored {len(ignored)} file(s) that are not Python sources: {shown}")
+    return files, notes
+
+
+def _safe_member_path(member):
+    """The member's path, or rejection if extracting it could write outside the submission's folder."""
+    name = member.filename.replace("\\", "/")  # some Windows tools write backslashes
+    path = PurePosixPath(name)
+    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+        raise SubmissionRejected(f"the archive's entry {member.filename!r} has an absolute path")
+    if ".." in path.parts:
+        raise SubmissionRejected(f"the archive's entry {member.filename!r} points outside its folder (..)")
+    if stat.S_ISLNK(member.external_attr >> 16):
+        raise SubmissionRejected(f"the archive's entry {member.filename!r} is a symbolic link")
+    return path
+
+
+class _FileReader:
+    def __init__(self, path):
+        self.path = path
+
+    def chunks(self):
+        with open(self.path, "rb") as stream:
+            yield from iter(lambda: stream.read(MEGABYTE), b"")
+
+
+class _MemberReader:
+    def __init__(self, archive, member):
+        self.archive, self.member = archive, member
+
+    def chunks(self):
+        try:
+            with self.archive.open(self.member) as stream:
+                yield from iter(lambda: stream.read(MEGABYTE), b"")
+        except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as error:
+            # A corrupt entry, an unsupported compression method, an encrypted entry.
+            raise SubmissionRejected(f"the archive's entry {self.member.filename!r} "
+                                     f"cannot be read ({error})") from None
+
+
+class _Budget:
+    """Counts the bytes actually read, so a lying archive is stopped as soon as it passes the cap."""
+
+    def __init__(self, max_bytes):
+        self.left = max_bytes
+        self.max_bytes = max_bytes
+
+    def take(self, reader):
+        data = bytearray()
+        for chunk in reader.chunks():
+            self.left -= len(chunk)
+            if self.left < 0:
+                raise SubmissionRejected(f"the submission's Python files are larger than the "
+                                         f"{self.max_bytes / MEGABYTE:.0f} MB allowed (a zip bomb?)")
+            data += chunk
+        return bytes(data)
+
+
+# --- choosing the graded folder ---
+
+def _graded_root(files, notes):
+    """The folder (relative path) that holds layers.py; prefer one with classifiers/cnn.py, then the shallowest."""
+    candidates = [path.parent for path in files if path.name == LAYERS]
+    if not candidates:
+        raise SubmissionRejected(f"no {LAYERS} found (expected a folder laid out like student_impl/: "
+                                 f"{LAYERS} and {MODEL})")
+    with_model = [folder for folder in candidates if folder / MODEL in files]
+    ranked = sorted(with_model or candidates, key=lambda folder: (len(folder.parts), str(folder)))
+    root = ranked[0]
+    if len(candidates) > 1:
+        listed = ", ".join(str(folder / LAYERS) for folder in sorted(candidates, key=str))
+        notes.append(f"several {LAYERS} found ({listed}); graded {root / LAYERS}")
+    return root
+
+
+def _relative_to(path, root):
+    try:
+        return path.relative_to(root)
+    except ValueError:
+        return None
+
+
+# --- re-encoding ---
+
+def _decoded_source(data, relative):
+    """Decode a Python source the way a grader on any machine should read it; return (text, note)."""
+    note = None
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    declared = _declared_encoding(data)
+    for encoding in _encodings_to_try(declared):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if _canonical(encoding) != "utf-8" and not text.isascii():
+            note = f"{relative} was not UTF-8: re-encoded from {encoding}"
+        break
+    if declared and _canonical(declared) != "utf-8":
+        text = _without_coding_line(text)
+    return text, note
+
+
+def _declared_encoding(data):
+    for line in data.splitlines()[:2]:
+        match = CODING_LINE.match(line)
+        if match:
+            return match.group(1).decode("ascii")
+    return None
+
+
+def _encodings_to_try(declared):
+    known = [declared] if declared and _canonical(declared) else []
+    return [*known, "utf-8", *FALLBACK_ENCODINGS]
+
+
+def _canonical(encoding):
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        return None
+
+
+def _without_coding_line(text):
+    """Blank the encoding declaration (the file is UTF-8 now), keeping line numbers as the student sees them."""
+    lines = text.splitlines(keepends=True)
+    for index, line in enumerate(lines[:2]):
+        if CODING_LINE.match(line.encode("utf-8")):
+            lines[index] = "\n"
+            break
+    return "".join(lines)
+
+
+def _syntax_note(text, relative):
+    try:
+        with warnings.catch_warnings():  # e.g. invalid escape sequences: not ours to report
+            warnings.simplefilter("ignore")
+            compile(text, str(relative), "exec", dont_inherit=True)
+    except SyntaxError as error:
+        return [f"{relative} has a syntax error at line {error.lineno}: {error.msg} "
+                "(its tests will fail)"]
+    except ValueError as error:  # e.g. null bytes
+        return [f"{relative} cannot be compiled: {error}"]
+    return []

@@ -1,0 +1,175 @@
+"""The sandboxed side: imports the submission and runs the calls the grader sends.
+
+Started by :mod:`convgrader.sandbox` as ``python -m convgrader.worker FD IMPL
+LIMITS_JSON``, never forked from the grader. Everything here is untrusted once
+the submission's code is imported: the grader believes nothing this process
+says except the values it returns, and decodes those without pickle.
+"""
+
+import json
+import os
+import socket
+import sys
+import traceback
+
+#: Modules the submission may not import; reading their files is recorded as tampering.
+FORBIDDEN_MODULES = ("reference.answer_key",)
+FORWARD_FUNCTIONS = ("conv_forward_naive", "max_pool_forward_naive",
+                     "spatial_batchnorm_forward", "spatial_groupnorm_forward")
+
+
+def apply_limits(limits):
+    """Cap memory, file size and core dumps, soft and hard, before any submission code runs."""
+    import resource
+
+    caps = {"RLIMIT_CORE": 0, "RLIMIT_AS": limits.get("memory_bytes"),
+            "RLIMIT_FSIZE": limits.get("file_bytes")}
+    for name, value in caps.items():
+        if value is not None and hasattr(resource, name):
+            try:
+                resource.setrlimit(getattr(resource, name), (value, value))
+            except (ValueError, OSError):
+                pass  # a platform that refuses the cap keeps its own
+
+
+class AnswerKeyBlocker:
+    """A meta path finder refusing the answer key, and recording the attempt."""
+
+    def __init__(self, events):
+        self.events = events
+
+    def find_spec(self, name, path=None, target=None):
+        if any(name == m or name.startswith(m + ".") for m in FORBIDDEN_MODULES):
+            self.events.append(f"import of {name}")
+            raise ImportError(f"{name} is not available to submissions")
+        return None
+
+
+def watch_files(events, protected):
+    """Record opening any protected path (the answer key, the fixtures for writing)."""
+    def hook(event, args):
+        if event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
+            path = os.path.realpath(os.fsdecode(args[0]))
+            mode = args[1] if len(args) > 1 and isinstance(args[1], str) else "r"
+            for root, writes_only in protected:
+                if path.startswith(root) and (not writes_only or any(c in mode for c in "wax+")):
+                    events.append(f"open({path!r}, {mode!r})")
+    sys.addaudithook(hook)
+
+
+class Worker:
+    """Holds the submission's objects and answers the grader's requests."""
+
+    def __init__(self, impl):
+        self.impl = impl
+        self.objects = {}
+        self.next_id = 0
+        self.tamper_events = []
+
+    def keep(self, value):
+        from convgrader.wire import Handle
+
+        self.next_id += 1
+        self.objects[self.next_id] = value
+        return Handle(self.next_id, type(value).__name__)
+
+    def resolve(self, handle):
+        if handle.id not in self.objects:
+            raise LookupError("this object no longer exists in the sandbox (it restarted after a failure)")
+        return self.objects[handle.id]
+
+    def handle(self, header, blobs):
+        from convgrader import wire
+
+        op = header["op"]
+        if op == "lookup":
+            return self.keep(self.impl.get(header["name"])), {}
+        target = self.resolve(wire.Handle(header["handle"], ""))
+        args = [wire.decode(a, blobs, self.resolve) for a in header.get("args", [])]
+        if op == "call":
+            kwargs = dict(wire.decode(header["kwargs"], blobs, self.resolve)) if "kwargs" in header else {}
+            before = [a.copy() if hasattr(a, "copy") and hasattr(a, "dtype") else None for a in args]
+            result = target(*args, **kwargs)
+            if header.get("name") in FORWARD_FUNCTIONS and isinstance(result, tuple) and len(result) == 2:
+                result = (result[0], self.keep(result[1]))  # the cache is opaque: it stays here
+            return result, self.changed_arguments(args, before)
+        if op == "getattr":
+            value = getattr(target, args[0])
+            return (self.keep(value) if isinstance(value, dict) or callable(value) else value), {}
+        if op == "setattr":
+            setattr(target, args[0], args[1])
+            return None, {}
+        if op == "getitem":
+            return target[args[0]], {}
+        if op == "setitem":
+            target[args[0]] = args[1]
+            return None, {}
+        if op == "keys":
+            return list(target.keys()) if hasattr(target, "keys") else list(target), {}
+        raise ValueError(f"unknown operation {op!r}")
+
+    @staticmethod
+    def changed_arguments(args, before):
+        """The final state of array arguments the call changed, and of every dict argument."""
+        import numpy as np
+
+        changed = {}
+        for index, (arg, old) in enumerate(zip(args, before)):
+            if isinstance(arg, dict):
+                changed[index] = arg
+            elif old is not None and not np.array_equal(arg, old, equal_nan=True):
+                changed[index] = arg
+        return changed
+
+    def serve(self, sock):
+        from convgrader import wire
+
+        while True:
+            try:
+                header, blobs = wire.receive(sock)
+            except EOFError:
+                return
+            try:
+                result, changed = self.handle(header, blobs)
+                out = []
+                reply = {"ok": wire.encode(result, out, self.keep),
+                         "changed": [[i, wire.encode(v, out, self.keep)] for i, v in changed.items()]}
+            except BaseException as error:  # noqa: B902 -- sys.exit, KeyboardInterrupt: all are the submission's
+                out, reply = [], {"error": describe(error)}
+            reply["tamper"] = self.tamper_events[:20]
+            wire.send(sock, reply, out)
+
+
+def describe(error):
+    """Type, message and the submission's part of the traceback, as text."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if "convgrader" not in f.filename and "importlib" not in f.filename]
+    where = "".join(traceback.format_list(frames[-4:]))
+    message = str(error)
+    if isinstance(error, SystemExit):
+        message = f"the submission called sys.exit({error.code!r})"
+    elif isinstance(error, KeyboardInterrupt):
+        message = "the submission raised KeyboardInterrupt"
+    from convgrader.implementation import ImplementationUnavailable
+
+    kind = "ImplementationUnavailable" if isinstance(error, ImplementationUnavailable) else type(error).__name__
+    return {"type": kind, "message": message[:2000], "traceback": where[-3000:]}
+
+
+def main(argv):
+    fd, impl_value, limits = int(argv[1]), argv[2], json.loads(argv[3])
+    sock = socket.socket(fileno=fd)
+    apply_limits(limits)
+    import numpy  # noqa: F401 -- loaded before the guards, as the grader would
+
+    from convgrader.implementation import resolve
+
+    worker = Worker(resolve(impl_value))
+    if limits.get("block_answer_key", True):
+        sys.meta_path.insert(0, AnswerKeyBlocker(worker.tamper_events))
+    watch_files(worker.tamper_events, [(p, w) for p, w in limits.get("protected", [])])
+    worker.serve(sock)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
