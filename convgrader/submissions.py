@@ -182,7 +182,7 @@ def _safe_member_path(member):
     if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
         raise SubmissionRejected(f"the archive's entry {member.filename!r} has an absolute path")
     if ".." in path.parts:
-        raise SubmissionRejected(f"the archive's entry {member.filename!r} points outside its folder (..)")
+        raise SubmissionRejected(f"the archive's entry {member.filename!r} would be written outside the submission's folder (..)")
     if stat.S_ISLNK(member.external_attr >> 16):
         raise SubmissionRejected(f"the archive's entry {member.filename!r} is a symbolic link")
     return path
