@@ -109,6 +109,8 @@ extensions = [
 ]
 
 setup(
-    ext_modules=cythonize(extensions, compiler_directives=CYTHON_DIRECTIVES),
+    # The generated C goes under build/ so that it never ships inside the package.
+    ext_modules=cythonize(extensions, compiler_directives=CYTHON_DIRECTIVES,
+                          build_dir="build/cython"),
     cmdclass={"build_ext": BuildExtOptionalOpenMP},
 )

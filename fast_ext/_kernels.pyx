@@ -53,6 +53,11 @@ def max_threads():
     return fast_ext_max_threads()
 
 
+cdef inline int _team_size(int num_threads) noexcept nogil:
+    """Threads for one parallel loop: ``num_threads``, or all of them when it is <= 0."""
+    return num_threads if num_threads > 0 else fast_ext_max_threads()
+
+
 # ---------------------------------------------------------------------------
 # Geometry helpers (all operands are non-negative, so C division is exact
 # floor division).
@@ -99,28 +104,31 @@ cdef inline Py_ssize_t _end_inside(Py_ssize_t offset, Py_ssize_t stride,
 # im2col / col2im
 # ---------------------------------------------------------------------------
 #
-# For an image x[n] of shape (C, H, W) and a filter of shape (C, HH, WW), the
-# column matrix cols[n] has shape (C*HH*WW, H'*W'):
+# For images x of shape (N, C, H, W) and filters of shape (C, HH, WW), the
+# column matrix has one row per filter tap and one column per output pixel of
+# every image, images side by side (P = H'*W'):
 #
-#     cols[n, (c*HH + di)*WW + dj, oi*W' + oj] = xpad[n, c, oi*s + di, oj*s + dj]
+#     cols[(c*HH + di)*WW + dj, n*P + oi*W' + oj] = xpad[n, c, oi*s + di, oj*s + dj]
 #
-# where xpad is x zero-padded by `pad` on each side of H and W. The padding is
-# never materialised: entries that fall into it are written as zeros, and the
-# valid output range of every (di, dj) offset is computed once, so the inner
-# loop is a plain strided copy.
+# where xpad is x zero-padded by `pad` on each side of H and W. The whole
+# batch thus becomes ONE matrix product with the (F, C*HH*WW) filter matrix,
+# which BLAS runs far better than N small ones. The padding is never
+# materialised: entries that fall into it are written as zeros, and the valid
+# output range of every (di, dj) tap is computed once, so the inner loop is a
+# plain strided copy.
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
 @cython.initializedcheck(False)
 @cython.cdivision(True)
-cdef void _im2col(const real_t[:, :, :, ::1] x, real_t[:, :, ::1] cols,
+cdef void _im2col(const real_t[:, :, :, ::1] x, real_t[:, ::1] cols,
                   Py_ssize_t field_h, Py_ssize_t field_w,
                   Py_ssize_t stride, Py_ssize_t pad,
-                  Py_ssize_t out_h, Py_ssize_t out_w) noexcept nogil:
+                  Py_ssize_t out_h, Py_ssize_t out_w, int num_threads) noexcept nogil:
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t plane, n, c, di, dj, row, oi, oj, i, j0, col
     cdef Py_ssize_t oi_lo, oi_hi, oj_lo, oj_hi
-    for plane in prange(N * C, schedule='static'):
+    for plane in prange(N * C, schedule='static', num_threads=num_threads):
         n = plane // C
         c = plane % C
         for di in range(field_h):
@@ -130,36 +138,37 @@ cdef void _im2col(const real_t[:, :, :, ::1] x, real_t[:, :, ::1] cols,
                 row = (c * field_h + di) * field_w + dj
                 oj_lo = _first_inside(dj - pad, stride)
                 oj_hi = _end_inside(dj - pad, stride, W, out_w)
+                j0 = dj - pad
                 for oi in range(out_h):
-                    col = oi * out_w
+                    col = (n * out_h + oi) * out_w
                     if oi < oi_lo or oi >= oi_hi:
                         for oj in range(out_w):
-                            cols[n, row, col + oj] = 0
+                            cols[row, col + oj] = 0
                         continue
                     i = oi * stride + di - pad
-                    j0 = dj - pad
                     for oj in range(oj_lo):
-                        cols[n, row, col + oj] = 0
+                        cols[row, col + oj] = 0
                     for oj in range(oj_lo, oj_hi):
-                        cols[n, row, col + oj] = x[n, c, i, oj * stride + j0]
+                        cols[row, col + oj] = x[n, c, i, oj * stride + j0]
                     for oj in range(oj_hi, out_w):
-                        cols[n, row, col + oj] = 0
+                        cols[row, col + oj] = 0
 
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
 @cython.initializedcheck(False)
 @cython.cdivision(True)
-cdef void _col2im(const real_t[:, :, ::1] cols, real_t[:, :, :, ::1] dx,
+cdef void _col2im(const real_t[:, ::1] cols, real_t[:, :, :, ::1] dx,
                   Py_ssize_t field_h, Py_ssize_t field_w,
                   Py_ssize_t stride, Py_ssize_t pad,
-                  Py_ssize_t out_h, Py_ssize_t out_w) noexcept nogil:
+                  Py_ssize_t out_h, Py_ssize_t out_w, int num_threads) noexcept nogil:
     # dx must be zero on entry: windows overlap (field > stride), so every
     # input pixel sums the contributions of all windows that cover it.
+    # Rows of one channel c only ever touch dx[n, c], so planes are independent.
     cdef Py_ssize_t N = dx.shape[0], C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
     cdef Py_ssize_t plane, n, c, di, dj, row, oi, oj, i, j0, col
     cdef Py_ssize_t oi_lo, oi_hi, oj_lo, oj_hi
-    for plane in prange(N * C, schedule='static'):
+    for plane in prange(N * C, schedule='static', num_threads=num_threads):
         n = plane // C
         c = plane % C
         for di in range(field_h):
@@ -172,49 +181,54 @@ cdef void _col2im(const real_t[:, :, ::1] cols, real_t[:, :, :, ::1] dx,
                 j0 = dj - pad
                 for oi in range(oi_lo, oi_hi):
                     i = oi * stride + di - pad
-                    col = oi * out_w
+                    col = (n * out_h + oi) * out_w
                     for oj in range(oj_lo, oj_hi):
                         dx[n, c, i, oj * stride + j0] = (
-                            dx[n, c, i, oj * stride + j0] + cols[n, row, col + oj])
+                            dx[n, c, i, oj * stride + j0] + cols[row, col + oj])
 
 
 def im2col(const real_t[:, :, :, ::1] x, Py_ssize_t field_height,
-           Py_ssize_t field_width, Py_ssize_t stride, Py_ssize_t pad):
-    """Unfold zero-padded sliding windows of ``x`` into columns.
+           Py_ssize_t field_width, Py_ssize_t stride, Py_ssize_t pad,
+           int num_threads=0):
+    """Unfold the zero-padded sliding windows of a batch into one column matrix.
 
     Parameters
     ----------
     x : (N, C, H, W) float32 or float64, C-contiguous
     field_height, field_width : window (filter) size HH, WW
     stride, pad : step between windows and zero padding on each side
+    num_threads : OpenMP threads to use; 0 (default) means ``max_threads()``
 
     Returns
     -------
-    cols : (N, C*HH*WW, H'*W'), same dtype as ``x``, with
-        ``cols[n, (c*HH + di)*WW + dj, oi*W' + oj] = xpad[n, c, oi*stride + di, oj*stride + dj]``
+    cols : (C*HH*WW, N*H'*W'), same dtype as ``x``, with
+        ``cols[(c*HH + di)*WW + dj, (n*H' + oi)*W' + oj] = xpad[n, c, oi*stride + di, oj*stride + dj]``
         and ``H' = 1 + (H + 2 pad - HH) // stride`` (likewise W').
+        ``w.reshape(F, -1) @ cols`` is then the (F, N*H'*W') convolution.
     """
     cdef Py_ssize_t out_h = output_size(x.shape[2], field_height, stride, pad)
     cdef Py_ssize_t out_w = output_size(x.shape[3], field_width, stride, pad)
     dtype = np.float32 if real_t is float else np.float64
-    cols = np.empty((x.shape[0], x.shape[1] * field_height * field_width, out_h * out_w),
+    cols = np.empty((x.shape[1] * field_height * field_width, x.shape[0] * out_h * out_w),
                     dtype=dtype)
-    cdef real_t[:, :, ::1] cols_view = cols
+    cdef real_t[:, ::1] cols_view = cols
     with nogil:
-        _im2col(x, cols_view, field_height, field_width, stride, pad, out_h, out_w)
+        _im2col(x, cols_view, field_height, field_width, stride, pad, out_h, out_w,
+                _team_size(num_threads))
     return cols
 
 
-def col2im(const real_t[:, :, ::1] cols, Py_ssize_t channels, Py_ssize_t height,
-           Py_ssize_t width, Py_ssize_t field_height, Py_ssize_t field_width,
-           Py_ssize_t stride, Py_ssize_t pad):
-    """Adjoint of :func:`im2col`: fold columns back, summing overlaps.
+def col2im(const real_t[:, ::1] cols, Py_ssize_t batch, Py_ssize_t channels,
+           Py_ssize_t height, Py_ssize_t width, Py_ssize_t field_height,
+           Py_ssize_t field_width, Py_ssize_t stride, Py_ssize_t pad,
+           int num_threads=0):
+    """Adjoint of :func:`im2col`: fold columns back onto the images, summing overlaps.
 
     Parameters
     ----------
-    cols : (N, C*HH*WW, H'*W') float32 or float64, C-contiguous
-    channels, height, width : C, H, W of the unpadded input
-    field_height, field_width, stride, pad : as for :func:`im2col`
+    cols : (C*HH*WW, N*H'*W') float32 or float64, C-contiguous, laid out as by :func:`im2col`
+    batch, channels, height, width : N, C, H, W of the unpadded input
+    field_height, field_width, stride, pad, num_threads : as for :func:`im2col`
 
     Returns
     -------
@@ -224,16 +238,15 @@ def col2im(const real_t[:, :, ::1] cols, Py_ssize_t channels, Py_ssize_t height,
     """
     cdef Py_ssize_t out_h = output_size(height, field_height, stride, pad)
     cdef Py_ssize_t out_w = output_size(width, field_width, stride, pad)
-    if (cols.shape[1] != channels * field_height * field_width
-            or cols.shape[2] != out_h * out_w):
-        raise ValueError(
-            f"cols has shape {(cols.shape[0], cols.shape[1], cols.shape[2])}, expected"
-            f" (N, {channels * field_height * field_width}, {out_h * out_w})")
+    expected = (channels * field_height * field_width, batch * out_h * out_w)
+    if (cols.shape[0], cols.shape[1]) != expected:
+        raise ValueError(f"cols has shape {(cols.shape[0], cols.shape[1])}, expected {expected}")
     dtype = np.float32 if real_t is float else np.float64
-    dx = np.zeros((cols.shape[0], channels, height, width), dtype=dtype)
+    dx = np.zeros((batch, channels, height, width), dtype=dtype)
     cdef real_t[:, :, :, ::1] dx_view = dx
     with nogil:
-        _col2im(cols, dx_view, field_height, field_width, stride, pad, out_h, out_w)
+        _col2im(cols, dx_view, field_height, field_width, stride, pad, out_h, out_w,
+                _team_size(num_threads))
     return dx
 
 
@@ -247,7 +260,7 @@ def col2im(const real_t[:, :, ::1] cols, Py_ssize_t channels, Py_ssize_t height,
 cdef void _max_pool_forward(const real_t[:, :, ::1] x, real_t[:, :, ::1] out,
                             int[:, :, ::1] argmax,
                             Py_ssize_t pool_h, Py_ssize_t pool_w,
-                            Py_ssize_t stride) noexcept nogil:
+                            Py_ssize_t stride, int num_threads) noexcept nogil:
     # x is (planes, H, W); argmax stores the flat index i*W + j of the winner.
     cdef Py_ssize_t planes = x.shape[0], W = x.shape[2]
     cdef Py_ssize_t out_h = out.shape[1], out_w = out.shape[2]
@@ -255,7 +268,7 @@ cdef void _max_pool_forward(const real_t[:, :, ::1] x, real_t[:, :, ::1] out,
     cdef const real_t* plane
     cdef real_t best, value
     cdef bint wins, saw_nan
-    for p in prange(planes, schedule='static'):
+    for p in prange(planes, schedule='static', num_threads=num_threads):
         # A raw pointer to the plane keeps the hot loop free of memoryview
         # bookkeeping that the compiler would otherwise reload every step.
         plane = &x[p, 0, 0]
@@ -300,12 +313,12 @@ cdef inline Py_ssize_t _first_nan(const real_t* plane, Py_ssize_t corner, Py_ssi
 @cython.wraparound(False)
 @cython.initializedcheck(False)
 cdef void _max_pool_backward(const real_t[:, :, ::1] dout, const int[:, :, ::1] argmax,
-                             real_t[:, ::1] dx) noexcept nogil:
+                             real_t[:, ::1] dx, int num_threads) noexcept nogil:
     # dx is (planes, H*W) and zero on entry; overlapping windows may pick the
     # same pixel, whose gradient is then the sum of theirs.
     cdef Py_ssize_t planes = dout.shape[0], out_h = dout.shape[1], out_w = dout.shape[2]
     cdef Py_ssize_t p, oi, oj, k
-    for p in prange(planes, schedule='static'):
+    for p in prange(planes, schedule='static', num_threads=num_threads):
         for oi in range(out_h):
             for oj in range(out_w):
                 k = argmax[p, oi, oj]
@@ -313,13 +326,14 @@ cdef void _max_pool_backward(const real_t[:, :, ::1] dout, const int[:, :, ::1] 
 
 
 def max_pool_forward(const real_t[:, :, :, ::1] x, Py_ssize_t pool_height,
-                     Py_ssize_t pool_width, Py_ssize_t stride):
+                     Py_ssize_t pool_width, Py_ssize_t stride, int num_threads=0):
     """Max pooling over windows of any size and stride (overlap allowed), no padding.
 
     Parameters
     ----------
     x : (N, C, H, W) float32 or float64, C-contiguous
     pool_height, pool_width, stride : window size and step
+    num_threads : OpenMP threads to use; 0 (default) means ``max_threads()``
 
     Returns
     -------
@@ -341,12 +355,13 @@ def max_pool_forward(const real_t[:, :, :, ::1] x, Py_ssize_t pool_height,
     cdef real_t[:, :, ::1] out_planes = out.reshape(N * C, out_h, out_w)
     cdef int[:, :, ::1] argmax_planes = argmax.reshape(N * C, out_h, out_w)
     with nogil:
-        _max_pool_forward(x_planes, out_planes, argmax_planes, pool_height, pool_width, stride)
+        _max_pool_forward(x_planes, out_planes, argmax_planes, pool_height, pool_width, stride,
+                          _team_size(num_threads))
     return out, argmax
 
 
 def max_pool_backward(const real_t[:, :, :, ::1] dout, const int[:, :, :, ::1] argmax,
-                      Py_ssize_t height, Py_ssize_t width):
+                      Py_ssize_t height, Py_ssize_t width, int num_threads=0):
     """Route each window's gradient to the input pixel that won its maximum.
 
     The gradient of window (n, c, oi, oj) goes to the pixel recorded in
@@ -359,6 +374,7 @@ def max_pool_backward(const real_t[:, :, :, ::1] dout, const int[:, :, :, ::1] a
     dout : (N, C, H', W') float32 or float64, C-contiguous
     argmax : (N, C, H', W') int32 from :func:`max_pool_forward`
     height, width : H, W of the pooled input
+    num_threads : OpenMP threads to use; 0 (default) means ``max_threads()``
 
     Returns
     -------
@@ -377,5 +393,5 @@ def max_pool_backward(const real_t[:, :, :, ::1] dout, const int[:, :, :, ::1] a
     cdef const int[:, :, ::1] argmax_planes = np.asarray(argmax).reshape(N * C, out_h, out_w)
     cdef real_t[:, ::1] dx_planes = dx.reshape(N * C, height * width)
     with nogil:
-        _max_pool_backward(dout_planes, argmax_planes, dx_planes)
+        _max_pool_backward(dout_planes, argmax_planes, dx_planes, _team_size(num_threads))
     return dx

@@ -3,11 +3,12 @@
 Convolution is computed as a matrix product: the compiled ``fast_ext.im2col``
 unfolds every receptive field of an image into a column, so that
 
-    out[n] = w_rows @ cols[n] + b        w_rows: (F, C*HH*WW), cols[n]: (C*HH*WW, H'*W')
+    out = w_rows @ cols + b        w_rows: (F, C*HH*WW), cols: (C*HH*WW, N*H'*W')
 
-and numpy's ``matmul`` hands the products to BLAS. The backward pass uses the
-same columns: ``dw = sum_n dout[n] @ cols[n].T``, and ``dx`` is ``w_rows.T @ dout[n]``
-folded back onto the image by ``fast_ext.col2im``. Max pooling scans windows of
+is a single matrix product for the whole batch, which numpy hands to BLAS.
+The backward pass reuses the columns: ``dw = dout_rows @ cols.T`` and
+``dx`` is ``w_rows.T @ dout_rows`` folded back onto the images by
+``fast_ext.col2im`` (dout_rows: dout as (F, N*H'*W')). Max pooling scans windows of
 any size and stride (overlapping ones included) in compiled code and keeps the
 position of each maximum for the backward pass.
 
@@ -108,10 +109,12 @@ def conv_forward_fast(x, w, b, conv_param):
     cols = fast_ext.im2col(np.ascontiguousarray(x, dtype=dtype), HH, WW, stride, pad)
     # A private copy: a caller may change w in place before calling backward.
     w_rows = np.array(w, dtype=dtype).reshape(F, -1)
-    out = np.matmul(w_rows, cols)  # (N, F, H'*W')
-    out += np.asarray(b, dtype=dtype)[:, None]
+    products = np.matmul(w_rows, cols).reshape(F, N, out_h, out_w)
+    # One pass both reorders (F, N, ...) to (N, F, ...) and adds the bias.
+    out = np.empty((N, F, out_h, out_w), dtype=dtype)
+    np.add(products.transpose(1, 0, 2, 3), np.asarray(b, dtype=dtype)[:, None, None], out=out)
     cache = (x.shape, w.shape, w_rows, cols, stride, pad, dtype)
-    return out.reshape(N, F, out_h, out_w), cache
+    return out, cache
 
 
 def conv_backward_fast(dout, cache):
@@ -134,11 +137,14 @@ def conv_backward_fast(dout, cache):
     if np.shape(dout) != expected:
         raise ValueError(f"dout must have shape {expected} (the forward output), got {np.shape(dout)}")
 
-    dout_rows = np.ascontiguousarray(dout, dtype=dtype).reshape(N, F, -1)  # (N, F, H'*W')
-    db = dout_rows.sum(axis=(0, 2))
-    dw = np.matmul(dout_rows, cols.transpose(0, 2, 1)).sum(axis=0).reshape(w_shape)
-    dcols = np.matmul(w_rows.T, dout_rows)  # (N, C*HH*WW, H'*W')
-    dx = fast_ext.col2im(dcols, C, H, W, HH, WW, stride, pad)
+    # (F, N*H'*W'): the layout of the forward's product, so that each gradient
+    # is a single matrix product against the cached columns.
+    dout_rows = np.ascontiguousarray(
+        np.asarray(dout, dtype=dtype).transpose(1, 0, 2, 3)).reshape(F, -1)
+    db = dout_rows.sum(axis=1)
+    dw = np.matmul(dout_rows, cols.T).reshape(w_shape)
+    dcols = np.matmul(w_rows.T, dout_rows)  # (C*HH*WW, N*H'*W')
+    dx = fast_ext.col2im(dcols, N, C, H, W, HH, WW, stride, pad)
     return dx, dw, db
 
 
