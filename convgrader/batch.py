@@ -49,7 +49,8 @@ SHARD_FILE = re.compile(r"gradebook-shard-(\d+)-of-(\d+)\.csv$")
 def register(commands):
     batch_parser = commands.add_parser(
         "batch", help="grade a folder of submissions into a gradebook",
-        description=__doc__.split("\n\n")[1].replace("\n", " "),
+        description="Grade every submission (a folder or a .zip each) in SUBMISSIONS into "
+                    "OUT/gradebook.csv and OUT/<name>/results.json, each in a grading process of its own.",
         epilog="Options it does not know are passed on to `grade` (and through it to pytest), "
                "e.g. -k conv_forward.")
     batch_parser.add_argument("submissions", type=Path, metavar="SUBMISSIONS",
@@ -387,8 +388,9 @@ def run_batch(submissions_folder, out, grader, *, jobs=1, shard=None, force=Fals
         if (found := previous_results(submission, SubmissionFolder(out, submission.name))) is not None}
     to_grade = [submission for submission in submissions if submission.name not in results]
     if results and progress:
-        print(f"skipping {len(results)} submission(s) graded before (--force regrades them)", file=sys.stderr)
-    with tqdm(total=len(to_grade), desc="grading", unit="submission", disable=not progress) as bar, \
+        print(f"skipping {len(results)} submission(s) unchanged since the last batch (--force regrades them)",
+              file=sys.stderr)
+    with tqdm(total=len(to_grade), desc="grading", unit="submission", disable=not (progress and to_grade)) as bar, \
             ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {pool.submit(grade_submission, submission, out, grader): submission for submission in to_grade}
         try:
@@ -438,7 +440,7 @@ def run_batch_command(args, extra):
         return 130
     elapsed = time.monotonic() - started
     print(f"{len(summary.rows)} submission(s): {summary.count(GRADED)} graded, {summary.count(REJECTED)} rejected, "
-          f"{summary.count(GRADING_FAILED)} grading failed; {summary.skipped} skipped as graded before; "
+          f"{summary.count(GRADING_FAILED)} grading failed; {summary.skipped} skipped (unchanged since the last batch); "
           f"{summary.graded_now} processed in {elapsed:.0f} s")
     print(f"gradebook: {summary.gradebook}")
     # A failed grading is the harness's problem, not the student's: let CI see it.

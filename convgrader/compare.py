@@ -24,6 +24,9 @@ a one-bug implementation in the test corpus produces.
 import numpy as np
 import pytest
 
+from convgrader import diagnostics
+from convgrader.messages import hint, say
+
 #: Tolerance on ``scaled_error`` by the working precision of the comparison.
 TOLERANCE = {np.dtype(np.float64): 1e-5, np.dtype(np.float32): 1e-4}
 
@@ -60,19 +63,40 @@ def fail(message):
     pytest.fail(message, pytrace=False)
 
 
+def fail_with_hints(message, hints):
+    """Fail with ``message`` followed by one line per hint."""
+    fail("\n".join([message, *hints]))
+
+
 def _as_array(value, what):
     if value is None:
-        fail(f"{what} is None: did the function forget to return it?")
+        fail_with_hints(say("none", what=what), [hint("return.none")])
     try:
         array = np.asarray(value)
     except Exception as error:  # a ragged list, an object that refuses conversion
-        fail(f"{what} is not an array: {type(value).__name__} ({error})")
+        fail(say("not_array", what=what, kind=type(value).__name__, error=error))
     if array.dtype == object or not np.issubdtype(array.dtype, np.number):
-        fail(f"{what} is not a numeric array: got {type(value).__name__} of dtype {array.dtype}")
+        fail(say("not_numeric", what=what, kind=type(value).__name__, dtype=array.dtype))
     return array
 
 
-def assert_close(actual, expected, what, *, precision=None):
+def _index_text(index, ndim):
+    """An index as the student thinks of it: ``(n, c, h, w) = (0, 1, 2, 3)`` for a 4-d array."""
+    values = "(" + ", ".join(str(i) for i in index) + ")"
+    return f"(n, c, h, w) = {values}" if ndim == 4 else f"index {values}"
+
+
+def _excerpt(array, index):
+    """Up to five values along the last axis around ``index``, rounded."""
+    if array.ndim == 0:
+        return "[]"
+    last = index[-1]
+    row = array[index[:-1]][max(last - 2, 0):last + 3]
+    return np.array2string(np.asarray(row, dtype=np.float64), precision=4, suppress_small=True,
+                           max_line_width=200)
+
+
+def assert_close(actual, expected, what, *, precision=None, context=None):
     """Fail the test unless ``actual`` matches ``expected`` within the tolerance.
 
     Parameters
@@ -86,37 +110,58 @@ def assert_close(actual, expected, what, *, precision=None):
     precision : dtype, optional
         The precision the value was computed in, when known (the inputs'
         dtype): float32 selects the float32 tolerance even for a float64 result.
+    context : convgrader.diagnostics.Context, optional
+        What the test knows about the call (inputs, parameters, the
+        submission's own functions), so that a failure can say what is likely
+        wrong: see :mod:`convgrader.diagnostics`.
     """
     actual = _as_array(actual, what)
     expected = np.asarray(expected)
+    tolerance = TOLERANCE[working_precision(actual, expected, precision=precision)]
     if actual.shape != expected.shape:
-        fail(f"{what} has shape {actual.shape}, expected {expected.shape}")
+        fail_with_hints(say("shape", what=what, actual=actual.shape, expected=expected.shape),
+                        diagnostics.explain(actual, expected, what, context, tolerance))
     bad = ~np.isfinite(actual)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
-        fail(f"{what} contains {actual[index]} (first at index {index}); expected finite values")
-    tolerance = TOLERANCE[working_precision(actual, expected, precision=precision)]
+        kinds = " and ".join(kind for kind, present in
+                             (("NaN", np.isnan(actual).any()), ("inf", np.isinf(actual).any())) if present)
+        fail_with_hints(say("nonfinite", what=what, kinds=kinds, count=int(bad.sum()), total=actual.size,
+                            index=_index_text(index, actual.ndim)),
+                        diagnostics.explain(actual, expected, what, context, tolerance))
     error = scaled_error(actual, expected)
     if error > tolerance:
         diff = np.abs(actual.astype(np.float64) - expected)
         index = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.ndim else ()
         index = tuple(int(i) for i in index)
-        fail(
-            f"{what} differs from the expected values: error {error:.2e} "
-            f"(max difference / max |expected|), tolerance {tolerance:.0e}\n"
-            f"  worst at index {index}: got {float(actual[index]):.8g}, "
-            f"expected {float(expected[index]):.8g}\n"
-            f"  (the notebook's rel_error would print {rel_error(actual, expected):.2e})"
-        )
+        scale = max(float(np.max(np.abs(expected), initial=0.0)), 1e-12)
+        lines = [say("values", what=what, error=error, tolerance=tolerance,
+                     bad=int(np.sum(diff > tolerance * scale)), total=max(actual.size, 1),
+                     index=_index_text(index, actual.ndim), got=float(actual[index]),
+                     wanted=float(expected[index]))]
+        if actual.size > 1:
+            lines.append(say("excerpt", actual=_excerpt(actual, index), expected=_excerpt(expected, index)))
+        lines.append(say("rel_error", rel=rel_error(actual, expected)))
+        fail_with_hints("\n".join(lines), diagnostics.explain(actual, expected, what, context, tolerance))
 
 
 def assert_unchanged(after, before, what):
     """Fail the test if an input array was modified in place."""
-    if not np.array_equal(np.asarray(after), before, equal_nan=True):
-        fail(f"{what} was modified in place; the function must leave its inputs unchanged")
+    after = np.asarray(after)
+    if not np.array_equal(after, before, equal_nan=True):
+        changed = int(np.sum(after != before)) if after.shape == np.shape(before) else after.size
+        fail_with_hints(say("modified", what=what, count=changed, total=after.size),
+                        [hint("inplace.changed")])
 
 
-def unpack(result, count, what):
+def assert_dtype(value, dtype, what):
+    """Fail the test unless ``value`` is an array of exactly ``dtype`` (model parameters, gradients)."""
+    found = np.asarray(value).dtype
+    if found != np.dtype(dtype):
+        fail_with_hints(say("dtype", what=what, actual=found, expected=np.dtype(dtype)), [hint("dtype.changed")])
+
+
+def unpack(result, count, what, *, like=None):
     """Check that a function returned a tuple of ``count`` items and return it.
 
     Parameters
@@ -127,13 +172,24 @@ def unpack(result, count, what):
         How many items the contract says it returns.
     what : str
         The names of the items as the contract says them, e.g. ``"(out, cache)"``.
+    like : sequence of ndarray, optional
+        The expected items (or arrays of their shapes): when given, items
+        returned in another order are recognised and reported as such.
     """
+    example = what.strip("()")
     if result is None:
-        fail(f"returned None; expected {what}: did the function forget its return statement?")
+        fail_with_hints(say("returned_none", what=what), [hint("return.none")])
     if not isinstance(result, (tuple, list)) or len(result) != count:
         got = f"a {type(result).__name__} of length {len(result)}" if isinstance(result, (tuple, list)) \
             else f"a {type(result).__name__}"
-        fail(f"returned {got}; expected the {count} values {what}")
+        fail_with_hints(say("returned_wrong", got=got, count=count, what=what),
+                        [hint("return.count", count=count, what=what, example=example)])
+    if like is not None:
+        shapes = [np.shape(item) for item in result]
+        order = diagnostics.explain_order(shapes, [np.shape(item) for item in like], what)
+        if order:
+            fail_with_hints(say("returned_wrong", got=f"values of shapes {', '.join(map(str, shapes))}",
+                                count=count, what=what), [order])
     return tuple(result)
 
 
@@ -149,9 +205,12 @@ def cache_from(forward, *args):
     except NotImplementedError:
         result = NotImplemented
     if result is NotImplemented:  # failing outside the except block keeps the message alone
-        fail(f"cannot test the backward pass yet: {name} (which makes its cache) is not implemented")
+        fail(say("backward_untestable", name=name))
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        fail(f"cannot test the backward pass: {name} must return (out, cache)")
+        got = "None" if result is None else f"a {type(result).__name__}"
+        fail_with_hints(say("backward_no_cache", name=name, got=got),
+                        [hint("return.none") if result is None
+                         else hint("return.count", count=2, what="(out, cache)", example="out, cache")])
     return result[1]
 
 
@@ -166,6 +225,7 @@ def assert_within(actual, expected, tolerance, what):
     gap = np.abs(actual - expected)
     if not np.all(gap <= tolerance):
         worst = int(np.argmax(np.where(np.isnan(gap), np.inf, gap)))
-        fail(f"{what}: got {np.round(actual, 6).tolist()}\n"
-             f"  expected {np.round(expected, 6).tolist()} within {tolerance:.0e} "
-             f"(worst at position {worst})")
+        hints = [hint("nan.found")] if not np.all(np.isfinite(actual)) else []
+        fail_with_hints(say("within", what=what, actual=np.round(actual, 6).tolist(),
+                            expected=np.round(expected, 6).tolist(), tolerance=tolerance, worst=worst),
+                        hints)

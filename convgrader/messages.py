@@ -93,6 +93,9 @@ EN = {
     "return.count": "return a tuple of {count} values, {what}: e.g. `return {example}`",
     "return.order": "the returned values have shapes {got}, while {what} should have {wanted}: "
                     "return them in the order {what}",
+    "return.unpack": "a function returned a different number of values than its caller unpacks: "
+                     "forward functions return (out, cache), backward functions their gradients, "
+                     "and a function without `return` returns None",
     "numpy_alias.removed": "np.{name} was removed from NumPy (in 1.24 or 2.0; older course code uses it): "
                            "write {replacement} instead",
     "forward.consistent": "your {what} agrees with finite differences of your own {forward}, but that "

@@ -7,12 +7,13 @@ started from elsewhere would not find.
 """
 
 import json
+import traceback
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
 
-from convgrader import implementation, sandbox
+from convgrader import diagnostics, implementation, sandbox
 from convgrader.implementation import ImplementationUnavailable
 from convgrader.parts import PARTS, part_of
 
@@ -60,6 +61,9 @@ def pytest_addoption(parser):
         "--deadline", type=float, default=None, metavar="EPOCH",
         help="with --isolate: no call of the submission starts after this time.time() value")
     group.addoption(
+        "--call-timeout", type=float, default=sandbox.CALL_TIMEOUT, metavar="SECONDS",
+        help=f"with --isolate: seconds one call of the submission may take (default {sandbox.CALL_TIMEOUT:g})")
+    group.addoption(
         "--outcomes", default=None, metavar="FILE",
         help="write one JSON line per test (part, outcome, message, output) to FILE as tests finish")
 
@@ -83,7 +87,8 @@ def _implementation(value, config):
     if not config.getoption("isolate"):
         return implementation.resolve(value)
     kind, where = implementation.locate(value)
-    return sandbox.Sandbox(where, implementation.label_of(value), deadline=config.getoption("deadline"))
+    return sandbox.Sandbox(where, implementation.label_of(value), deadline=config.getoption("deadline"),
+                           call_timeout=config.getoption("call_timeout"))
 
 
 def pytest_unconfigure(config):
@@ -143,13 +148,34 @@ def pytest_runtest_call(item):
     except NotImplementedError as error:
         message = f"not implemented yet: {error}" if str(error) else "not implemented yet"
     except ImplementationUnavailable as error:
-        message = str(error)
+        message = _with_hint(str(error), diagnostics.explain_exception_text(str(error)))
     except sandbox.SubmissionRaised as error:
         message = f"{error.type_name}: {error.message}\n{error.traceback_text}".rstrip()
+        message = _with_hint(message, diagnostics.explain_exception(error.type_name, error.message))
     except sandbox.SubmissionFailure as error:
         message = str(error)
+    except Exception as error:  # raised in this process by the submission (without --isolate)
+        explained = diagnostics.explain_exception(type(error).__name__, str(error))
+        if explained is None:
+            raise
+        message = _with_hint(_raised_here(error), explained)
     # Outside the except blocks, so the report carries the message alone.
     pytest.fail(message, pytrace=False)
+
+
+def _with_hint(message, explained):
+    return f"{message}\n{explained}" if explained else message
+
+
+def _raised_here(error):
+    """``Type: message`` and the last frames outside the harness, pytest and numpy."""
+    harness = (str(PROJECT / "convgrader"), str(PROJECT / "tests" / "graded"), str(PROJECT / "tests" / "hidden"),
+               "site-packages", "/numpy/", "/_pytest/", "/pluggy/")
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+              if not any(part in frame.filename for part in harness)]
+    where = [f"  {Path(f.filename).name}, line {f.lineno}, in {f.name}: {f.line}" for f in frames[-3:]]
+    first_line = (str(error).splitlines() or [""])[0]
+    return "\n".join([f"{type(error).__name__}: {first_line}".rstrip(), *where])
 
 
 class OutcomeLog:

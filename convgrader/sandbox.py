@@ -138,6 +138,7 @@ class Sandbox:
         self.generation = 0
         self.tamper_events = []
         self._lookups = {}
+        self.hung = set()  # names that hung even on a tiny input: later calls fail at once
 
     # -- the graded names, as Implementation offers them -----------------------------------------
     def get(self, name):
@@ -189,6 +190,9 @@ class Sandbox:
     # -- one request ----------------------------------------------------------------------------
     def request(self, header, blobs=(), what="the submission", timeout=None):
         """Send a request; return the decoded value and the changed arguments."""
+        if what in self.hung:
+            raise SubmissionTimeout(f"{what} hung in an earlier test (no result even on a tiny input); "
+                                    "not called again", "hung")
         if self.process is not None and self.process.poll() is not None:
             self.stop()  # it died after its last answer: not this call's fault
         if self.process is None:
@@ -235,6 +239,8 @@ class Sandbox:
     def timeout(self, what, budget):
         """Tell 'too slow' from 'hung' by running the same function on a tiny input."""
         finished = probe(self.impl_value, what)
+        if not finished:
+            self.hung.add(what)
         if finished:
             return SubmissionTimeout(f"{what} is too slow: no result after {budget:.0f} s on this input, "
                                      "though it finishes on a tiny one; vectorize the inner loops", "too slow")

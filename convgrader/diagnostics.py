@@ -1,0 +1,659 @@
+"""Recognizing what a wrong result says about the code that produced it.
+
+A comparison that fails hands its two arrays (and, when the test gives it, a
+:class:`Context` describing the call) to :func:`explain`, which runs a set of
+detectors and returns the hints of those that recognise their pattern: an
+error confined to the border (padding), an output shape that another stride
+or padding would give, a constant factor, exchanged axes, windows that move by
+the wrong step, and so on. Exceptions raised by the code under test go to
+:func:`explain_exception`, which sees only the exception's type name and
+message (the submission may run in another process).
+
+Detectors are conservative: each fires only when its pattern explains the
+whole difference, never on a random error, and a detector that fails itself
+is silent. They look at arrays only; when a detector needs the submission's
+behaviour it calls the submission's functions (given in the context), never
+reads its code or its caches. No detector computes a graded layer itself.
+"""
+
+import copy
+import itertools
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+from convgrader.messages import hint
+
+#: Most hints shown for one failure: the first ones, in the order of DETECTORS.
+MOST_HINTS = 2
+
+
+# ---------------------------------------------------------------------------
+# What a test can tell the detectors about the call it checks
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Window:
+    """How a convolution or pooling layer slides its window over (H, W).
+
+    Attributes
+    ----------
+    height, width : int
+        The window (filter or pool) size, HH × WW.
+    stride, pad : int
+        As in ``conv_param`` / ``pool_param`` (pooling has pad 0).
+    pooling : bool
+        True for max pooling, whose formula has no padding.
+    """
+
+    height: int
+    width: int
+    stride: int
+    pad: int = 0
+    pooling: bool = False
+
+    def output_size(self, h, w, *, stride=None, pad=None, height=None, width=None, plus=1):
+        """(H', W') = plus + (H + 2·pad − HH) // stride, with any term replaced."""
+        stride = stride or self.stride
+        pad = self.pad if pad is None else pad
+        height, width = height or self.height, width or self.width
+        return (plus + (h + 2 * pad - height) // stride, plus + (w + 2 * pad - width) // stride)
+
+    @property
+    def formula(self):
+        if self.pooling:
+            return "H' = 1 + (H - pool_height) / stride, W' = 1 + (W - pool_width) / stride"
+        return "H' = 1 + (H + 2·pad - HH) / stride, W' = 1 + (W + 2·pad - WW) / stride"
+
+
+#: Per fixture area: the forward's arguments in order, and which input each gradient belongs to.
+SIGNATURES = {
+    "conv": (("x", "w", "b", "conv_param"), {"dx": "x", "dw": "w", "db": "b"}),
+    "pool": (("x", "pool_param"), {"dx": "x"}),
+    "spatial_batchnorm": (("x", "gamma", "beta", "bn_param"),
+                          {"dx": "x", "dgamma": "gamma", "dbeta": "beta"}),
+    "spatial_groupnorm": (("x", "gamma", "beta", "G", "gn_param"),
+                          {"dx": "x", "dgamma": "gamma", "dbeta": "beta"}),
+}
+
+
+@dataclass
+class Context:
+    """What the detectors may know about the call whose result is compared.
+
+    Attributes
+    ----------
+    kind : str
+        The fixture area (``"conv"``, ``"pool"``, ...), or ``""``.
+    inputs : dict
+        The forward's arguments by name, as the test passed them.
+    arguments : tuple of str
+        Their order in the forward's signature.
+    gradient_of : dict
+        Gradient name -> input name (``"dx" -> "x"``).
+    window : Window or None
+        For convolution and pooling.
+    out, dout : ndarray or None
+        The expected forward output; the upstream gradient of a backward test.
+    forward, backward : callable or None
+        The submission's own functions, only ever called.
+    sizes : dict
+        Named sizes (``N``, ``C``, ``H·W``, ...) a constant factor may be.
+    """
+
+    kind: str = ""
+    inputs: dict = field(default_factory=dict)
+    arguments: tuple = ()
+    gradient_of: dict = field(default_factory=dict)
+    window: Optional[Window] = None
+    out: Optional[np.ndarray] = None
+    dout: Optional[np.ndarray] = None
+    forward: Optional[Callable] = None
+    backward: Optional[Callable] = None
+    sizes: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, case, forward=None, backward=None, **given):
+        """The context of a fixture case; ``given`` overrides inputs (e.g. a prepared ``bn_param``)."""
+        arguments, gradient_of = SIGNATURES.get(case.area, ((), {}))
+        inputs = {}
+        for name in arguments:
+            if name in given:
+                inputs[name] = given[name]
+            else:
+                inputs[name] = case[name] if name in case else case.param(name)
+        window = None
+        if case.area == "conv":
+            conv_param, w = inputs["conv_param"], inputs["w"]
+            window = Window(w.shape[2], w.shape[3], conv_param["stride"], conv_param["pad"])
+        elif case.area == "pool":
+            pool = inputs["pool_param"]
+            window = Window(pool["pool_height"], pool["pool_width"], pool["stride"], pooling=True)
+        sizes = {}
+        if "x" in inputs and np.ndim(inputs["x"]) == 4:
+            n, c, h, w = np.shape(inputs["x"])
+            sizes = {"N (the batch size)": n, "H·W": h * w, "N·H·W": n * h * w, "C": c}
+        return cls(kind=case.area, inputs=inputs, arguments=arguments, gradient_of=gradient_of,
+                   window=window, out=case["out"] if "out" in case else None,
+                   dout=case["dout"] if "dout" in case else None,
+                   forward=forward, backward=backward, sizes=sizes)
+
+    def call_forward(self, param_overrides=None, **input_overrides):
+        """Run the submission's forward on fresh copies of the inputs, some replaced.
+
+        ``param_overrides`` changes keys of the ``*_param`` dict (e.g. ``{"stride": 1}``).
+        """
+        inputs = {name: copy.deepcopy(value) for name, value in self.inputs.items()}
+        inputs.update(input_overrides)
+        for name in self.arguments:
+            if name.endswith("_param") and param_overrides:
+                inputs[name] = {**inputs[name], **param_overrides}
+        return self.forward(*(inputs[name] for name in self.arguments))
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+
+def _close(actual, expected, tolerance):
+    """Whether ``actual`` matches ``expected`` within ``tolerance`` of its scale (as assert_close judges)."""
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    if actual.shape != expected.shape or not np.all(np.isfinite(actual)):
+        return False
+    scale = max(float(np.max(np.abs(expected), initial=0.0)), 1e-12)
+    return float(np.max(np.abs(actual - expected), initial=0.0)) <= tolerance * scale
+
+
+def _axes_text(axes):
+    return "(" + ", ".join(AXIS_LETTERS[a] for a in axes) + ")"
+
+
+AXIS_LETTERS = "NCHW"
+
+
+def _index_text(index):
+    return "[" + ", ".join(str(i) for i in index) + "]"
+
+
+# ---------------------------------------------------------------------------
+# Detectors for an array of the wrong shape
+# ---------------------------------------------------------------------------
+
+def _shape_of_other_geometry(actual, expected, what, context, tolerance):
+    """An output (or dx) whose (H, W) another stride, pad, window or formula would give."""
+    window = context.window
+    if window is None or actual.ndim != 4 or expected.ndim != 4 or actual.shape[:2] != expected.shape[:2]:
+        return []
+    got = actual.shape[2:]
+    x_shape = np.shape(context.inputs.get("x"))
+    if len(x_shape) != 4:
+        return []
+    h, w = x_shape[2:]
+    if what in context.gradient_of:  # dx: the input's own size
+        extra = 2 * window.pad
+        if window.pad and got == (h + extra, w + extra):
+            return [hint("padding.uncropped", what=what, extra=extra)]
+        return []
+    wanted = window.output_size(h, w)
+    found = []
+    if window.height != window.width and got == window.output_size(h, w, height=window.width,
+                                                                   width=window.height):
+        found.append(hint("axes.window_swapped", what=what))
+    if got == window.output_size(h, w, plus=0):
+        found.append(hint("output_shape.formula", what=what, got=got, wanted=wanted,
+                          variant=" (yours is the formula without its '1 +')", formula=window.formula))
+    for stride in range(1, 5):
+        if stride != window.stride and got == window.output_size(h, w, stride=stride):
+            found.append(hint("stride.shape", what=what, other=stride, stride=window.stride,
+                              formula=window.formula))
+    for pad in range(0, 4):
+        if not window.pooling and pad != window.pad and got == window.output_size(h, w, pad=pad):
+            found.append(hint("padding.shape", what=what, other=pad, pad=window.pad))
+    if not found and got != wanted:
+        off = " (one too many)" if got == (wanted[0] + 1, wanted[1] + 1) else ""
+        found.append(hint("output_shape.formula", what=what, got=got, wanted=wanted, variant=off,
+                          formula=window.formula))
+    return found
+
+
+def _permuted(actual, expected, what, context, tolerance):
+    """The expected array with some axes exchanged (a wrong transpose or reshape order)."""
+    if actual.ndim != expected.ndim or actual.ndim < 2 or sorted(actual.shape) != sorted(expected.shape):
+        return []
+    for perm in itertools.permutations(range(expected.ndim)):
+        if perm == tuple(range(expected.ndim)):
+            continue
+        candidate = expected.transpose(perm)
+        if candidate.shape == actual.shape and _close(actual, candidate, tolerance) \
+                and not _close(actual, expected, tolerance):
+            moved = tuple(axis for axis, source in enumerate(perm) if axis != source)
+            names = [AXIS_LETTERS[a] for a in moved] if expected.ndim == 4 else [str(a) for a in moved]
+            return [hint("axes.transposed", what=what, axes=" and ".join(names))]
+    return []
+
+
+def _reduction_shape(actual, expected, what, context, tolerance):
+    """Summed over too few axes (an extra axis kept) or too many (one lost)."""
+    if actual.ndim > expected.ndim:
+        for kept in itertools.combinations(range(actual.ndim), expected.ndim):
+            if tuple(actual.shape[a] for a in kept) != expected.shape:
+                continue
+            extra = tuple(a for a in range(actual.ndim) if a not in kept)
+            if _close(actual.sum(axis=extra), expected, tolerance):
+                size = actual.shape[extra[0]]
+                n = next((v for k, v in context.sizes.items() if k.startswith("N ")), None)
+                axis = "the batch axis N" if size == n else f"axis {extra[0]}"
+                return [hint("axes.not_reduced", what=what, size=size, axis=axis)]
+    if actual.ndim < expected.ndim and actual.size != expected.size:
+        for kept in itertools.combinations(range(expected.ndim), actual.ndim):
+            if tuple(expected.shape[a] for a in kept) == actual.shape:
+                lost = [a for a in range(expected.ndim) if a not in kept]
+                return [hint("axes.over_reduced", what=what, size=expected.shape[lost[0]])]
+    return []
+
+
+def _reshaped(actual, expected, what, context, tolerance):
+    if actual.size == expected.size and actual.shape != expected.shape \
+            and _close(actual.reshape(expected.shape), expected, tolerance):
+        return [hint("axes.reshaped", what=what, actual=actual.shape, expected=expected.shape)]
+    return []
+
+
+# ---------------------------------------------------------------------------
+# Detectors for an array of the right shape with wrong values
+# ---------------------------------------------------------------------------
+
+def _nonfinite(actual, expected, what, context, tolerance):
+    if np.issubdtype(actual.dtype, np.floating) and not np.all(np.isfinite(actual)):
+        return [hint("nan.found")]
+    return []
+
+
+def _integer_dtype(actual, expected, what, context, tolerance):
+    if np.issubdtype(actual.dtype, np.integer) and np.issubdtype(expected.dtype, np.floating):
+        return [hint("dtype.integer", what=what, dtype=actual.dtype)]
+    return []
+
+
+def _constant_factor(actual, expected, what, context, tolerance):
+    """actual = k · expected for one k ≠ 1 (a missing 1/N, a sum for a mean, ...)."""
+    a, e = actual.astype(np.float64).ravel(), expected.astype(np.float64).ravel()
+    energy = float(e @ e)
+    if a.shape != e.shape or energy == 0.0 or not np.all(np.isfinite(a)):
+        return []
+    k = float(a @ e) / energy
+    if abs(k - 1) <= 1e-3 or abs(k) < 1e-12 or not _close(a, k * e, tolerance):
+        return []
+    named = ""
+    candidates = {"2": 2, "1/2": 0.5, "-1": -1}
+    for name, size in context.sizes.items():
+        candidates[name] = size
+        candidates[f"1/{name.split(' ')[0]}"] = 1 / size
+    for name, value in candidates.items():
+        if value != 1 and abs(k / value - 1) < 1e-4:
+            named = f" (= {name})"
+            break
+    return [hint("scale.factor", what=what, factor=k, named=named)]
+
+
+def _spatial(actual, expected, context):
+    return actual.ndim == 4 and actual.shape == expected.shape and context.window is not None
+
+
+def _border_only(actual, expected, what, context, tolerance):
+    """Wrong only in a band along the edges, right inside: a padding mistake."""
+    window = context.window
+    if not _spatial(actual, expected, context) or window.pooling or window.pad == 0:
+        return []
+    scale = max(float(np.max(np.abs(expected))), 1e-12)
+    bad = np.abs(actual.astype(np.float64) - expected) > tolerance * scale
+    h, w = bad.shape[2:]
+    for band in range(1, window.pad + max(window.height, window.width)):
+        inside = bad[:, :, band:h - band, band:w - band]
+        if inside.size == 0:
+            break
+        if not inside.any():
+            return [hint("padding.border", band=band, what=what, pad=window.pad)]
+    return []
+
+
+def _shifted(actual, expected, what, context, tolerance):
+    """The expected array moved by a few rows or columns (padding on one side, a crop from a corner)."""
+    window = context.window
+    if not _spatial(actual, expected, context) or window.pooling or window.pad == 0:
+        return []
+    h, w = expected.shape[2:]
+    reach = 2 * window.pad
+    for dh, dw in itertools.product(range(-reach, reach + 1), repeat=2):
+        if (dh, dw) == (0, 0) or h - abs(dh) < 2 or w - abs(dw) < 2:
+            continue
+        # actual[h] should equal expected[h - dh] wherever both exist.
+        mine = actual[:, :, max(dh, 0):h + min(dh, 0), max(dw, 0):w + min(dw, 0)]
+        theirs = expected[:, :, max(-dh, 0):h - max(dh, 0), max(-dw, 0):w - max(dw, 0)]
+        if mine.size * 2 >= actual.size and _close(mine, theirs, tolerance) \
+                and not _close(mine, expected[:, :, max(dh, 0):h + min(dh, 0), max(dw, 0):w + min(dw, 0)],
+                               tolerance):
+            return [hint("padding.shift", what=what, shift=(dh, dw))]
+    return []
+
+
+def _window_step(actual, expected, what, context, tolerance):
+    """A forward output whose windows move by some step t instead of the stride s."""
+    window = context.window
+    if not _spatial(actual, expected, context) or what in context.gradient_of:
+        return []
+    s = window.stride
+    out_h, out_w = expected.shape[2:]
+    for th, tw in ((1, 1), (window.height, window.width), (2, 2), (3, 3)):
+        if (th, tw) == (s, s):
+            continue
+        rows = [i for i in range(out_h) if (i * th) % s == 0 and i * th // s < out_h]
+        cols = [j for j in range(out_w) if (j * tw) % s == 0 and j * tw // s < out_w]
+        pairs = [(i, j) for i in rows for j in cols if (i * th // s, j * tw // s) != (i, j)]
+        if not pairs:
+            continue
+        mine = np.stack([actual[:, :, i, j] for i, j in pairs])
+        theirs = np.stack([expected[:, :, i * th // s, j * tw // s] for i, j in pairs])
+        same_place = np.stack([expected[:, :, i, j] for i, j in pairs])
+        if _close(mine, theirs, tolerance) and not _close(mine, same_place, tolerance):
+            i, j = pairs[0]
+            step = th if th == tw else f"({th}, {tw})"
+            return [hint("stride.step", step=step, stride=s, what=what,
+                         yours=f"[:, :, {i}, {j}]", theirs=f"[:, :, {i * th // s}, {j * tw // s}]")]
+    return []
+
+
+def _pool_routing(actual, expected, what, context, tolerance):
+    """Max-pool dx whose upstream values land on the wrong element: inside the right window or not."""
+    window, dout = context.window, context.dout
+    if not _spatial(actual, expected, context) or not window.pooling or dout is None or what != "dx":
+        return []
+    total = float(np.sum(dout))
+    if not np.isclose(float(np.sum(actual)), total, rtol=1e-6, atol=1e-9 * float(np.sum(np.abs(dout)))):
+        return []  # values added or lost: not a matter of where they land
+    atol = tolerance * max(float(np.max(np.abs(dout))), 1e-12)
+    s, ph, pw = window.stride, window.height, window.width
+    inside_own, inside_unit, elsewhere = [], [], 0
+    windows = int(np.prod(dout.shape))
+    for n, c, i, j in np.ndindex(*dout.shape):
+        hits = np.argwhere(np.abs(actual[n, c] - dout[n, c, i, j]) <= atol)
+        if len(hits) != 1 or abs(dout[n, c, i, j]) <= atol:
+            continue
+        r, q = (int(v) for v in hits[0])
+        if abs(expected[n, c, r, q]) > atol:
+            continue  # lands where some window's maximum is
+        example = ((n, c, i, j), (n, c, r, q))
+        if i * s <= r < i * s + ph and j * s <= q < j * s + pw:
+            inside_own.append(example)
+        elif i <= r < i + ph and j <= q < j + pw:
+            inside_unit.append(example)
+        else:
+            elsewhere += 1
+    if elsewhere:
+        return []
+    if inside_unit:
+        (source, landed) = inside_unit[0]
+        _, _, i, j = source
+        return [hint("stride.routed", source=source, landed=landed, start=(i, j), right=(i * s, j * s))]
+    if inside_own:
+        source, landed = inside_own[0]
+        return [hint("axes.within_window", misplaced=len(inside_own), windows=windows, source=source,
+                     landed=landed)]
+    return []
+
+
+#: For each normalization, how its statistics are grouped: description -> (reshape, axes).
+def _groupings(kind, shape, groups):
+    n, c, h, w = shape
+    if kind == "spatial_batchnorm":
+        wanted = ("(N, H, W) for each channel", (n, c, h, w), (0, 2, 3))
+        others = [("(H, W) for each sample and channel", (n, c, h, w), (2, 3)),
+                  ("(C, H, W) for each sample", (n, c, h, w), (1, 2, 3)),
+                  ("N only, for each channel and position", (n, c, h, w), (0,)),
+                  ("all of (N, C, H, W) at once", (n, c, h, w), (0, 1, 2, 3))]
+        return wanted, others
+    if kind == "spatial_groupnorm" and groups and c % groups == 0:
+        size = c // groups
+        wanted = ("each sample's groups of consecutive channels", (n, groups, size, h, w), (2, 3, 4))
+        others = [("groups of every G-th channel (channel c in group c % G), not consecutive channels",
+                   (n, size, groups, h, w), (1, 3, 4)),
+                  ("(C, H, W) for each sample", (n, c, h, w), (1, 2, 3)),
+                  ("(H, W) for each sample and channel", (n, c, h, w), (2, 3)),
+                  ("(N, H, W) for each channel", (n, c, h, w), (0, 2, 3)),
+                  ("each group over the whole batch", (n, groups, size, h, w), (0, 2, 3, 4))]
+        return wanted, others
+    return None, []
+
+
+def _normalized_over(actual, expected, what, context, tolerance):
+    """A normalization's output whose statistics are taken over the wrong axes."""
+    if context.kind not in ("spatial_batchnorm", "spatial_groupnorm") or what != "out" \
+            or actual.ndim != 4 or actual.shape != expected.shape:
+        return []
+    gamma = np.asarray(context.inputs["gamma"], dtype=np.float64).reshape(1, -1, 1, 1)
+    beta = np.asarray(context.inputs["beta"], dtype=np.float64).reshape(1, -1, 1, 1)
+    params = context.inputs.get("bn_param") or {}
+    if np.any(np.abs(gamma) < 1e-3) or params.get("mode") == "test":
+        return []
+    z = (actual.astype(np.float64) - beta) / gamma
+    wanted, others = _groupings(context.kind, z.shape, context.inputs.get("G"))
+
+    def normalized(grouping):
+        _, shape, axes = grouping
+        grouped = z.reshape(shape)
+        return (np.max(np.abs(grouped.mean(axis=axes))) < 1e-3
+                and np.max(np.abs(grouped.std(axis=axes) - 1)) < 1e-2)
+
+    if wanted is None or normalized(wanted):
+        return []
+    for other in others:
+        if normalized(other):
+            return [hint("axes.normalized_over", what=what, found=other[0], wanted=wanted[0])]
+    return []
+
+
+def _stride_ignored_in_backward(actual, expected, what, context, tolerance):
+    """A gradient equal to what the submission's own backward gives at stride 1 (stride ignored)."""
+    window, dout = context.window, context.dout
+    if window is None or window.stride == 1 or what not in context.gradient_of \
+            or context.forward is None or context.backward is None or dout is None:
+        return []
+    result = context.call_forward({"stride": 1})
+    out_unit, cache_unit = result
+    unit_shape = np.shape(out_unit)
+    if len(unit_shape) != 4 or unit_shape[2] < dout.shape[2] or unit_shape[3] < dout.shape[3]:
+        return []
+    dout_unit = np.zeros(unit_shape)
+    dout_unit[:, :, :dout.shape[2], :dout.shape[3]] = dout
+    grads = context.backward(dout_unit, cache_unit)
+    names = list(context.gradient_of)
+    grad = grads if len(names) == 1 else grads[names.index(what)]
+    if _close(actual, grad, tolerance) and not _close(actual, expected, tolerance):
+        return [hint("stride.backward", what=what)]
+    return []
+
+
+def _forward_first(actual, expected, what, context, tolerance):
+    """A backward test whose forward is wrong: is the gradient at least right for that forward?"""
+    if context.forward is None or context.out is None or what not in context.gradient_of:
+        return []
+    forward_name = getattr(context.forward, "__name__", "the forward function")
+    out = np.asarray(context.call_forward()[0])
+    if _close(out, context.out, tolerance):
+        return []
+    name = context.gradient_of[what]
+    point = context.inputs[name]
+    dout = context.dout
+    if dout is None or out.shape != dout.shape or np.asarray(point).dtype != np.float64 \
+            or actual.shape != np.shape(point):
+        return [hint("forward.also_wrong", forward=forward_name)]
+    direction = np.random.RandomState(0).randn(*np.shape(point))
+    step = 1e-6
+
+    def loss(t):
+        moved = np.asarray(context.call_forward(**{name: point + t * direction})[0], dtype=np.float64)
+        return float(np.sum(moved * dout))
+
+    numeric = (loss(step) - loss(-step)) / (2 * step)
+    analytic = float(np.sum(actual.astype(np.float64) * direction))
+    if abs(numeric - analytic) <= 1e-5 * max(abs(numeric), abs(analytic), 1e-8):
+        return [hint("forward.consistent", what=what, forward=forward_name)]
+    return [hint("forward.also_wrong", forward=forward_name)]
+
+
+#: Detectors in the order their hints are shown; each takes (actual, expected, what, context, tolerance).
+SHAPE_DETECTORS = (_permuted, _reduction_shape, _reshaped, _shape_of_other_geometry)
+VALUE_DETECTORS = (_integer_dtype, _nonfinite, _permuted, _constant_factor, _shifted, _border_only,
+                   _window_step, _pool_routing, _normalized_over, _stride_ignored_in_backward,
+                   _forward_first)
+
+
+def explain(actual, expected, what, context=None, tolerance=1e-5):
+    """The hints for a failed comparison of ``actual`` with ``expected``.
+
+    Parameters
+    ----------
+    actual, expected : ndarray
+        What the code under test gave and what it should have given.
+    what : str
+        The value's name in messages (``"out"``, ``"dx"``, ...).
+    context : Context, optional
+        What the test knows about the call; without it only the
+        context-free detectors run.
+    tolerance : float
+        The tolerance the comparison applied; detectors judge "equal" with it.
+
+    Returns
+    -------
+    list of str
+        At most :data:`MOST_HINTS` hint lines, at most one per tag.
+    """
+    context = context or Context()
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    detectors = SHAPE_DETECTORS if actual.shape != expected.shape else VALUE_DETECTORS
+    found, tags = [], set()
+    for detector in detectors:
+        try:
+            lines = detector(actual, expected, what, context, tolerance)
+        except Exception:  # a detector must never hide the failure it explains
+            continue
+        for line in lines:
+            tag = line.split(")", 1)[0]
+            if tag not in tags:
+                tags.add(tag)
+                found.append(line)
+    return found[:MOST_HINTS]
+
+
+# ---------------------------------------------------------------------------
+# Return values
+# ---------------------------------------------------------------------------
+
+def explain_order(shapes, wanted, what):
+    """A hint when returned values have the expected shapes in another order, else None.
+
+    Parameters
+    ----------
+    shapes, wanted : list of tuple
+        The shapes returned and the shapes expected, position by position.
+    """
+    if sorted(shapes) == sorted(wanted) and shapes != wanted:
+        return hint("return.order", got=", ".join(map(str, shapes)), what=what,
+                    wanted=", ".join(map(str, wanted)))
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Exceptions raised by the code under test
+# ---------------------------------------------------------------------------
+
+#: NumPy names removed in 1.24 (the type aliases) or 2.0, with what to write instead.
+REMOVED_NUMPY_NAMES = {
+    "float": "float or np.float64", "int": "int or np.int64", "object": "object",
+    "str": "str", "complex": "complex or np.complex128", "unicode": "str",
+    "float_": "np.float64", "complex_": "np.complex128", "unicode_": "np.str_", "string_": "np.bytes_",
+    "NaN": "np.nan", "NAN": "np.nan", "Inf": "np.inf", "Infinity": "np.inf", "infty": "np.inf",
+    "PINF": "np.inf", "NINF": "-np.inf", "PZERO": "0.0", "NZERO": "-0.0",
+    "product": "np.prod", "cumproduct": "np.cumprod", "sometrue": "np.any", "alltrue": "np.all",
+    "round_": "np.round", "asfarray": "np.asarray(a, dtype=float)", "msort": "np.sort(a, axis=0)",
+    "mat": "np.asmatrix (or better, a plain array)", "issubclass_": "issubclass",
+    "find_common_type": "np.result_type", "cast": "a.astype(dtype)",
+}
+
+_NUMPY_MISSING = re.compile(r"module 'numpy' has no attribute '(\w+)'|`np\.(\w+)` was removed")
+_SHAPE = r"\(([\d, ]*)\)"
+_INTO_EMPTY = re.compile(rf"could not broadcast input array from shape {_SHAPE} into shape {_SHAPE}")
+_BROADCAST = re.compile(r"operands could not be broadcast together with shapes ((?:\([\d,]*\) ?)+)"
+                        rf"|non-broadcastable output operand with shape {_SHAPE} doesn't match "
+                        rf"the broadcast shape {_SHAPE}")
+_UNPACK = re.compile(r"cannot unpack non-iterable NoneType object|"
+                     r"(?:too many|not enough) values to unpack")
+
+
+def _shape(text):
+    return tuple(int(v) for v in text.replace(" ", "").split(",") if v)
+
+
+def _short_by_window(shapes):
+    """Shapes of one rank that agree except for smaller trailing (spatial) sizes in some."""
+    if len(shapes) < 2 or len({len(s) for s in shapes}) != 1 or len(shapes[0]) < 2:
+        return False
+    largest = tuple(max(sizes) for sizes in zip(*shapes))
+    for shape in shapes:
+        differs = [axis for axis, (a, b) in enumerate(zip(shape, largest)) if a != b]
+        if differs and min(differs) < len(shape) - 2:
+            return False
+    return any(shape != largest for shape in shapes)
+
+
+def explain_exception(type_name, message):
+    """A hint for an exception raised by the code under test, or None.
+
+    Parameters
+    ----------
+    type_name : str
+        The exception's class name, e.g. ``"AttributeError"``.
+    message : str
+        ``str(exception)``.
+    """
+    message = str(message)
+    if type_name == "AttributeError":
+        found = _NUMPY_MISSING.search(message)
+        if found:
+            name = found.group(1) or found.group(2)
+            if name in REMOVED_NUMPY_NAMES:
+                return hint("numpy_alias.removed", name=name, replacement=REMOVED_NUMPY_NAMES[name])
+    if type_name == "ValueError":
+        found = _INTO_EMPTY.search(message)
+        if found and 0 in _shape(found.group(2)) and 0 not in _shape(found.group(1)):
+            return hint("padding.empty_slice", target=tuple(_shape(found.group(2))))
+        found = _BROADCAST.search(message)
+        if found:
+            texts = re.findall(_SHAPE, found.group(0))
+            shapes = [_shape(t) for t in texts]
+            if _short_by_window(shapes):
+                shown = " vs ".join(str(tuple(s)) for s in dict.fromkeys(shapes))
+                formula = "H' = 1 + (H + 2·pad - HH) / stride"
+                return (hint("padding.short_window", shapes=shown) + "\n"
+                        + hint("output_shape.short_window", formula=formula))
+    if type_name == "TypeError" or type_name == "ValueError":
+        if _UNPACK.search(message):
+            return hint("return.unpack")
+    return None
+
+
+_EXCEPTION_LINE = re.compile(r"^\s*(\w*(?:Error|Exception|Warning))\s*:\s*(.*)$")
+
+
+def explain_exception_text(text):
+    """A hint for the first ``TypeName: message`` line of a formatted traceback, or None."""
+    for line in str(text).splitlines():
+        found = _EXCEPTION_LINE.match(line)
+        if found:
+            explained = explain_exception(found.group(1), found.group(2))
+            if explained:
+                return explained
+    return None
