@@ -50,6 +50,8 @@ ARCHIVE_NAME = "cifar-10-python.tar.gz"
 CHUNK_BYTES = 1 << 16
 TIMEOUT_SECONDS = 60
 UNPACK_PREFIX = ".cifar10-unpack-"
+#: Pause before the first automatic resume; it doubles with every further one (at most 10 s).
+RETRY_PAUSE_SECONDS = 1.0
 
 
 class DownloadError(Exception):
@@ -231,7 +233,7 @@ def download_cifar10(destination=None, url=CIFAR10_ARCHIVE_URL, md5=CIFAR10_MD5,
                 if attempt == retries:
                     raise DownloadError(f"{error}. What arrived is kept in {part}; "
                                         "run the command again to resume.") from None
-                time.sleep(min(2 ** attempt, 10))
+                time.sleep(min(RETRY_PAUSE_SECONDS * 2 ** attempt, 10.0))
             except (urllib.error.URLError, OSError) as error:
                 raise DownloadError(f"could not download {url}: {error}") from error
         actual = md5_of(part)
