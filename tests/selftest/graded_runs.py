@@ -32,7 +32,7 @@ class Verdict:
         return part_of(self.name.split("[")[0])
 
 
-def grade(impl, tmp_path, select=None):
+def grade(impl, tmp_path, select=None, extra_args=()):
     """Grade ``impl`` with the graded suite in a subprocess; return its verdicts.
 
     Parameters
@@ -43,12 +43,16 @@ def grade(impl, tmp_path, select=None):
         Where the JUnit report is written.
     select : str, optional
         A ``-k`` expression restricting the tests.
+    extra_args : sequence of str
+        More pytest arguments, e.g. ``("--hidden", str(PROJECT / "tests" / "hidden"))``
+        to grade the hidden tests along with the graded suite.
     """
     report = tmp_path / "junit.xml"
     command = [sys.executable, "-m", "pytest", str(PROJECT / "tests" / "graded"), f"--impl={impl}",
                "-q", "-p", "no:cacheprovider", f"--junitxml={report}", "-o", "junit_family=xunit2"]
     if select:
         command += ["-k", select]
+    command += list(extra_args)
     run = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=1800)
     if run.returncode not in (0, 1) or not report.exists():
         raise RuntimeError(f"grading {impl} did not run (exit {run.returncode}):\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
