@@ -38,6 +38,9 @@ COLUMNS = ("submission", "status", "total", "max_total", *PARTS, "bonus")
 GRADED = "graded"
 REJECTED = "rejected"
 GRADING_FAILED = "grading failed"
+# `grade` exits 0 when it graded (1 with --fail-under and a low score) and 2 when it could not.
+GRADE_RAN = (0, 1)
+GRADE_COULD_NOT_RUN = 2
 #: Seconds one submission's grading may take, whatever it does, unless --wall-clock says otherwise.
 #: The answer key grades in about 25 s; loop-style code on the seed's large inputs in a few minutes.
 DEFAULT_WALL_CLOCK = 1800
@@ -204,10 +207,10 @@ class Grader:
     _stopped: bool = field(default=False, init=False)
 
     def run(self, impl, results, log):
-        """Grade; return None when the grader ran (exit 0), else why it did not, in one line."""
+        """Grade; return the grading process's exit status, or None if it was stopped at the cap."""
         with open(log, "wb") as log_stream, self._lock:
             if self._stopped:
-                return "the batch was interrupted"
+                raise BatchInterrupted("the batch was interrupted")
             process = subprocess.Popen(self.argv(impl, results), cwd=PROJECT, env=self.env,
                                        stdin=subprocess.DEVNULL, stdout=log_stream, stderr=subprocess.STDOUT,
                                        start_new_session=(os.name == "posix"))
@@ -220,11 +223,7 @@ class Grader:
             _kill_group(process)  # whatever it left behind, too
             with self._lock:
                 self._running.discard(process)
-        if status is None:
-            return f"stopped after {self.wall_clock:g} s (the wall-clock cap); see {log.name}"
-        if status != 0:
-            return f"the grader could not run (exit {status}); see {log.name}"
-        return None
+        return status
 
     def stop(self):
         """Kill every grading process and start no more (on Ctrl-C)."""
@@ -232,6 +231,10 @@ class Grader:
             self._stopped = True
             for process in self._running:
                 _kill_group(process)
+
+
+class BatchInterrupted(Exception):
+    """Raised instead of starting a grading process once the batch is being stopped."""
 
 
 def _kill_group(process):
@@ -309,10 +312,10 @@ def grade_submission(submission, out, grader):
         else:
             if problems:
                 folder.problems.write_text("\n".join(problems) + "\n", encoding="utf-8")
-            failure = grader.run(folder.sources, folder.results, folder.log)
-            results = None if failure else folder.read_results()
+            exit_status = grader.run(folder.sources, folder.results, folder.log)
+            results = folder.read_results() if exit_status in GRADE_RAN else None
             if results is None:
-                status = f"{GRADING_FAILED}: {failure or 'the grader wrote no valid results.json'}"
+                status = f"{GRADING_FAILED}: {_why_not_graded(exit_status, grader, folder)}"
                 results = folder.write_stand_in_results(status, problems)
         folder.stamp.write_text(source_hash + "\n", encoding="ascii")
         return results
@@ -321,8 +324,22 @@ def grade_submission(submission, out, grader):
         return {"score": 0.0, "extra_data": {"batch_status": status}}
 
 
+def _why_not_graded(exit_status, grader, folder):
+    log = folder.log.name
+    if exit_status is None:
+        return f"stopped after {grader.wall_clock:g} s (the wall-clock cap); see {log}"
+    if exit_status == GRADE_COULD_NOT_RUN:
+        return f"the grader could not run (exit {exit_status}); see {log}"
+    return f"the grader wrote no valid results.json (exit {exit_status}); see {log}"
+
+
 def status_of(results):
-    return (results.get("extra_data") or {}).get("batch_status", GRADED)
+    """``graded`` (saying so when the grader caught tampering), or why the submission was not graded."""
+    extra = results.get("extra_data") or {}
+    if "batch_status" in extra:
+        return extra["batch_status"]
+    tampering = extra.get("tampering") or []
+    return f"{GRADED}: tampering detected ({'; '.join(map(str, tampering))})" if tampering else GRADED
 
 
 def gradebook_row(name, results):

@@ -1,0 +1,304 @@
+"""Self-test: grading a whole class with ``python -m convgrader batch``, and merging shards.
+
+Most tests inject a fake grader (a tiny script run as a subprocess, like the
+real ``grade``) that scores a part 1 when its ``def``/``class`` appears in the
+sources and misbehaves on request; one test grades for real.
+"""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from convgrader import batch
+from convgrader.batch import COLUMNS, Grader, MergeError, Shard, find_submissions, merge_gradebooks, run_batch
+from convgrader.parts import OPTIONAL_PARTS, PARTS
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+FAKE_GRADER = textwrap.dedent('''
+    """A stand-in for `python -m convgrader grade`: argv = IMPL RESULTS CALLS_LOG."""
+    import json, os, subprocess, sys, time
+    from pathlib import Path
+
+    impl, results, calls = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+    with open(calls, "a") as log:
+        log.write(impl.parent.name + "\\n")
+    source = "".join(p.read_text(encoding="utf-8") for p in sorted(impl.rglob("*.py")))
+    if "FAKE: hang" in source:
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+        (impl.parent / "pids").write_text(f"{os.getpid()} {child.pid}")
+        time.sleep(120)
+    if "FAKE: cannot run" in source:
+        sys.exit(2)
+    if "FAKE: no results" in source:
+        sys.exit(0)
+    parts = {}
+    for part in PARTS:
+        score = float(f"def {part}(" in source or f"class {part}" in source)
+        parts[part] = {"score": score, "max_score": 1.0, "passed": int(score), "total": 1}
+    results.write_text(json.dumps({
+        "score": sum(p["score"] for p in parts.values()), "max_score": float(len(PARTS) - len(BONUS)),
+        "execution_time": 0.1, "output": "", "tests": [],
+        "extra_data": {"parts": parts, "bonus_parts": BONUS}}))
+''')
+
+ALL_LAYERS = "".join(f"def {name}(*args):\n    pass\n" for name in PARTS[:-1])
+MODEL = f"class {PARTS[-1]}:\n    pass\n"
+
+
+@pytest.fixture
+def fake_grader(tmp_path):
+    """A :class:`Grader` running the fake; ``.calls()`` lists the submissions it graded, in order."""
+    script = tmp_path / "fake_grade.py"
+    script.write_text(f"PARTS = {list(PARTS)!r}\nBONUS = {list(OPTIONAL_PARTS)!r}\n" + FAKE_GRADER)
+    calls = tmp_path / "calls.log"
+    grader = Grader(lambda impl, results: [sys.executable, str(script), str(impl), str(results), str(calls)],
+                    wall_clock=30)
+    grader.calls = lambda: calls.read_text().split() if calls.exists() else []
+    return grader
+
+
+def write_tree(root, files):
+    for relative, content in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    return root
+
+
+def write_zip(path, files):
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return path
+
+
+def messy_class(folder):
+    """Eight submissions, each messy in its own way."""
+    write_tree(folder / "anna", {"student_impl/layers.py": ALL_LAYERS, "student_impl/classifiers/cnn.py": MODEL})
+    write_tree(folder / "boris", {"hw3/student_impl/layers.py": "def conv_forward_naive(x):\n    pass\n",
+                                  "hw3/student_impl/classifiers/cnn.py": "", "hw3/.DS_Store": "x"})
+    write_zip(folder / "vera.zip", {"student_impl/layers.py": ALL_LAYERS, "student_impl/classifiers/cnn.py": MODEL,
+                                    "__MACOSX/student_impl/._layers.py": b"\0\5\26\7"})
+    write_tree(folder / "gleb", {"layers.py": ("# Свёртка\n" + ALL_LAYERS).encode("cp1251"),
+                                 "classifiers/cnn.py": MODEL})
+    write_zip(folder / "dina.zip", {"layers.py": ALL_LAYERS, "../../escape.py": "x = 1\n"})
+    write_tree(folder / "egor", {"notebook.ipynb": "{}"})
+    write_tree(folder / "zhanna", {"layers.py": "# FAKE: cannot run\n", "classifiers/cnn.py": MODEL})
+    write_tree(folder / "ilya", {"layers.py": "def broken(:\n", "classifiers/cnn.py": MODEL})
+    (folder / "__MACOSX").mkdir()
+    (folder / ".hidden").write_text("not a submission")
+    return folder
+
+
+def read_gradebook(path):
+    with open(path, newline="", encoding="utf-8-sig") as stream:
+        reader = csv.DictReader(stream)
+        assert tuple(reader.fieldnames) == COLUMNS
+        return {row["submission"]: row for row in reader}
+
+
+def test_a_messy_class_is_graded_into_one_row_each(tmp_path, fake_grader):
+    subs, out = messy_class(tmp_path / "subs"), tmp_path / "out"
+    summary = run_batch(subs, out, fake_grader, jobs=2, progress=False)
+    rows = read_gradebook(out / "gradebook.csv")
+    assert summary.gradebook == out / "gradebook.csv"
+    assert list(rows) == ["anna", "boris", "dina", "egor", "gleb", "ilya", "vera", "zhanna"]
+    status = {name: row["status"] for name, row in rows.items()}
+    assert {name for name, s in status.items() if s == "graded"} == {"anna", "boris", "gleb", "ilya", "vera"}
+    assert status["dina"].startswith("rejected: ") and "outside the submission's folder" in status["dina"]
+    assert status["egor"] == "rejected: no layers.py found (expected a folder laid out like student_impl/: " \
+                             "layers.py and classifiers/cnn.py)"
+    assert status["zhanna"].startswith("grading failed: the grader could not run (exit 2)")
+    full = str(float(len(PARTS) - len(OPTIONAL_PARTS)))
+    assert rows["anna"]["total"] == rows["vera"]["total"] == rows["gleb"]["total"] == str(len(PARTS))
+    assert rows["anna"]["max_total"] == full.removesuffix(".0")
+    assert rows["anna"]["bonus"] == str(len(OPTIONAL_PARTS))
+    assert rows["boris"]["conv_forward_naive"] == "1" and rows["boris"]["conv_backward_naive"] == "0"
+    assert rows["boris"]["total"] == "1"
+    assert rows["egor"]["total"] == "0" and rows["egor"]["conv_forward_naive"] == ""
+    # Every submission has a results.json; the ones not graded say why, with score 0.
+    for name in rows:
+        assert json.loads((out / name / "results.json").read_text(encoding="utf-8"))["score"] >= 0
+    dina = json.loads((out / "dina" / "results.json").read_text(encoding="utf-8"))
+    assert dina["score"] == 0 and "outside the submission's folder" in dina["output"]
+    assert (out / "gleb" / "problems.txt").read_text(encoding="utf-8") == \
+        "layers.py was not UTF-8: re-encoded from cp1251\n"
+    assert "syntax error at line 1" in (out / "ilya" / "problems.txt").read_text(encoding="utf-8")
+    assert not (out / "anna" / "problems.txt").exists()
+    assert not (tmp_path / "escape.py").exists() and not (out / "escape.py").exists()
+    assert sorted(fake_grader.calls()) == ["anna", "boris", "gleb", "ilya", "vera", "zhanna"]
+
+
+def test_a_rerun_grades_only_what_is_new_changed_or_failed(tmp_path, fake_grader):
+    subs, out = messy_class(tmp_path / "subs"), tmp_path / "out"
+    run_batch(subs, out, fake_grader, jobs=2, progress=False)
+    first = (out / "gradebook.csv").read_bytes()
+    graded_first = len(fake_grader.calls())
+
+    summary = run_batch(subs, out, fake_grader, jobs=2, progress=False)
+    assert fake_grader.calls()[graded_first:] == ["zhanna"], "only the failed grading is retried"
+    assert summary.skipped == 7
+    assert (out / "gradebook.csv").read_bytes() == first
+
+    # A new submission, and a changed one whose files keep their old timestamps (as unzipping does).
+    write_tree(subs / "yana", {"layers.py": ALL_LAYERS, "classifiers/cnn.py": MODEL})
+    layers = subs / "boris" / "hw3" / "student_impl" / "layers.py"
+    stamp = layers.stat()
+    layers.write_text(ALL_LAYERS)
+    os.utime(layers, ns=(stamp.st_atime_ns, stamp.st_mtime_ns - 10**9))
+    calls = len(fake_grader.calls())
+    run_batch(subs, out, fake_grader, jobs=2, progress=False)
+    assert sorted(fake_grader.calls()[calls:]) == ["boris", "yana", "zhanna"]
+    assert read_gradebook(out / "gradebook.csv")["boris"]["total"] == str(len(PARTS) - 1)  # cnn.py is empty
+
+    calls = len(fake_grader.calls())
+    run_batch(subs, out, fake_grader, jobs=2, force=True, progress=False)
+    assert len(fake_grader.calls()) - calls == 7  # everything but the two rejected
+
+
+def test_a_hanging_grading_is_killed_with_everything_it_started(tmp_path, fake_grader):
+    subs = tmp_path / "subs"
+    write_tree(subs / "slow", {"layers.py": "# FAKE: hang\n", "classifiers/cnn.py": MODEL})
+    write_tree(subs / "quick", {"layers.py": ALL_LAYERS, "classifiers/cnn.py": MODEL})
+    write_tree(subs / "silent", {"layers.py": "# FAKE: no results\n", "classifiers/cnn.py": MODEL})
+    fake_grader.wall_clock = 3
+    started = time.monotonic()
+    run_batch(subs, tmp_path / "out", fake_grader, jobs=2, progress=False)
+    assert time.monotonic() - started < 20
+    rows = read_gradebook(tmp_path / "out" / "gradebook.csv")
+    assert rows["slow"]["status"] == "grading failed: stopped after 3 s (the wall-clock cap); see grade.log"
+    assert rows["silent"]["status"] == "grading failed: the grader wrote no valid results.json (exit 0); see grade.log"
+    assert rows["quick"]["status"] == "graded"
+    if os.name == "posix":
+        for pid in map(int, (tmp_path / "out" / "slow" / "pids").read_text().split()):
+            assert not alive(pid)
+
+
+def alive(pid):
+    """Whether a process runs (a zombie no longer does: an orphan waits for init to reap it)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z")
+
+
+def test_submissions_are_named_after_their_entries(tmp_path):
+    subs = tmp_path / "subs"
+    for name in ("b", "a", "c.zip", "b.zip", ".git", "__MACOSX", "out"):
+        (subs / name).mkdir(parents=True) if not name.endswith(".zip") else None
+    for name in ("c.zip", "b.zip", "notes.txt", ".DS_Store"):
+        (subs / name).write_bytes(b"")
+    found = find_submissions(subs, out=subs / "out")
+    assert [(s.name, s.path.name) for s in found] == [
+        ("a", "a"), ("b", "b"), ("b.zip", "b.zip"), ("c", "c.zip"), ("notes.txt", "notes.txt")]
+
+
+def test_shards_split_the_class_without_overlap_in_a_stable_order():
+    names = [f"student{i:02d}" for i in range(10)]
+    shares = [Shard.parse(f"{i}/3").select(names) for i in (1, 2, 3)]
+    assert shares[0] == ["student00", "student03", "student06", "student09"]
+    assert sorted(sum(shares, [])) == names
+    assert Shard(2, 3).gradebook_name == "gradebook-shard-2-of-3.csv"
+    for bad in ("0/3", "4/3", "1", "a/b", "1/0"):
+        with pytest.raises(ValueError):
+            Shard.parse(bad)
+
+
+def test_sharded_gradebooks_merge_into_the_unsharded_one(tmp_path, fake_grader):
+    subs = messy_class(tmp_path / "subs")
+    run_batch(subs, tmp_path / "whole", fake_grader, jobs=2, progress=False)
+    shard_files = []
+    for index in (1, 2, 3):
+        shard = Shard(index, 3)
+        run_batch(subs, tmp_path / f"machine{index}", fake_grader, jobs=2, shard=shard, progress=False)
+        shard_files.append(tmp_path / f"machine{index}" / shard.gradebook_name)
+    assert not (tmp_path / "machine1" / "gradebook.csv").exists()
+    merged = tmp_path / "merged.csv"
+    run = subprocess.run([sys.executable, "-m", "convgrader", "merge-gradebooks", *map(str, shard_files),
+                          "-o", str(merged)], cwd=PROJECT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert read_gradebook(merged) == read_gradebook(tmp_path / "whole" / "gradebook.csv")
+
+
+def test_merging_refuses_conflicts_and_missing_shards(tmp_path):
+    def gradebook(name, rows):
+        path = tmp_path / name
+        batch.write_gradebook([{**dict.fromkeys(COLUMNS, ""), **row} for row in rows], path)
+        return path
+
+    one = gradebook("gradebook-shard-1-of-2.csv", [{"submission": "b", "total": "3"}, {"submission": "a"}])
+    two = gradebook("gradebook-shard-2-of-2.csv", [{"submission": "c", "total": "1"}])
+    clash = gradebook("gradebook-shard-2-of-2-again.csv", [{"submission": "b", "total": "4"}])
+    _, rows = merge_gradebooks([two, one])
+    assert [row["submission"] for row in rows] == ["a", "b", "c"]
+    with pytest.raises(MergeError, match="'b' has different results"):
+        merge_gradebooks([one, two, clash])
+    with pytest.raises(MergeError, match=r"shard\(s\) 2 of 2 missing"):
+        merge_gradebooks([one])
+    assert len(merge_gradebooks([one], partial=True)[1]) == 2
+    assert len(merge_gradebooks([one, one, two])[1]) == 3  # the same row twice is no conflict
+
+
+def test_the_grade_command_line_passes_options_on():
+    argv = batch.grade_argv(Path("/o/x/submission"), Path("/o/x/results.json"), hidden=True, time_limit=90,
+                            extra=["-k", "conv_forward"])
+    assert argv[1:] == ["-m", "convgrader", "grade", "--impl", "/o/x/submission", "--results", "/o/x/results.json",
+                        "--hidden", "--time-limit", "90", "-k", "conv_forward"]
+
+
+def _grade_writes_results():
+    run = subprocess.run([sys.executable, "-m", "convgrader", "grade", "--help"], cwd=PROJECT,
+                         capture_output=True, text=True)
+    return "--results" in run.stdout
+
+
+def answer_key_submission(folder):
+    """A submission holding a copy of the answer key's sources (importing it would count as tampering)."""
+    key = PROJECT / "reference" / "answer_key"
+    return write_tree(folder, {f"student_impl/{name}": (key / name).read_text(encoding="utf-8")
+                               for name in ("layers.py", "classifiers/cnn.py")})
+
+
+@pytest.mark.skipif(not _grade_writes_results(), reason="`grade --results` has not landed yet")
+def test_the_batch_command_grades_for_real(tmp_path):
+    subs = tmp_path / "subs"
+    answer_key_submission(subs / "key")
+    write_tree(subs / "skeleton", {name: (PROJECT / "student_impl" / name).read_text(encoding="utf-8")
+                                   for name in ("layers.py", "classifiers/cnn.py")})
+    write_zip(subs / "empty.zip", {"readme.txt": "forgot the code"})
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "convgrader", "batch", str(subs), "--out", str(out), "--jobs", "2",
+               "-k", "conv_forward"]
+    run = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    rows = read_gradebook(out / "gradebook.csv")
+    assert rows["empty"]["status"].startswith("rejected: no layers.py found")
+    assert rows["key"]["status"] == rows["skeleton"]["status"] == "graded"
+    assert float(rows["key"]["conv_forward_naive"]) > 0
+    assert float(rows["skeleton"]["conv_forward_naive"]) == 0
+    assert float(rows["key"]["total"]) > float(rows["skeleton"]["total"])
+    results = json.loads((out / "key" / "results.json").read_text(encoding="utf-8"))
+    assert set(results["extra_data"]["parts"]) <= set(PARTS)
+    again = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=600)
+    assert "3 skipped (unchanged since the last batch)" in again.stdout
+
+
+def test_a_row_shows_tampering_and_leaves_unknown_numbers_blank():
+    results = {"score": 0.0, "max_score": 100.0, "extra_data": {
+        "parts": {"conv_forward_naive": {"score": 0.0, "max_score": 12.0, "passed": 0, "total": 11}},
+        "bonus_parts": ["spatial_groupnorm_forward"], "tampering": ["import of reference.answer_key"]}}
+    row = batch.gradebook_row("mallory", results)
+    assert row["status"] == "graded: tampering detected (import of reference.answer_key)"
+    assert (row["total"], row["max_total"], row["conv_forward_naive"], row["max_pool_forward_naive"], row["bonus"]) \
+        == ("0", "100", "0", "", "0")
