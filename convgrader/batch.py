@@ -41,9 +41,10 @@ GRADING_FAILED = "grading failed"
 # `grade` exits 0 when it graded (1 with --fail-under and a low score) and 2 when it could not.
 GRADE_RAN = (0, 1)
 GRADE_COULD_NOT_RUN = 2
-#: Seconds one submission's grading may take, whatever it does, unless --wall-clock says otherwise.
-#: The answer key grades in about 25 s; loop-style code on the seed's large inputs in a few minutes.
+#: Seconds one submission's grading may take, whatever it does, unless --wall-clock says otherwise:
+#: `grade` bounds itself (1200 s unless --time-limit), the cap only catches a grader that does not.
 DEFAULT_WALL_CLOCK = 1800
+WALL_CLOCK_MARGIN = 120
 # Each grading process gets one core: several numpy processes with a thread per core each only fight.
 SINGLE_THREADED = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 SHARD_FILE = re.compile(r"gradebook-shard-(\d+)-of-(\d+)\.csv$")
@@ -68,10 +69,10 @@ def register(commands):
                               help="regrade submissions that are already graded")
     batch_parser.add_argument("--hidden", action="store_true", help="also run the hidden tests")
     batch_parser.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
-                              help="passed on to `grade`")
+                              help="passed on to `grade` (its bound on one submission's run)")
     batch_parser.add_argument("--wall-clock", type=float, default=None, metavar="SECONDS",
-                              help=f"stop one submission's grading after this long (default {DEFAULT_WALL_CLOCK}, "
-                                   "or 2 x --time-limit + 60 if that is longer)")
+                              help=f"kill one submission's grading after this long (default: --time-limit + "
+                                   f"{WALL_CLOCK_MARGIN}, or {DEFAULT_WALL_CLOCK} without --time-limit)")
     batch_parser.set_defaults(run=run_batch_command, accepts_extra=True)
 
     merge_parser = commands.add_parser(
@@ -225,6 +226,10 @@ class Grader:
                 self._running.discard(process)
         return status
 
+    @property
+    def stopped(self):
+        return self._stopped
+
     def stop(self):
         """Kill every grading process and start no more (on Ctrl-C)."""
         with self._lock:
@@ -326,6 +331,8 @@ def grade_submission(submission, out, grader):
 
 def _why_not_graded(exit_status, grader, folder):
     log = folder.log.name
+    if grader.stopped:
+        return "the batch was interrupted"
     if exit_status is None:
         return f"stopped after {grader.wall_clock:g} s (the wall-clock cap); see {log}"
     if exit_status == GRADE_COULD_NOT_RUN:
@@ -441,7 +448,7 @@ def run_batch_command(args, extra):
         print(f"batch: {args.submissions} is not a folder", file=sys.stderr)
         return 2
     extra = extra[1:] if extra[:1] == ["--"] else extra
-    wall_clock = args.wall_clock or max(DEFAULT_WALL_CLOCK, 2 * (args.time_limit or 0) + 60)
+    wall_clock = args.wall_clock or (args.time_limit + WALL_CLOCK_MARGIN if args.time_limit else DEFAULT_WALL_CLOCK)
     env = dict(os.environ)
     if args.jobs > 1:
         for variable in SINGLE_THREADED:
