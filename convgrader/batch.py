@@ -477,16 +477,16 @@ class MergeError(Exception):
     """Gradebooks that cannot be merged; the message says why."""
 
 
-def merge_gradebooks(paths, partial=False):
+def merge_gradebooks(paths, allow_missing=False):
     """Join gradebooks into one list of rows sorted by submission.
 
     Raises
     ------
     MergeError
         When their columns differ, one submission has different rows in two of
-        them, or (unless ``partial``) shards of the split are missing.
+        them, or (unless ``allow_missing``) shards of the split are missing.
     """
-    if not partial:
+    if not allow_missing:
         _check_all_shards(paths)
     columns, rows, origin = None, {}, {}
     for path in paths:
@@ -521,7 +521,7 @@ def _check_all_shards(paths):
 
 def run_merge_command(args, extra):
     try:
-        columns, rows = merge_gradebooks(args.gradebooks, partial=args.partial)
+        columns, rows = merge_gradebooks(args.gradebooks, allow_missing=args.partial)
     except (MergeError, OSError, KeyError) as error:
         print(f"merge-gradebooks: {error}", file=sys.stderr)
         return 2

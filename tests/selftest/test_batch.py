@@ -246,7 +246,7 @@ def test_merging_refuses_conflicts_and_missing_shards(tmp_path):
         merge_gradebooks([one, two, clash])
     with pytest.raises(MergeError, match=r"shard\(s\) 2 of 2 missing"):
         merge_gradebooks([one])
-    assert len(merge_gradebooks([one], partial=True)[1]) == 2
+    assert len(merge_gradebooks([one], allow_missing=True)[1]) == 2
     assert len(merge_gradebooks([one, one, two])[1]) == 3  # the same row twice is no conflict
 
 
