@@ -71,3 +71,5 @@ def test_hidden_ThreeLayerConvNet_loss_and_gradients(impl, case):
              f"{sorted(grads) if isinstance(grads, dict) else type(grads).__name__}")
     for name in PARAM_NAMES:
         assert_close(grads[name], expected_grads[name], f"grads[{name!r}]", precision=dtype)
+        if np.asarray(grads[name]).dtype != dtype:
+            fail(f"grads[{name!r}] has dtype {np.asarray(grads[name]).dtype}, expected {dtype} (the model's dtype)")

@@ -8,10 +8,11 @@ from tests.hidden.cases import dims, dtype_of, fitting_size, in_float64, make_ca
 def draw_conv(rng, index):
     """x (N, C, H, W), w (F, C, HH, WW) with non-square kernels, stride 1-3, pad 0-3.
 
-    The stride cycles with the case number, so every test sees strides 1, 2 and 3.
+    Stride and pad cycle with the case number, so every test sees strides 1, 2, 3
+    and pads 0 (where a hand-made ``pad:-pad`` slice breaks) to 3.
     """
     dtype = dtype_of(index)
-    stride, pad = 1 + index % 3, int(rng.integers(0, 4))
+    stride, pad = 1 + index % 3, index % 4
     n, c, f = (int(v) for v in rng.integers(1, 5, size=3))
     kh, kw = (int(v) for v in rng.integers(1, 6, size=2))
     h, w = fitting_size(rng, kh, stride, pad), fitting_size(rng, kw, stride, pad)
