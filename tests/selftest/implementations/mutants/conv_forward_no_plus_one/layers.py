@@ -1,0 +1,28 @@
+"""Convolution forward with H' = (H + 2 pad - HH) / stride, without the ``1 +``: one output row
+and one output column too few.
+"""
+import numpy as np
+
+from reference.answer_key.layers import *  # noqa: F401,F403
+
+MUST_FAIL = ("conv_forward_naive",)
+MAY_FAIL = ("conv_backward_naive",)
+HINT = "output_shape"
+
+
+def conv_forward_naive(x, w, b, conv_param):
+    stride, pad = conv_param["stride"], conv_param["pad"]
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    H_out = (H + 2 * pad - HH) // stride
+    W_out = (W + 2 * pad - WW) // stride
+
+    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="constant")
+    out = np.zeros((N, F, H_out, W_out))
+    for n in range(N):
+        for f in range(F):
+            for i in range(H_out):
+                for j in range(W_out):
+                    window = x_pad[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
+                    out[n, f, i, j] = np.sum(window * w[f]) + b[f]
+    return out, (x, w, b, conv_param)

@@ -1,0 +1,29 @@
+"""Convolution forward with an off-by-one output size, H' = 1 + (H + 2 pad - HH + 1) / stride:
+one row and column too many for stride 1, where the last window runs off the padded image
+(exact for stride 2 when H + 2 pad - HH is even).
+"""
+import numpy as np
+
+from reference.answer_key.layers import *  # noqa: F401,F403
+
+MUST_FAIL = ("conv_forward_naive",)
+MAY_FAIL = ("conv_backward_naive",)
+HINT = "output_shape"
+
+
+def conv_forward_naive(x, w, b, conv_param):
+    stride, pad = conv_param["stride"], conv_param["pad"]
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    H_out = 1 + (H + 2 * pad - HH + 1) // stride
+    W_out = 1 + (W + 2 * pad - WW + 1) // stride
+
+    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="constant")
+    out = np.zeros((N, F, H_out, W_out))
+    for n in range(N):
+        for f in range(F):
+            for i in range(H_out):
+                for j in range(W_out):
+                    window = x_pad[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
+                    out[n, f, i, j] = np.sum(window * w[f]) + b[f]
+    return out, (x, w, b, conv_param)

@@ -1,0 +1,31 @@
+"""Convolution forward that pads by hand with ``x_pad[:, :, pad:-pad, pad:-pad] = x``.
+
+For pad = 0 the slice ``0:-0`` is empty, so the assignment cannot broadcast (the classic
+``-0`` slicing trap); every pad > 0 case is right.
+"""
+import numpy as np
+
+from reference.answer_key.layers import *  # noqa: F401,F403
+
+MUST_FAIL = ("conv_forward_naive",)
+MAY_FAIL = ("conv_backward_naive",)
+HINT = "padding"
+
+
+def conv_forward_naive(x, w, b, conv_param):
+    stride, pad = conv_param["stride"], conv_param["pad"]
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    H_out = 1 + (H + 2 * pad - HH) // stride
+    W_out = 1 + (W + 2 * pad - WW) // stride
+
+    x_pad = np.zeros((N, C, H + 2 * pad, W + 2 * pad))
+    x_pad[:, :, pad:-pad, pad:-pad] = x
+    out = np.zeros((N, F, H_out, W_out))
+    for n in range(N):
+        for f in range(F):
+            for i in range(H_out):
+                for j in range(W_out):
+                    window = x_pad[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
+                    out[n, f, i, j] = np.sum(window * w[f]) + b[f]
+    return out, (x, w, b, conv_param)

@@ -1,0 +1,28 @@
+"""Max-pool backward that locates the maximum as (argmax of the column maxima, argmax of the row
+maxima): the reductions use the wrong axes, so row and column of the maximum are exchanged.
+"""
+import numpy as np
+
+from reference.answer_key.layers import *  # noqa: F401,F403
+
+MUST_FAIL = ("max_pool_backward_naive",)
+MAY_FAIL = ()
+HINT = "axes"
+
+
+def max_pool_backward_naive(dout, cache):
+    x, pool_param = cache
+    ph, pw, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    N, C, H, W = x.shape
+    _, _, H_out, W_out = dout.shape
+
+    dx = np.zeros_like(x)
+    for n in range(N):
+        for c in range(C):
+            for i in range(H_out):
+                for j in range(W_out):
+                    window = x[n, c, i * stride:i * stride + ph, j * stride:j * stride + pw]
+                    p = np.argmax(window.max(axis=0))
+                    q = np.argmax(window.max(axis=1))
+                    dx[n, c, i * stride + p, j * stride + q] += dout[n, c, i, j]
+    return dx
