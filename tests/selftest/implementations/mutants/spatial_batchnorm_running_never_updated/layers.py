@@ -1,0 +1,35 @@
+"""Spatial batch norm forward that updates the running averages in local variables and never
+writes them back into bn_param, so test mode keeps normalizing with zeros.
+"""
+import numpy as np
+
+from reference.answer_key.layers import *  # noqa: F401,F403
+
+MUST_FAIL = ("spatial_batchnorm_forward",)
+MAY_FAIL = ("spatial_batchnorm_backward",)
+HINT = "logic"
+
+
+def spatial_batchnorm_forward(x, gamma, beta, bn_param):
+    mode = bn_param["mode"]
+    eps = bn_param.get("eps", 1e-5)
+    momentum = bn_param.get("momentum", 0.9)
+    N, C, H, W = x.shape
+    running_mean = bn_param.get("running_mean", np.zeros(C, dtype=x.dtype))
+    running_var = bn_param.get("running_var", np.zeros(C, dtype=x.dtype))
+
+    if mode == "train":
+        mean = x.mean(axis=(0, 2, 3))
+        var = x.var(axis=(0, 2, 3))
+        running_mean = momentum * running_mean + (1 - momentum) * mean
+        running_var = momentum * running_var + (1 - momentum) * var
+    elif mode == "test":
+        mean, var = running_mean, running_var
+    else:
+        raise ValueError(f"invalid mode {mode!r}")
+
+    std = np.sqrt(var + eps)
+    x_hat = (x - mean.reshape(1, C, 1, 1)) / std.reshape(1, C, 1, 1)
+    out = gamma.reshape(1, C, 1, 1) * x_hat + beta.reshape(1, C, 1, 1)
+    cache = (mode, x_hat.transpose(0, 2, 3, 1).reshape(-1, C), gamma, std)
+    return out, cache

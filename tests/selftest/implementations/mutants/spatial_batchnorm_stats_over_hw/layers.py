@@ -1,0 +1,37 @@
+"""Spatial batch norm forward that takes the statistics over (H, W) only: one mean and variance
+per sample and channel (instance norm), not per channel over the whole batch.
+"""
+import numpy as np
+
+from reference.answer_key.layers import *  # noqa: F401,F403
+
+MUST_FAIL = ("spatial_batchnorm_forward",)
+MAY_FAIL = ("spatial_batchnorm_backward",)
+HINT = "axes"
+
+
+def spatial_batchnorm_forward(x, gamma, beta, bn_param):
+    mode = bn_param["mode"]
+    eps = bn_param.get("eps", 1e-5)
+    momentum = bn_param.get("momentum", 0.9)
+    N, C, H, W = x.shape
+    running_mean = bn_param.get("running_mean", np.zeros(C, dtype=x.dtype))
+    running_var = bn_param.get("running_var", np.zeros(C, dtype=x.dtype))
+
+    if mode == "train":
+        mean = x.mean(axis=(2, 3), keepdims=True)
+        var = x.var(axis=(2, 3), keepdims=True)
+        running_mean = momentum * running_mean + (1 - momentum) * mean.mean(axis=(0, 2, 3))
+        running_var = momentum * running_var + (1 - momentum) * var.mean(axis=(0, 2, 3))
+    elif mode == "test":
+        mean, var = running_mean.reshape(1, C, 1, 1), running_var.reshape(1, C, 1, 1)
+    else:
+        raise ValueError(f"invalid mode {mode!r}")
+
+    std = np.sqrt(var + eps)
+    x_hat = (x - mean) / std
+    out = gamma.reshape(1, C, 1, 1) * x_hat + beta.reshape(1, C, 1, 1)
+    bn_param["running_mean"] = running_mean
+    bn_param["running_var"] = running_var
+    cache = (mode, x_hat.transpose(0, 2, 3, 1).reshape(-1, C), gamma, std)
+    return out, cache

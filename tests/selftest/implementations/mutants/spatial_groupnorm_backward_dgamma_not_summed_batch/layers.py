@@ -1,0 +1,26 @@
+"""Spatial group norm backward that sums dgamma and dbeta over (2, 3) only, keeping the batch axis:
+shape (N, C, 1, 1) instead of (1, C, 1, 1).
+
+Reads the answer key's cache (x_hat, gamma, inv_std of shape (N, G, 1), G).
+"""
+import numpy as np
+
+from reference.answer_key.layers import *  # noqa: F401,F403
+
+MUST_FAIL = ("spatial_groupnorm_backward",)
+MAY_FAIL = ()
+HINT = "axes"
+
+
+def spatial_groupnorm_backward(dout, cache):
+    x_hat, gamma, inv_std, G = cache
+    N, C, H, W = dout.shape
+
+    dbeta = dout.sum(axis=(2, 3), keepdims=True)
+    dgamma = (dout * x_hat).sum(axis=(2, 3), keepdims=True)
+    dx_hat = (dout * gamma).reshape(N, G, -1)
+    x_hat = x_hat.reshape(N, G, -1)
+    m = x_hat.shape[2]
+    dx = inv_std / m * (m * dx_hat - dx_hat.sum(axis=2, keepdims=True)
+                        - x_hat * (dx_hat * x_hat).sum(axis=2, keepdims=True))
+    return dx.reshape(N, C, H, W), dgamma, dbeta

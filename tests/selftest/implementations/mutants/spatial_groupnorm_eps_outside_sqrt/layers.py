@@ -1,0 +1,23 @@
+"""Spatial group norm forward that divides by sqrt(var) + eps instead of sqrt(var + eps): visible
+when the groups' variance is small and eps large.
+"""
+import numpy as np
+
+from reference.answer_key.layers import *  # noqa: F401,F403
+
+MUST_FAIL = ("spatial_groupnorm_forward",)
+MAY_FAIL = ("spatial_groupnorm_backward",)
+HINT = "logic"
+
+
+def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
+    N, C, H, W = x.shape
+    eps = gn_param.get("eps", 1e-5)
+
+    groups = x.reshape(N, G, -1)
+    mean = groups.mean(axis=2, keepdims=True)
+    inv_std = 1.0 / (groups.std(axis=2, keepdims=True) + eps)
+    x_hat = ((groups - mean) * inv_std).reshape(N, C, H, W)
+    out = gamma * x_hat + beta
+    # Laid out as the answer key's backward reads it: inv_std is (N, G, 1).
+    return out, (x_hat, gamma, inv_std.reshape(N, -1, 1), G)
