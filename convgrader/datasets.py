@@ -250,7 +250,7 @@ def download_cifar10(destination=None, url=CIFAR10_ARCHIVE_URL, md5=CIFAR10_MD5,
     return destination
 
 
-def get_digits_data(num_training=1500, image_size=32, channels=3, seed=0, dtype=np.float64):
+def get_digits_data(num_training=1500, image_size=16, channels=3, seed=0, dtype=np.float64):
     """scikit-learn's handwritten digits shaped like :func:`reference.data_utils.get_CIFAR10_data`.
 
     The 1797 scans of 8x8 pixels (values 0..16, ten classes) are shuffled with

@@ -75,12 +75,12 @@ def test_ThreeLayerConvNet_overfits_100_digits_images(impl, digits):
     solver = train(impl, small, num_epochs=15, print_every=1, weight_scale=1e-2,
                    input_dim=small["X_train"].shape[1:])
     train_acc = solver.train_acc_history[-1]
-    final_loss = float(np.mean(solver.loss_history[-4:]))
-    # The answer key reaches training accuracy 0.99-1.0 and a loss near 0.01 over
-    # seeds; a model that does not learn stays near 0.1 and 2.3.
-    if train_acc < 0.8 or not final_loss < 0.5:
-        fail(f"expected the 100 training digits to be memorized: training accuracy >= 0.8 and "
-             f"loss of the last iterations < 0.5; got {train_acc:.2f} and {final_loss:.3f}")
+    # The answer key reaches 0.98-1.0 over seeds; a model that does not learn
+    # stays near chance, 0.1. (No bound on the loss: its scale is the loss
+    # tests' business, and a loss summed over the batch still trains.)
+    if train_acc < 0.8:
+        fail(f"expected the 100 training digits to be memorized: training accuracy >= 0.8 "
+             f"after 15 epochs; got {train_acc:.2f}")
 
 
 def test_ThreeLayerConvNet_one_epoch_digits_train_accuracy(impl, digits):
@@ -88,7 +88,8 @@ def test_ThreeLayerConvNet_one_epoch_digits_train_accuracy(impl, digits):
     solver = train(impl, digits, num_epochs=1, print_every=20, weight_scale=1e-3,
                    hidden_dim=500, reg=1e-3, input_dim=digits["X_train"].shape[1:])
     train_acc, val_acc = solver.train_acc_history[-1], solver.val_acc_history[-1]
-    # The answer key reaches 0.9-0.96 on both; chance is 0.1.
+    # The answer key reaches 0.91-0.97 (training) and 0.88-0.96 (validation) over
+    # seeds; chance is 0.1.
     if train_acc < 0.7 or val_acc < 0.6:
         fail(f"after one epoch on the digits, expected training accuracy >= 0.7 and validation "
              f">= 0.6; got {train_acc:.3f} and {val_acc:.3f}")
