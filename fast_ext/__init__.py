@@ -5,9 +5,21 @@ built on them are in ``reference.fast_layers``. There is deliberately no
 pure-Python fallback: a missing build must fail loudly, not run 100x slower.
 """
 
+import os
 from typing import NamedTuple
 
 BUILD_COMMAND = "python -m pip install -e ."
+
+# GNU OpenMP keeps idle worker threads spinning for ~300,000 pause
+# instructions after each parallel loop -- several milliseconds on CPUs where
+# a pause costs ~140 cycles. A convolution alternates our loops with BLAS
+# calls, and on a 2-core machine the spinning worker takes a core from BLAS
+# (measured here: conv forward+backward about 30% slower). A shorter spin
+# keeps back-to-back loops fast and then yields the core. Only a default:
+# a GOMP_SPINCOUNT or OMP_WAIT_POLICY set by the user wins, and it has an
+# effect only if libgomp is not loaded yet when fast_ext is first imported.
+if "OMP_WAIT_POLICY" not in os.environ:
+    os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
 try:
     from fast_ext._kernels import (

@@ -1,9 +1,10 @@
 # cython: language_level=3
 """Compiled kernels behind ``reference.fast_layers``.
 
-Convolution is lowered to one matrix product per image (``im2col``), and its
-gradient is scattered back (``col2im``); max pooling is a direct sliding-window
-scan that remembers where each maximum came from.
+Convolution of a whole batch is lowered to one matrix product by unfolding
+every receptive field into a column (``im2col``); the gradient of the columns
+is folded back onto the images (``col2im``). Max pooling is a direct
+sliding-window scan that remembers where each maximum came from.
 
 Every kernel is compiled twice through the fused type ``real_t``: for float32
 and for float64 arrays. Arrays must be C-contiguous; the Python wrappers in
