@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import platform
+import secrets
 import shlex
 import subprocess
 import sys
@@ -28,7 +29,7 @@ import time
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
-from convgrader import __version__, implementation, points
+from convgrader import __version__, implementation, outcomes, points
 from convgrader.parts import OPTIONAL_PARTS, PARTS, part_of
 from convgrader.plugin import HIDDEN_SEED, PROJECT
 from convgrader.sandbox import CALL_TIMEOUT
@@ -40,9 +41,10 @@ FIXTURES = PROJECT / "fixtures"
 TIME_LIMIT = 1200
 #: Seconds given to pytest past the time limit to finish its report.
 GRACE = 60
-#: How many times a dead pytest process is replaced before the rest is given up.
-MAX_RESTARTS = 3
 OUTPUT_CAP = 1500
+#: pytest exit statuses that mean the harness failed, not the submission (which
+#: runs in the sandbox and can at worst kill pytest, a negative status).
+HARNESS_FAILURES = {3: "internal error", 4: "usage error"}
 VISIBILITY = ("hidden", "after_due_date", "after_published", "visible")
 
 
@@ -85,15 +87,17 @@ def run(args, pytest_args):
     if collected is None:
         return 2
     isolation = ["--isolate", f"--deadline={deadline}", f"--call-timeout={args.call_timeout}"]
-    verdicts = run_tests(common + (isolation if args.isolate else []),
-                         collected, deadline)
-    tampering = [e for v in verdicts.values() for e in v.get("tamper", [])]
+    verdicts, problems, broken = run_tests(common + (isolation if args.isolate else []), collected, deadline)
+    tampering = [e for v in verdicts.values() for e in v.get("tamper", [])] + problems
     if fixtures_digest() != fixtures_before:
         tampering.append("the fixture files changed during grading")
     report = build_report(args, collected, verdicts, sorted(set(tampering)), time.time() - started,
                           fixtures_before)
     write_outputs(args, report)
     print(terminal_table(report))
+    if broken:
+        print(f"grade: the harness itself failed ({broken}); this report is not a grade", file=sys.stderr)
+        return 2
     if args.fail_under is not None and report["score"] < args.fail_under:
         return 1
     return 0
@@ -118,46 +122,46 @@ def collect(arguments):
 
 
 def run_tests(arguments, collected, deadline):
-    """Run the suite, replacing a pytest process that dies; return verdicts by node id."""
-    verdicts = {}
+    """Run the suite, replacing a pytest process that dies; return verdicts by node id and problems.
+
+    Each replacement skips the tests already done and charges the test that was
+    running to the submission, so every round makes progress.
+    """
+    verdicts, problems, broken = {}, [], None
+    key = secrets.token_bytes(32)
     with tempfile.TemporaryDirectory(prefix="convgrader-") as scratch:
         log = Path(scratch) / "outcomes.jsonl"
-        for attempt in range(MAX_RESTARTS + 1):
-            remaining = [n for n in collected if n not in verdicts]
-            if not remaining:
-                break
+        while any(n not in verdicts for n in collected) and time.time() < deadline + GRACE:
             deselect = [f"--deselect={n}" for n in collected if n in verdicts]
-            budget = max(deadline - time.time(), 0) + GRACE
-            try:
-                status = subprocess.run(pytest_command(arguments + deselect + [f"--outcomes={log}", "-q"]),
-                                        cwd=PROJECT, timeout=budget).returncode
-            except subprocess.TimeoutExpired:
-                status = "timeout"
-            verdicts.update(read_outcomes(log))
+            status = run_pytest(arguments + deselect + [f"--outcomes={log}", "-q"], key,
+                                max(deadline - time.time(), 0) + GRACE)
+            found, problems = outcomes.read(log, key)
+            verdicts.update(found)
+            if status in HARNESS_FAILURES:
+                broken = f"pytest exit status {status}: {HARNESS_FAILURES[status]}"
             unfinished = [n for n in collected if n not in verdicts]
             if not unfinished or status in (0, 1, 5):
                 break
-            # The first unfinished test was running when pytest died: it is the culprit.
             reason = ("the grading run reached its time limit" if status == "timeout" or time.time() > deadline
-                      else f"the grading process ended unexpectedly (status {status}) during this test")
+                      else f"the grading process was ended (status {status}) while this test ran")
             verdicts[unfinished[0]] = lost(unfinished[0], reason)
-            if time.time() > deadline:
-                break
     for nodeid in collected:
         verdicts.setdefault(nodeid, lost(nodeid, "not run: the grading run ended before this test"))
-    return verdicts
+    return verdicts, problems, broken
 
 
-def read_outcomes(path):
-    found = {}
-    if path.exists():
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut short by a crash
-            found[entry["nodeid"]] = entry
-    return found
+def run_pytest(arguments, key, timeout):
+    """One pytest process, handed the signing key through a pipe; its exit status or "timeout"."""
+    read_end, write_end = os.pipe()
+    os.write(write_end, key)
+    os.close(write_end)
+    try:
+        return subprocess.run(pytest_command(arguments + [f"--outcomes-key-fd={read_end}"]), cwd=PROJECT,
+                              pass_fds=[read_end], timeout=timeout).returncode
+    except subprocess.TimeoutExpired:
+        return "timeout"
+    finally:
+        os.close(read_end)
 
 
 def lost(nodeid, reason):

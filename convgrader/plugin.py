@@ -6,14 +6,14 @@ however pytest is started, and it keeps in code everything grading depends on
 started from elsewhere would not find.
 """
 
-import json
+import os
 import traceback
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
 
-from convgrader import diagnostics, implementation, sandbox
+from convgrader import diagnostics, implementation, outcomes, sandbox
 from convgrader.implementation import ImplementationUnavailable
 from convgrader.parts import PARTS, part_of
 
@@ -66,6 +66,9 @@ def pytest_addoption(parser):
     group.addoption(
         "--outcomes", default=None, metavar="FILE",
         help="write one JSON line per test (part, outcome, message, output) to FILE as tests finish")
+    group.addoption(
+        "--outcomes-key-fd", type=int, default=None, metavar="FD",
+        help="read a secret from this inherited file descriptor and sign each outcome line with it")
 
 
 def pytest_configure(config):
@@ -77,7 +80,8 @@ def pytest_configure(config):
     except ValueError as error:
         raise pytest.UsageError(str(error)) from None
     if config.getoption("outcomes"):
-        config.pluginmanager.register(OutcomeLog(config.getoption("outcomes")), "convgrader-outcomes")
+        key = _read_key(config.getoption("outcomes_key_fd"))
+        config.pluginmanager.register(OutcomeLog(config.getoption("outcomes"), key), "convgrader-outcomes")
     if not config.getoption("benchmark_only", False):
         config.pluginmanager.register(PartTally(config), "convgrader-tally")
 
@@ -178,11 +182,27 @@ def _raised_here(error):
     return "\n".join([f"{type(error).__name__}: {first_line}".rstrip(), *where])
 
 
+def _read_key(fd):
+    """The signing secret from an inherited pipe, which is then closed; and no more ptrace of this process.
+
+    The secret never appears in an argument, a variable or a file the
+    submission's process could read; with the process undumpable, a process of
+    the same (non-root) user cannot read it from memory either.
+    """
+    if fd is None:
+        return None
+    with os.fdopen(fd, "rb") as pipe:
+        key = pipe.read(64)
+    outcomes.forbid_ptrace()
+    return key
+
+
 class OutcomeLog:
     """Writes one JSON line per finished test, so a run that dies midway still leaves its verdicts."""
 
-    def __init__(self, path):
+    def __init__(self, path, key=None):
         self.file = open(path, "a", encoding="utf-8")
+        self.key = key
         self.current = {}
 
     @pytest.hookimpl(wrapper=True)
@@ -202,7 +222,7 @@ class OutcomeLog:
             if isinstance(impl, sandbox.Sandbox):
                 entry["output"], entry["output_bytes"] = impl.take_output()
                 entry["tamper"] = list(impl.tamper_events)
-            self.file.write(json.dumps(self.current.pop(item.nodeid)) + "\n")
+            self.file.write(outcomes.signed_line(self.current.pop(item.nodeid), self.key))
             self.file.flush()
         return report
 

@@ -82,6 +82,8 @@ class Worker:
         from convgrader import wire
 
         op = header["op"]
+        if op == "ping":
+            return None, {}
         if op == "lookup":
             return self.keep(self.impl.get(header["name"])), {}
         target = self.resolve(wire.Handle(header["handle"], ""))

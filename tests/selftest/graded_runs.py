@@ -6,6 +6,7 @@ correct ones in other styles, one-bug mutants) exactly as a user would, with
 """
 
 import ast
+import json
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
@@ -87,3 +88,16 @@ def declared(mutant):
 
 def mutant_names():
     return sorted(p.name for p in MUTANTS.iterdir() if (p / "layers.py").exists()) if MUTANTS.is_dir() else []
+
+
+def grade_report(impl, tmp_path, select=None, extra_args=(), project=PROJECT):
+    """Grade ``impl`` with ``python -m convgrader grade`` and return its results.json as a dict."""
+    results = tmp_path / "results.json"
+    command = [sys.executable, "-m", "convgrader", "grade", "--impl", str(impl), "--results", str(results),
+               *extra_args]
+    if select:
+        command += ["-k", select]
+    run = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=1800)
+    if run.returncode != 0 or not results.exists():
+        raise RuntimeError(f"grade did not run (exit {run.returncode}):\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
+    return json.loads(results.read_text())
