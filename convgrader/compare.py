@@ -145,6 +145,53 @@ def assert_close(actual, expected, what, *, precision=None, context=None):
         fail_with_hints("\n".join(lines), diagnostics.explain(actual, expected, what, context, tolerance))
 
 
+def assert_all_close(actuals, expected, names, *, precision=None, context=None):
+    """Compare several results at once (the gradients of a backward pass) and report them together.
+
+    The first failing value is reported in full; the others are named, with
+    their hints, since a hint about one gradient often points at the bug in all.
+
+    Parameters
+    ----------
+    actuals : sequence
+        The values returned, in the order of ``names``.
+    expected : mapping
+        The expected values by name (a fixture case).
+    names : sequence of str
+        The names, e.g. ``("dx", "dw", "db")``.
+    precision, context
+        As for :func:`assert_close`.
+    """
+    failures = []
+    for name, actual in zip(names, actuals):
+        try:
+            assert_close(actual, expected[name], name, precision=precision, context=context)
+        except pytest.fail.Exception as failure:
+            failures.append((name, str(failure.msg)))
+    if not failures:
+        return
+    first = failures[0][1]
+    lines = [first]
+    if len(failures) > 1:
+        lines.append(say("also_wrong", names=", ".join(name for name, _ in failures[1:])))
+        seen = {line.split(")", 1)[0] for line in first.splitlines() if line.startswith("hint (")}
+        for _, message in failures[1:]:
+            for line in message.splitlines():
+                if line.startswith("hint (") and line.split(")", 1)[0] not in seen:
+                    seen.add(line.split(")", 1)[0])
+                    lines.append(line)
+    fail("\n".join(lines))
+
+
+def assert_shape(value, shape, what):
+    """Fail the test unless ``value`` is an array of exactly ``shape`` (model parameters)."""
+    found = np.shape(value)
+    if found != tuple(shape):
+        explained = diagnostics.explain_shape(found, shape, what)
+        fail_with_hints(say("shape", what=what, actual=found, expected=tuple(shape)),
+                        [explained] if explained else [])
+
+
 def assert_unchanged(after, before, what):
     """Fail the test if an input array was modified in place."""
     after = np.asarray(after)
@@ -226,6 +273,10 @@ def assert_within(actual, expected, tolerance, what):
     if not np.all(gap <= tolerance):
         worst = int(np.argmax(np.where(np.isnan(gap), np.inf, gap)))
         hints = [hint("nan.found")] if not np.all(np.isfinite(actual)) else []
+        if not hints and np.all(expected != 0):
+            ratios = actual / expected
+            if np.allclose(ratios, ratios.flat[0], rtol=1e-3) and not 0.5 < ratios.flat[0] < 2:
+                hints = [diagnostics.scale_hint(what, float(ratios.flat[0]))]
         fail_with_hints(say("within", what=what, actual=np.round(actual, 6).tolist(),
                             expected=np.round(expected, 6).tolist(), tolerance=tolerance, worst=worst),
                         hints)

@@ -24,7 +24,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from convgrader.messages import hint
+from convgrader.messages import hint, say
 
 #: Most hints shown for one failure: the first ones, in the order of DETECTORS.
 MOST_HINTS = 2
@@ -100,7 +100,9 @@ class Context:
     forward, backward : callable or None
         The submission's own functions, only ever called.
     sizes : dict
-        Named sizes (``N``, ``C``, ``H·W``, ...) a constant factor may be.
+        Named sizes (``N``, ``C``, ``H·W``, ...) a constant factor may be, or be one over.
+    factors : dict
+        Other named values a constant factor may be exactly.
     """
 
     kind: str = ""
@@ -113,6 +115,7 @@ class Context:
     forward: Optional[Callable] = None
     backward: Optional[Callable] = None
     sizes: dict = field(default_factory=dict)
+    factors: dict = field(default_factory=dict)
 
     @classmethod
     def of(cls, case, forward=None, backward=None, **given):
@@ -135,10 +138,18 @@ class Context:
         if "x" in inputs and np.ndim(inputs["x"]) == 4:
             n, c, h, w = np.shape(inputs["x"])
             sizes = {"N (the batch size)": n, "H·W": h * w, "N·H·W": n * h * w, "C": c}
+            if case.area == "spatial_groupnorm" and inputs["G"]:
+                sizes["(C/G)·H·W"] = c // inputs["G"] * h * w
+        factors = {}
+        if case.area == "spatial_batchnorm":
+            momentum = inputs["bn_param"].get("momentum", 0.9)
+            exchanged = "the running average's weights momentum and 1 - momentum exchanged"
+            factors = {f"(1 - momentum)/momentum: {exchanged}": (1 - momentum) / momentum,
+                       f"momentum/(1 - momentum): {exchanged}": momentum / (1 - momentum)}
         return cls(kind=case.area, inputs=inputs, arguments=arguments, gradient_of=gradient_of,
                    window=window, out=case["out"] if "out" in case else None,
                    dout=case["dout"] if "dout" in case else None,
-                   forward=forward, backward=backward, sizes=sizes)
+                   forward=forward, backward=backward, sizes=sizes, factors=factors)
 
     def call_forward(self, param_overrides=None, **input_overrides):
         """Run the submission's forward on fresh copies of the inputs, some replaced.
@@ -237,16 +248,18 @@ def _permuted(actual, expected, what, context, tolerance):
 
 def _reduction_shape(actual, expected, what, context, tolerance):
     """Summed over too few axes (an extra axis kept) or too many (one lost)."""
+    if actual.ndim == expected.ndim:  # keepdims: sizes > 1 where the expected has 1
+        extra = tuple(a for a in range(actual.ndim) if expected.shape[a] == 1 and actual.shape[a] > 1)
+        same = all(actual.shape[a] == expected.shape[a] for a in range(actual.ndim) if a not in extra)
+        if extra and same and _close(actual.sum(axis=extra, keepdims=True), expected, tolerance):
+            return [hint("axes.not_reduced", what=what, axes=_axes_named(extra, actual))]
     if actual.ndim > expected.ndim:
         for kept in itertools.combinations(range(actual.ndim), expected.ndim):
             if tuple(actual.shape[a] for a in kept) != expected.shape:
                 continue
             extra = tuple(a for a in range(actual.ndim) if a not in kept)
             if _close(actual.sum(axis=extra), expected, tolerance):
-                size = actual.shape[extra[0]]
-                n = next((v for k, v in context.sizes.items() if k.startswith("N ")), None)
-                axis = "the batch axis N" if size == n else f"axis {extra[0]}"
-                return [hint("axes.not_reduced", what=what, size=size, axis=axis)]
+                return [hint("axes.not_reduced", what=what, axes=_axes_named(extra, actual))]
     if actual.ndim < expected.ndim and actual.size != expected.size:
         for kept in itertools.combinations(range(expected.ndim), actual.ndim):
             if tuple(expected.shape[a] for a in kept) == actual.shape:
@@ -255,11 +268,37 @@ def _reduction_shape(actual, expected, what, context, tolerance):
     return []
 
 
+def _axes_named(axes, array):
+    names = [f"{AXIS_LETTERS[a]}" if array.ndim == 4 else f"axis {a}" for a in axes]
+    return "axes " + ", ".join(f"{name} (size {array.shape[a]})" for name, a in zip(names, axes))
+
+
 def _reshaped(actual, expected, what, context, tolerance):
     if actual.size == expected.size and actual.shape != expected.shape \
             and _close(actual.reshape(expected.shape), expected, tolerance):
-        return [hint("axes.reshaped", what=what, actual=actual.shape, expected=expected.shape)]
+        return [hint("output_shape.reshaped", what=what, actual=actual.shape, expected=expected.shape)]
     return []
+
+
+def explain_shape(actual, expected, what):
+    """A hint for an array (a model parameter) created with the wrong shape, or None.
+
+    Parameters
+    ----------
+    actual, expected : tuple of int
+        The shape found and the shape the contract gives.
+    """
+    actual, expected = tuple(actual), tuple(expected)
+    if len(actual) == len(expected) and sorted(actual) == sorted(expected) and actual != expected:
+        return hint("axes.transposed", what=what, axes="all")
+    if len(actual) == len(expected):
+        differs = [a for a in range(len(actual)) if actual[a] != expected[a]]
+        if len(differs) == 1 and expected[differs[0]] and actual[differs[0]] % expected[differs[0]] == 0:
+            axis = differs[0]
+            ratio = actual[axis] // expected[axis]
+            why = say("output_shape.pooled") if ratio == 4 else ""
+            return hint("output_shape.times", what=what, ratio=ratio, axis=axis, why=why)
+    return None
 
 
 # ---------------------------------------------------------------------------
@@ -278,25 +317,53 @@ def _integer_dtype(actual, expected, what, context, tolerance):
     return []
 
 
+def _named_factor(k, sizes, factors=None):
+    """How ``k`` relates to a known size (``" (= N (the batch size))"``) or value, or ""."""
+    candidates = dict(factors or {})
+    for name, size in sizes.items():
+        short = name.split(" ")[0]
+        candidates[name] = size
+        candidates[f"1/{short}"] = 1 / size
+        if size > 1:
+            candidates[f"sqrt(({short} - 1)/{short}): the unbiased variance (ddof=1) where np.var's "
+                       "biased one belongs"] = np.sqrt((size - 1) / size)
+            candidates[f"{short}/({short} - 1): the unbiased variance (ddof=1) where np.var's "
+                       "biased one belongs"] = size / (size - 1)
+    candidates.update({"2": 2, "1/2": 0.5, "-1": -1})
+    for name, value in candidates.items():
+        if value != 1 and abs(k / value - 1) < 1e-4:
+            return f" (= {name})"
+    return ""
+
+
+def scale_hint(what, factor, sizes=None, centered="", factors=None):
+    """The hint for a value that is ``factor`` times what it should be."""
+    return hint("scale.factor", what=what, factor=factor, named=_named_factor(factor, sizes or {}, factors),
+                centered=centered)
+
+
 def _constant_factor(actual, expected, what, context, tolerance):
-    """actual = k · expected for one k ≠ 1 (a missing 1/N, a sum for a mean, ...)."""
-    a, e = actual.astype(np.float64).ravel(), expected.astype(np.float64).ravel()
+    """actual = k · expected for one k ≠ 1 (a missing 1/N, a sum for a mean, ...).
+
+    A normalization's output is compared after removing beta, so that a wrong
+    scale of the normalized values shows as a factor.
+    """
+    a, e = actual.astype(np.float64), expected.astype(np.float64)
+    centered = ""
+    if context.kind in ("spatial_batchnorm", "spatial_groupnorm") and what == "out" and a.ndim == 4:
+        beta = np.asarray(context.inputs["beta"], dtype=np.float64).reshape(1, -1, 1, 1)
+        a, e, centered = a - beta, e - beta, "(out - beta) "
+    a, e = a.ravel(), e.ravel()
     energy = float(e @ e)
     if a.shape != e.shape or energy == 0.0 or not np.all(np.isfinite(a)):
         return []
     k = float(a @ e) / energy
     if abs(k - 1) <= 1e-3 or abs(k) < 1e-12 or not _close(a, k * e, tolerance):
         return []
-    named = ""
-    candidates = {"2": 2, "1/2": 0.5, "-1": -1}
-    for name, size in context.sizes.items():
-        candidates[name] = size
-        candidates[f"1/{name.split(' ')[0]}"] = 1 / size
-    for name, value in candidates.items():
-        if value != 1 and abs(k / value - 1) < 1e-4:
-            named = f" (= {name})"
-            break
-    return [hint("scale.factor", what=what, factor=k, named=named)]
+    named = _named_factor(k, context.sizes)
+    if a.size == 1 and not named:
+        return []  # any two numbers differ by some factor: say so only when it means something
+    return [scale_hint(what, k, context.sizes, centered, context.factors)]
 
 
 def _spatial(actual, expected, context):
@@ -366,6 +433,37 @@ def _window_step(actual, expected, what, context, tolerance):
     return []
 
 
+def _pool_sources(actual, expected, what, context, tolerance):
+    """Max-pool outputs taken from elements of x outside their windows, inside windows of another step."""
+    window, x = context.window, context.inputs.get("x")
+    if not _spatial(actual, expected, context) or not window.pooling or what != "out" or x is None:
+        return []
+    x = np.asarray(x, dtype=np.float64)
+    s, ph, pw = window.stride, window.height, window.width
+    atol = tolerance * max(float(np.max(np.abs(x))), 1e-12)
+    sources = {}
+    for n, c, i, j in np.ndindex(*actual.shape):
+        hits = np.argwhere(np.abs(x[n, c] - actual[n, c, i, j]) <= atol)
+        if len(hits) == 1:
+            sources[(n, c, i, j)] = tuple(int(v) for v in hits[0])
+
+    def inside(step_h, step_w, key, source):
+        _, _, i, j = key
+        return i * step_h <= source[0] < i * step_h + ph and j * step_w <= source[1] < j * step_w + pw
+
+    astray = {key: src for key, src in sources.items() if not inside(s, s, key, src)}
+    if not astray or len(sources) < actual.size // 2:
+        return []
+    for th, tw in ((1, 1), (ph, pw), (2, 2), (3, 3)):
+        if (th, tw) != (s, s) and all(inside(th, tw, key, src) for key, src in sources.items()):
+            key, source = next(iter(astray.items()))
+            _, _, i, j = key
+            return [hint("stride.source", index=_index_text(key), source=_index_text(key[:2] + source),
+                         rows=f"{i * s}..{i * s + ph - 1}", cols=f"{j * s}..{j * s + pw - 1}",
+                         step=th if th == tw else f"({th}, {tw})")]
+    return []
+
+
 def _pool_routing(actual, expected, what, context, tolerance):
     """Max-pool dx whose upstream values land on the wrong element: inside the right window or not."""
     window, dout = context.window, context.dout
@@ -420,6 +518,8 @@ def _groupings(kind, shape, groups):
         wanted = ("each sample's groups of consecutive channels", (n, groups, size, h, w), (2, 3, 4))
         others = [("groups of every G-th channel (channel c in group c % G), not consecutive channels",
                    (n, size, groups, h, w), (1, 3, 4)),
+                  ("C // G groups of G channels, not G groups of C // G channels",
+                   (n, size, groups, h, w), (2, 3, 4)),
                   ("(C, H, W) for each sample", (n, c, h, w), (1, 2, 3)),
                   ("(H, W) for each sample and channel", (n, c, h, w), (2, 3)),
                   ("(N, H, W) for each channel", (n, c, h, w), (0, 2, 3)),
@@ -438,20 +538,90 @@ def _normalized_over(actual, expected, what, context, tolerance):
     params = context.inputs.get("bn_param") or {}
     if np.any(np.abs(gamma) < 1e-3) or params.get("mode") == "test":
         return []
-    z = (actual.astype(np.float64) - beta) / gamma
-    wanted, others = _groupings(context.kind, z.shape, context.inputs.get("G"))
+    wanted, others = _groupings(context.kind, actual.shape, context.inputs.get("G"))
 
-    def normalized(grouping):
+    def normalized(out, grouping):
         _, shape, axes = grouping
-        grouped = z.reshape(shape)
+        grouped = ((out.astype(np.float64) - beta) / gamma).reshape(shape)
         return (np.max(np.abs(grouped.mean(axis=axes))) < 1e-3
                 and np.max(np.abs(grouped.std(axis=axes) - 1)) < 1e-2)
 
-    if wanted is None or normalized(wanted):
-        return []
+    # A grouping tells the two apart when the submission's output is normalized
+    # over it and the expected one is not (finer groupings normalize coarser ones too).
     for other in others:
-        if normalized(other):
+        if normalized(actual, other) and not normalized(expected, other):
             return [hint("axes.normalized_over", what=what, found=other[0], wanted=wanted[0])]
+    return []
+
+
+def _normalization_scale(context):
+    """x's standard deviation broadcast over x, per channel (batch norm) or per sample and group."""
+    x = np.asarray(context.inputs["x"], dtype=np.float64)
+    params = context.inputs.get("bn_param") or context.inputs.get("gn_param") or {}
+    eps = params.get("eps", 1e-5)
+    if context.kind == "spatial_batchnorm":
+        return np.sqrt(x.var(axis=(0, 2, 3), keepdims=True) + eps) * np.ones_like(x)
+    n, c, h, w = x.shape
+    grouped = x.reshape(n, context.inputs["G"], -1)
+    return np.broadcast_to(np.sqrt(grouped.var(axis=2, keepdims=True) + eps), grouped.shape).reshape(x.shape)
+
+
+def _correction_scale(actual, expected, what, context, tolerance):
+    """A normalization's dx whose terms through the statistics are k times too large.
+
+    dx = gamma / std · dout minus terms through the mean and variance; the
+    first part is known from the inputs, so the rest can be compared alone.
+    """
+    if context.kind not in ("spatial_batchnorm", "spatial_groupnorm") or what != "dx" \
+            or context.dout is None or actual.shape != expected.shape:
+        return []
+    gamma = np.asarray(context.inputs["gamma"], dtype=np.float64).reshape(1, -1, 1, 1)
+    direct = gamma * context.dout / _normalization_scale(context)
+    mine, theirs = direct - actual.astype(np.float64), direct - expected
+    energy = float(np.sum(theirs * theirs))
+    if energy == 0.0:
+        return []
+    k = float(np.sum(mine * theirs)) / energy
+    if abs(k - 1) <= 1e-3 or abs(k) <= 1e-3 or not _close(mine, k * theirs, tolerance):
+        return []
+    count = "N·H·W per channel" if context.kind == "spatial_batchnorm" else "(C/G)·H·W per sample and group"
+    return [hint("scale.correction", what=what, factor=k, named=_named_factor(k, context.sizes), count=count)]
+
+
+def _locality(actual, expected, what, context, tolerance):
+    """Probe the submission's backward with dout inside one channel (or group): dx must stay there."""
+    if context.kind not in ("spatial_batchnorm", "spatial_groupnorm") or what != "dx" \
+            or context.forward is None or context.backward is None or context.dout is None:
+        return []
+    dout = np.asarray(context.dout)
+    region = np.zeros(dout.shape, dtype=bool)
+    if context.kind == "spatial_batchnorm":
+        region[:, 0] = True
+        name, over = "channel 0 of dout", "N, H and W of each channel"
+    else:
+        size = dout.shape[1] // context.inputs["G"]
+        region[0, :size] = True
+        name, over = f"channels 0..{size - 1} of sample 0 in dout (group 0)", "the channels of each group"
+    if region.all():
+        return []
+    cache = context.call_forward()[1]
+    dx = np.asarray(context.backward(np.where(region, dout, 0.0), cache)[0], dtype=np.float64)
+    outside = np.where(region, 0.0, np.abs(dx))
+    if dx.shape == dout.shape and outside.max() > tolerance * max(float(np.abs(dx).max()), 1e-12):
+        where = tuple(int(i) for i in np.unravel_index(int(np.argmax(outside)), dx.shape))
+        return [hint("axes.mixes", region=name, where=where, over=over)]
+    return []
+
+
+def _reduction_layout(actual, expected, what, context, tolerance):
+    """A parameter gradient summed from dout reshaped without moving the channel axis last."""
+    dout = context.dout
+    if what not in ("dbeta", "db") or dout is None or np.ndim(dout) != 4:
+        return []
+    c = dout.shape[1]
+    plain = np.asarray(dout, dtype=np.float64).reshape(-1, c).sum(axis=0)
+    if actual.size == c and _close(actual.reshape(-1), plain, tolerance) and not _close(actual, expected, tolerance):
+        return [hint("axes.reduction_layout", what=what, layout="a plain reshape(-1, C) of (N, C, H, W)")]
     return []
 
 
@@ -507,8 +677,8 @@ def _forward_first(actual, expected, what, context, tolerance):
 #: Detectors in the order their hints are shown; each takes (actual, expected, what, context, tolerance).
 SHAPE_DETECTORS = (_permuted, _reduction_shape, _reshaped, _shape_of_other_geometry)
 VALUE_DETECTORS = (_integer_dtype, _nonfinite, _permuted, _constant_factor, _shifted, _border_only,
-                   _window_step, _pool_routing, _normalized_over, _stride_ignored_in_backward,
-                   _forward_first)
+                   _window_step, _pool_sources, _pool_routing, _normalized_over, _correction_scale, _reduction_layout,
+                   _locality, _stride_ignored_in_backward, _forward_first)
 
 
 def explain(actual, expected, what, context=None, tolerance=1e-5):
@@ -589,6 +759,9 @@ _INTO_EMPTY = re.compile(rf"could not broadcast input array from shape {_SHAPE} 
 _BROADCAST = re.compile(r"operands could not be broadcast together with shapes ((?:\([\d,]*\) ?)+)"
                         rf"|non-broadcastable output operand with shape {_SHAPE} doesn't match "
                         rf"the broadcast shape {_SHAPE}")
+_NOT_ALIGNED = re.compile(r"not aligned: (\d+) \(dim 1\) != (\d+) \(dim 0\)"
+                          r"|size (\d+) is different from (\d+)")
+_EMPTY_REDUCTION = re.compile(r"zero-size array to reduction operation")
 _UNPACK = re.compile(r"cannot unpack non-iterable NoneType object|"
                      r"(?:too many|not enough) values to unpack")
 
@@ -602,11 +775,23 @@ def _short_by_window(shapes):
     if len(shapes) < 2 or len({len(s) for s in shapes}) != 1 or len(shapes[0]) < 2:
         return False
     largest = tuple(max(sizes) for sizes in zip(*shapes))
+    if largest not in shapes:  # a full window, and pieces of it cut short
+        return False
     for shape in shapes:
         differs = [axis for axis, (a, b) in enumerate(zip(shape, largest)) if a != b]
         if differs and min(differs) < len(shape) - 2:
             return False
     return any(shape != largest for shape in shapes)
+
+
+def _kept_axes(shapes):
+    """(small, large) when a lower-rank shape matches the leading axes of a higher-rank one."""
+    for small in shapes:
+        for large in shapes:
+            if 0 < len(small) < len(large) and large[:len(small)] == small \
+                    and large[-len(small):] != small:
+                return small, large
+    return None
 
 
 def explain_exception(type_name, message):
@@ -634,11 +819,22 @@ def explain_exception(type_name, message):
         if found:
             texts = re.findall(_SHAPE, found.group(0))
             shapes = [_shape(t) for t in texts]
+            kept = _kept_axes(shapes)
+            if kept:
+                return hint("axes.kept_axes", small=kept[0], large=kept[1])
             if _short_by_window(shapes):
                 shown = " vs ".join(str(tuple(s)) for s in dict.fromkeys(shapes))
                 formula = "H' = 1 + (H + 2·pad - HH) / stride"
                 return (hint("padding.short_window", shapes=shown) + "\n"
                         + hint("output_shape.short_window", formula=formula))
+    if type_name == "ValueError" and _EMPTY_REDUCTION.search(message):
+        return (hint("stride.empty_window") + "\n"
+                + hint("output_shape.empty_window", formula="H' = 1 + (H + 2·pad - HH) / stride"))
+    if type_name == "ValueError":
+        found = _NOT_ALIGNED.search(message)
+        if found:
+            got, wanted = (found.group(1), found.group(2)) if found.group(1) else (found.group(4), found.group(3))
+            return hint("padding.not_aligned", got=got, wanted=wanted)
     if type_name == "TypeError" or type_name == "ValueError":
         if _UNPACK.search(message):
             return hint("return.unpack")

@@ -38,6 +38,7 @@ EN = {
                            "is not implemented",
     "backward_no_cache": "cannot test the backward pass: {name} must return (out, cache); it returned {got}",
     "exception": "{type_name} raised by the code under test: {message}",
+    "also_wrong": "also wrong: {names}",
 
     # ---- hints (diagnostics.py), keyed "<tag>.<case>" ------------------------------------
     "padding.border": "only the outer {band} row(s) and column(s) of {what} are wrong, the inside is "
@@ -61,26 +62,48 @@ EN = {
                     "{formula}",
     "stride.step": "the windows move by {step} instead of by the stride {stride}: your {what}{yours} "
                    "equals the expected {what}{theirs}; window (i, j) starts at row i·stride, column j·stride",
+    "stride.source": "your out{index} is x{source}, outside its window (rows {rows}, columns {cols}) but "
+                     "inside the one a step of {step} would give: window (i, j) starts at row i·stride, "
+                     "column j·stride",
+    "stride.empty_window": "a window came back empty, so it started past the end of the input: window "
+                           "(i, j) starts at row i·stride, column j·stride",
+    "output_shape.empty_window": "or the output has too many rows or columns: {formula}",
+    "axes.kept_axes": "an array of shape {small} meets one of shape {large}: a mean, variance or sum kept "
+                      "axes it should reduce (for one value per channel of (N, C, H, W), reduce axis=(0, 2, 3))",
     "stride.backward": "{what} equals what your own backward gives for stride 1: in the backward too, "
                        "window (i, j) starts at row i·stride, column j·stride",
     "stride.routed": "dout{source} lands at {landed}, in the window that stride 1 would start at "
                      "{start}: window (i, j) starts at (i·stride, j·stride) = {right}",
     "axes.transposed": "{what} is the expected array with axes {axes} exchanged: check the order of "
                        "axes in your transpose/reshape",
-    "axes.not_reduced": "{what} keeps an axis of size {size} that the result must be summed over "
-                        "({axis}): sum over the batch (and every position) too",
+    "axes.not_reduced": "{what} equals your result summed over {axes}: like its parameter, the gradient "
+                        "must be summed over every sample and position that the parameter is shared by",
     "axes.over_reduced": "{what} lacks an axis of size {size}: it was summed over an axis it must keep",
-    "axes.reshaped": "{what} has the right values in shape {actual}: reshape it to {expected}",
+    "output_shape.reshaped": "{what} has the right values in shape {actual}: give it the shape {expected} "
+                             "(that of the parameter, e.g. keepdims=True or .reshape)",
+    "output_shape.times": "{what} has {ratio} times the expected size along axis {axis}{why}",
+    "output_shape.pooled": " — the 2×2 max pool halves H and W, so W2 has F·(H/2)·(W/2) rows",
+    "padding.not_aligned": "the activations reaching an affine layer have {got} features where its weights "
+                           "have {wanted} rows: with pad = (filter_size - 1) // 2 and stride 1 the convolution "
+                           "keeps H and W, and the 2×2 pool halves them",
     "axes.window_swapped": "{what} has the shape that pool_height and pool_width exchanged would give: "
                            "pool_height goes with H (rows), pool_width with W (columns)",
     "axes.within_window": "the gradient of {misplaced} of {windows} windows lands inside its window but "
                           "not on the window's maximum, e.g. dout{source} at {landed}: turn the argmax into "
                           "(row, column) with np.unravel_index(k, (pool_height, pool_width)) and check the "
                           "order of axes",
+    "axes.mixes": "a gradient given to {region} only changes dx outside it (e.g. at {where}): the sums in "
+                  "the backward must run over {over} only; when moving axes, transpose before reshape",
+    "axes.reduction_layout": "{what} equals dout summed with {layout}: move the channel axis last "
+                             "(transpose(0, 2, 3, 1)) before reshaping to (-1, C), and back after",
     "axes.normalized_over": "your {what} is normalized over {found} instead of {wanted}: check the axes "
                             "of the mean and variance (keepdims=True keeps them broadcastable)",
-    "scale.factor": "{what} is the expected array times {factor:.6g}{named}: a constant factor is off "
-                    "(a sum where a mean belongs or the reverse, a missing 1/N, the 0.5 of 0.5·reg·ΣW²)",
+    "scale.factor": "{what} is the expected {centered}times {factor:.6g}{named}: a constant factor is off "
+                    "(a sum where a mean belongs or the reverse, a missing 1/N, the 0.5 of 0.5·reg·ΣW², "
+                    "a variance where a standard deviation belongs)",
+    "scale.correction": "{what} has the terms through the mean and variance {factor:.6g} times too large"
+                        "{named}: each mean in the backward divides by the number of values the forward "
+                        "averaged over ({count})",
     "nan.found": "NaN or inf spreads through every later operation: look for a start value of np.nan "
                  "or np.empty, a division by zero (0/0 when a variance is 0), or sqrt/log of a negative number",
     "inplace.changed": "work on copies: `x_pad = x`, slices and reshapes are views of the input, and "

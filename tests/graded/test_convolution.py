@@ -1,6 +1,7 @@
 """Convolution: conv_forward_naive and conv_backward_naive (seed rows 1-3)."""
 
-from convgrader.compare import assert_close, assert_unchanged, cache_from, unpack
+from convgrader.compare import assert_all_close, assert_close, assert_unchanged, cache_from, unpack
+from convgrader.diagnostics import Context
 from fixtures import over_cases
 
 
@@ -8,16 +9,16 @@ from fixtures import over_cases
 def test_conv_forward_naive(impl, case):
     x, w, b = case["x"], case["w"], case["b"]
     out, _ = unpack(impl.conv_forward_naive(x, w, b, case.param("conv_param")), 2, "(out, cache)")
-    assert_close(out, case["out"], "out", precision=x.dtype)
     for name, value in {"x": x, "w": w, "b": b}.items():
         assert_unchanged(value, case[name], name)
+    assert_close(out, case["out"], "out", precision=x.dtype, context=Context.of(case))
 
 
 @over_cases("conv", having=("dout",))
 def test_conv_backward_naive(impl, case):
     x, dout = case["x"], case["dout"]
     cache = cache_from(impl.conv_forward_naive, x, case["w"], case["b"], case.param("conv_param"))
-    grads = unpack(impl.conv_backward_naive(dout, cache), 3, "(dx, dw, db)")
-    for name, grad in zip(("dx", "dw", "db"), grads):
-        assert_close(grad, case[name], name, precision=x.dtype)
+    grads = unpack(impl.conv_backward_naive(dout, cache), 3, "(dx, dw, db)", like=(x, case["w"], case["b"]))
     assert_unchanged(dout, case["dout"], "dout")
+    context = Context.of(case, impl.conv_forward_naive, impl.conv_backward_naive)
+    assert_all_close(grads, case, ("dx", "dw", "db"), precision=x.dtype, context=context)

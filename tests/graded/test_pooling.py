@@ -5,6 +5,7 @@ the routing of the gradient is unique.
 """
 
 from convgrader.compare import assert_close, assert_unchanged, cache_from, unpack
+from convgrader.diagnostics import Context
 from fixtures import over_cases
 
 
@@ -12,8 +13,8 @@ from fixtures import over_cases
 def test_max_pool_forward_naive(impl, case):
     x = case["x"]
     out, _ = unpack(impl.max_pool_forward_naive(x, case.param("pool_param")), 2, "(out, cache)")
-    assert_close(out, case["out"], "out", precision=x.dtype)
     assert_unchanged(x, case["x"], "x")
+    assert_close(out, case["out"], "out", precision=x.dtype, context=Context.of(case))
 
 
 @over_cases("pool")
@@ -21,5 +22,6 @@ def test_max_pool_backward_naive(impl, case):
     x, dout = case["x"], case["dout"]
     cache = cache_from(impl.max_pool_forward_naive, x, case.param("pool_param"))
     dx = impl.max_pool_backward_naive(dout, cache)
-    assert_close(dx, case["dx"], "dx", precision=x.dtype)
     assert_unchanged(dout, case["dout"], "dout")
+    context = Context.of(case, impl.max_pool_forward_naive, impl.max_pool_backward_naive)
+    assert_close(dx, case["dx"], "dx", precision=x.dtype, context=context)

@@ -7,8 +7,9 @@ in train mode the running averages are written back into ``bn_param``.
 import numpy as np
 import pytest
 
-from convgrader.compare import (STATISTIC_TOLERANCE, assert_close, assert_unchanged, assert_within,
+from convgrader.compare import (STATISTIC_TOLERANCE, assert_all_close, assert_close, assert_unchanged, assert_within,
                                 cache_from, fail, unpack)
+from convgrader.diagnostics import Context
 from fixtures import over_cases, training_batches
 
 
@@ -26,8 +27,8 @@ def test_spatial_batchnorm_forward(impl, case):
     x, gamma, beta = case["x"], case["gamma"], case["beta"]
     bn_param = bn_param_of(case)
     out, _ = unpack(impl.spatial_batchnorm_forward(x, gamma, beta, bn_param), 2, "(out, cache)")
-    assert_close(out, case["out"], "out", precision=x.dtype)
     assert_unchanged(x, case["x"], "x")
+    assert_close(out, case["out"], "out", precision=x.dtype, context=Context.of(case, bn_param=bn_param_of(case)))
 
 
 @over_cases("spatial_batchnorm", having=("running_mean_after",))
@@ -37,7 +38,8 @@ def test_spatial_batchnorm_forward_updates_running_averages(impl, case):
     for key in ("running_mean", "running_var"):
         if key not in bn_param:
             fail(f"bn_param has no {key!r} after a train-mode pass: write the running average back into bn_param")
-        assert_close(bn_param[key], case[f"{key}_after"], f"bn_param[{key!r}]", precision=case["x"].dtype)
+        assert_close(bn_param[key], case[f"{key}_after"], f"bn_param[{key!r}]", precision=case["x"].dtype,
+                     context=Context.of(case))
 
 
 @pytest.mark.parametrize("case_name", ["seed_unit_gamma", "seed_gamma_beta"])
@@ -75,6 +77,8 @@ def test_spatial_batchnorm_forward_test_mode_after_training(impl):
 def test_spatial_batchnorm_backward(impl, case):
     x, dout = case["x"], case["dout"]
     cache = cache_from(impl.spatial_batchnorm_forward, x, case["gamma"], case["beta"], bn_param_of(case))
-    grads = unpack(impl.spatial_batchnorm_backward(dout, cache), 3, "(dx, dgamma, dbeta)")
-    for name, grad in zip(("dx", "dgamma", "dbeta"), grads):
-        assert_close(grad, case[name], name, precision=x.dtype)
+    grads = unpack(impl.spatial_batchnorm_backward(dout, cache), 3, "(dx, dgamma, dbeta)",
+                   like=(x, case["gamma"], case["beta"]))
+    context = Context.of(case, impl.spatial_batchnorm_forward, impl.spatial_batchnorm_backward,
+                         bn_param=bn_param_of(case))
+    assert_all_close(grads, case, ("dx", "dgamma", "dbeta"), precision=x.dtype, context=context)

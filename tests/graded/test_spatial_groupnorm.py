@@ -6,8 +6,9 @@ G groups of C // G consecutive channels; statistics per sample and group over
 
 import numpy as np
 
-from convgrader.compare import (STATISTIC_TOLERANCE, assert_close, assert_unchanged, assert_within,
+from convgrader.compare import (STATISTIC_TOLERANCE, assert_all_close, assert_close, assert_unchanged, assert_within,
                                 cache_from, unpack)
+from convgrader.diagnostics import Context
 from fixtures import load, over_cases
 
 
@@ -21,8 +22,8 @@ def forward(impl, case, x=None):
 def test_spatial_groupnorm_forward(impl, case):
     x = case["x"]
     out, _ = forward(impl, case, x)
-    assert_close(out, case["out"], "out", precision=x.dtype)
     assert_unchanged(x, case["x"], "x")
+    assert_close(out, case["out"], "out", precision=x.dtype, context=Context.of(case))
 
 
 def test_spatial_groupnorm_forward_normalizes_each_group(impl):
@@ -40,6 +41,7 @@ def test_spatial_groupnorm_backward(impl, case):
     x, dout = case["x"], case["dout"]
     cache = cache_from(impl.spatial_groupnorm_forward, x, case["gamma"], case["beta"],
                        case.param("G"), case.param("gn_param"))
-    grads = unpack(impl.spatial_groupnorm_backward(dout, cache), 3, "(dx, dgamma, dbeta)")
-    for name, grad in zip(("dx", "dgamma", "dbeta"), grads):
-        assert_close(grad, case[name], name, precision=x.dtype)
+    grads = unpack(impl.spatial_groupnorm_backward(dout, cache), 3, "(dx, dgamma, dbeta)",
+                   like=(x, case["gamma"], case["beta"]))
+    context = Context.of(case, impl.spatial_groupnorm_forward, impl.spatial_groupnorm_backward)
+    assert_all_close(grads, case, ("dx", "dgamma", "dbeta"), precision=x.dtype, context=context)
