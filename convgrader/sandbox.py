@@ -175,11 +175,19 @@ class Sandbox:
             **user)
         child.close()
         self.sock, self.tap = parent, OutputTap(self.process.stdout)
-        self.generation += 1
         # Starting Python and numpy is not the submission's time: wait for it apart.
         self.request({"op": "ping"}, what="the sandbox's start", timeout=STARTUP_TIMEOUT)
 
+    def ensure_running(self):
+        """Start a worker if there is none, or if the last one died after its last answer."""
+        if self.process is not None and self.process.poll() is not None:
+            self.stop()  # it died after its last answer: not the next call's fault
+        if self.process is None:
+            self.start()
+
     def stop(self):
+        """Kill the worker; every object it held is lost (see RemoteObject's generation)."""
+        self.generation += 1
         if self.process is not None:
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)
@@ -197,10 +205,7 @@ class Sandbox:
         if what in self.hung:
             raise SubmissionTimeout(f"{what} hung in an earlier test (no result even on a tiny input); "
                                     "not called again", "hung")
-        if self.process is not None and self.process.poll() is not None:
-            self.stop()  # it died after its last answer: not this call's fault
-        if self.process is None:
-            self.start()
+        self.ensure_running()
         budget = self.call_timeout if timeout is None else timeout
         if self.deadline is not None:
             left = self.deadline - time.time()
@@ -267,22 +272,26 @@ class RemoteObject:
     def __repr__(self):
         return f"<{self._handle.type_name} of {self._sandbox.label} (sandboxed)>"
 
-    def _request(self, op, *args, **extra):
-        blobs = []
-        header = {"op": op, "handle": self._handle.id,
-                  "args": [wire.encode(a, blobs, _as_handle) for a in args], **extra}
-        if self._generation != self._sandbox.generation:
-            raise SubmissionCrashed("the sandbox restarted after a failure; this object was lost")
+    def _send(self, header, args, blobs):
+        """Send a request about this object, once sure that it and every handle in ``args`` still exist."""
+        self._sandbox.ensure_running()
+        handles = [self] + [a for a in args if isinstance(a, RemoteObject)]
+        if any(h._generation != self._sandbox.generation for h in handles):
+            raise SubmissionCrashed("the sandbox restarted after an earlier failure; an object it held "
+                                    "(a model or a cache) was lost with it")
         return self._sandbox.request(header, blobs, what=self.__name__)
+
+    def _request(self, op, *args):
+        blobs = []
+        header = {"op": op, "handle": self._handle.id, "args": [wire.encode(a, blobs, _as_handle) for a in args]}
+        return self._send(header, args, blobs)
 
     def __call__(self, *args, **kwargs):
         blobs = []
         header = {"op": "call", "handle": self._handle.id, "name": self.__name__,
                   "args": [wire.encode(a, blobs, _as_handle) for a in args],
                   "kwargs": wire.encode(kwargs, blobs, _as_handle)}
-        if self._generation != self._sandbox.generation:
-            raise SubmissionCrashed("the sandbox restarted after a failure; this object was lost")
-        value, changed = self._sandbox.request(header, blobs, what=self.__name__)
+        value, changed = self._send(header, list(args) + list(kwargs.values()), blobs)
         for index, new in changed.items():
             write_back(args[index], new)
         if isinstance(value, RemoteObject) and value.__name__ in (value._handle.type_name,):
