@@ -34,3 +34,27 @@ def test_broken_model_fails_the_digits_checks(tmp_path, model):
     passed = [v.name for v in verdicts if v.outcome != "failed"]
     assert not passed, f"{model} is not caught by {passed}"
     assert all("expected" in v.message for v in verdicts), [v.message[:300] for v in verdicts]
+
+
+def test_plots_command_saves_both_pictures(tmp_path, capsys):
+    """``python -m convgrader plots`` trains row 11 on the digits and writes two readable PNGs."""
+    import matplotlib.image
+
+    from convgrader.cli import main
+
+    status = main(["plots", "--impl", "reference", "--out", str(tmp_path), "--epochs", "3", "--quiet"])
+    assert status == 0
+    for name in ("loss_accuracy.png", "first_layer_filters.png"):
+        image = matplotlib.image.imread(tmp_path / name)
+        assert image.shape[0] >= 300 and image.shape[1] >= 300
+        assert image.std() > 0.05  # not a blank canvas
+    assert "saved" in capsys.readouterr().out
+
+
+def test_plots_command_explains_an_unfinished_model(tmp_path, capsys):
+    from convgrader.cli import main
+
+    status = main(["plots", "--impl", "student_impl", "--out", str(tmp_path), "--quiet"])
+    assert status == 1
+    assert "cannot be trained yet" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
