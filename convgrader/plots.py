@@ -129,8 +129,12 @@ def make_plots(impl, out, data_name="digits", num_train=100, num_epochs=15, quie
                    f"обучающих изображений, {num_epochs} эпох")
     paths = out / LOSS_ACCURACY_PNG, out / FILTERS_PNG
     save_loss_accuracy(solver, paths[0], description)
-    save_filters(solver.model.params["W1"], paths[1],
-                 f"Фильтры первого слоя\n{impl.label}, {data_name}")
+    weights, note = solver.model.params["W1"], ""
+    if data_name == "digits":
+        # The digits are gray (three equal channels), so a filter acts through the
+        # sum of its channels; their differences are untrained noise from the init.
+        weights, note = weights.sum(axis=1, keepdims=True), " (сумма по каналам)"
+    save_filters(weights, paths[1], f"Фильтры первого слоя{note}\n{impl.label}, {data_name}")
     return solver, paths
 
 
