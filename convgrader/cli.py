@@ -9,7 +9,8 @@ import argparse
 import importlib
 
 #: The modules that define commands, in the order ``--help`` lists them.
-COMMAND_MODULES = ("convgrader.grading", "convgrader.datasets", "convgrader.plots", "convgrader.batch")
+COMMAND_MODULES = ("convgrader.grading", "convgrader.datasets", "convgrader.plots", "convgrader.batch",
+                   "convgrader.release")
 
 
 def main(argv=None):

@@ -1,0 +1,554 @@
+"""What a course ships: the student release and the Gradescope autograder bundle.
+
+``python -m convgrader release-student --out DIR``
+    writes ``DIR/<name>/`` and ``DIR/<name>.zip``: the skeleton, the provided
+    code, the Cython sources, the visible tests and fixtures, the notebook
+    (outputs cleared), a README for students and a CI workflow. It leaves out
+    the answer key, the hidden tests, the harness's self-tests and everything
+    that needs the answer key, then proves it (:func:`find_leaks`: hashes of
+    every secret file, ASTs of every secret function body) and refuses to
+    finish when anything leaked.
+``python -m convgrader release-gradescope --out DIR``
+    writes ``DIR/autograder.zip``: Gradescope's ``setup.sh`` and
+    ``run_autograder`` at the top, the harness with the answer key and the
+    hidden tests around them.
+``python -m convgrader gradescope-run --root /autograder``
+    what ``run_autograder`` calls inside that bundle: it cleans up
+    ``/autograder/submission``, grades it with ``python -m convgrader grade
+    --hidden`` in a process of its own and always writes
+    ``/autograder/results/results.json``.
+"""
+
+import ast
+import configparser
+import hashlib
+import io
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from convgrader.submissions import JUNK_NAMES, SubmissionRejected, normalize
+
+PROJECT = Path(__file__).resolve().parents[1]
+DOCS = PROJECT / "docs"
+DEFAULT_NAME = "convnet-assignment"
+
+#: What students receive, as paths relative to the project (a folder means all of it).
+STUDENT_SOURCES = (
+    "student_impl", "reference", "fast_ext", "convgrader", "fixtures", "tests/__init__.py",
+    "tests/graded", "tests/benchmarks", "notebooks/convolutional_networks.ipynb",
+    "conftest.py", "setup.py", "pyproject.toml", "LICENSE", ".gitignore",
+)
+#: Inside those, what must not reach students: the answer key and whatever needs it.
+STUDENT_EXCLUDED = (
+    "reference/answer_key",          # the answer key
+    "fixtures/generate.py",          # rebuilds the fixtures from the answer key
+    "tests/benchmarks/test_bench_batch.py",  # grades with the answer key's help
+)
+#: The secrets: a bundle holding a copy (bytes) or a function body (AST) of any of these leaks.
+SECRET_SOURCES = ("reference/answer_key", "tests/hidden", "tests/selftest", "notebooks/ci_shim")
+SECRET_GLOBS = ("fixtures/hidden*",)
+#: Secrets whose function bodies are searched too (the self-tests' own helpers, such as
+#: ``rel_error``, are the notebook's and prove nothing; their implementations do).
+SECRET_CODE = ("reference/answer_key", "tests/hidden", "tests/selftest/implementations", "notebooks/ci_shim",
+               "fixtures/hidden")
+#: Files written for the student release: bundle path -> project path.
+STUDENT_DOCS = {"README.md": "docs/student-README.md", ".github/workflows/grade.yml": "docs/student-ci/grade.yml"}
+
+#: What the Gradescope bundle holds besides its two scripts (taken from docs/gradescope/).
+GRADESCOPE_SOURCES = (
+    "reference", "student_impl", "fast_ext", "convgrader", "fixtures", "tests/__init__.py",
+    "tests/graded", "tests/hidden", "conftest.py", "setup.py", "pyproject.toml", "tox.ini",
+    "README.md", "LICENSE",
+)
+GRADESCOPE_EXCLUDED = ("fixtures/generate.py",)
+GRADESCOPE_SCRIPTS = ("setup.sh", "run_autograder")
+#: Folders root alone may read on the grading machine (setup.sh and gradescope-run lock them).
+LOCKED = ("reference/answer_key", "tests/hidden")
+
+#: Files never copied: build products, caches, editor and OS litter.
+JUNK_SUFFIXES = (".pyc", ".pyo", ".so", ".pyd", ".c", ".o", ".html")
+#: Statements of the answer key with at least this many AST nodes are "its code": smaller
+#: ones (``N, C, H, W = x.shape``) are common idioms that any implementation shares.
+DISTINCTIVE_NODES = 20
+#: Function bodies smaller than this (``return x``) prove nothing when they match.
+TRIVIAL_BODY_NODES = 6
+#: Rules of the student tox.ini: an environment whose settings mention any of these needs
+#: the answer key or material students do not get.
+INSTRUCTOR_ONLY_MARKERS = ("--impl=reference", "--impl reference", "ci_shim", "--selftest", "--hidden",
+                           "answer_key", "fixtures.generate")
+ZIP_TIME = (2020, 1, 1, 0, 0, 0)  # fixed, so that the same tree always gives the same archive
+
+
+def register(commands):
+    student = commands.add_parser("release-student", help="build the student bundle (folder and zip)",
+                                  description="Build the student release and prove it holds no secret.")
+    student.add_argument("--out", type=Path, required=True, help="writes OUT/NAME/ and OUT/NAME.zip")
+    student.add_argument("--name", default=DEFAULT_NAME, help=f"the bundle's name (default {DEFAULT_NAME})")
+    student.set_defaults(run=run_release_student)
+
+    gradescope = commands.add_parser("release-gradescope", help="build Gradescope's autograder.zip",
+                                     description="Build the Gradescope autograder bundle.")
+    gradescope.add_argument("--out", type=Path, required=True, help="writes OUT/autograder.zip")
+    gradescope.set_defaults(run=run_release_gradescope)
+
+    runner = commands.add_parser("gradescope-run", help="(inside the autograder bundle) grade one submission",
+                                 description="Grade ROOT/submission into ROOT/results/results.json.")
+    runner.add_argument("--root", type=Path, default=Path("/autograder"))
+    runner.add_argument("--time-limit", type=float, default=1200.0, metavar="SECONDS")
+    runner.add_argument("--no-hidden", dest="hidden", action="store_false", help="visible tests only")
+    runner.add_argument("--grade-args", default="", metavar="STRING",
+                        help="more arguments for `grade`, split like a shell would (e.g. \"-k 'conv or pool'\")")
+    runner.set_defaults(run=run_gradescope)
+
+
+# -- choosing files -----------------------------------------------------------------------------
+
+def is_junk(relative):
+    parts = PurePosixPath(relative).parts
+    return (any(p in JUNK_NAMES or p.startswith("._") or p.endswith(".egg-info") for p in parts)
+            or relative.endswith(JUNK_SUFFIXES))
+
+
+def select_files(project, sources, excluded):
+    """{relative POSIX path: absolute path} of the files under ``sources``, minus ``excluded`` and junk."""
+    project = Path(project)
+    chosen = {}
+    for source in sources:
+        top = project / source
+        candidates = [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file())
+        for path in candidates:
+            relative = path.relative_to(project).as_posix()
+            inside_excluded = any(relative == e or relative.startswith(e + "/") for e in excluded)
+            if not inside_excluded and not is_junk(relative) and not path.is_symlink():
+                chosen[relative] = path
+    return chosen
+
+
+def secret_files(project):
+    """{relative path: absolute path} of every file students must never receive."""
+    project = Path(project)
+    found = select_files(project, [s for s in SECRET_SOURCES if (project / s).exists()], ())
+    for pattern in SECRET_GLOBS:
+        for top in project.glob(pattern):
+            found.update(select_files(project, [top.relative_to(project).as_posix()], ()))
+    return found
+
+
+# -- what the student bundle holds besides copies -------------------------------------------------
+
+def student_tox_ini(project):
+    """The project's tox.ini minus every environment that needs the answer key or the instructor's files.
+
+    The base ``[testenv]`` is kept (the others inherit from it) with the student's own
+    command, ``pytest``; the envlist becomes the environments that remain.
+    """
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str  # keep option names as written
+    parser.read(Path(project) / "tox.ini", encoding="utf-8")
+    for section in list(parser.sections()):
+        text = " ".join(parser[section].values())
+        if section.startswith("testenv:") and any(m in text for m in INSTRUCTOR_ONLY_MARKERS):
+            parser.remove_section(section)
+    if parser.has_section("testenv"):
+        parser["testenv"]["description"] = "your code (student_impl) against the graded tests"
+        parser["testenv"]["commands"] = "\npytest {posargs}"
+    if parser.has_section("testenv:grade"):
+        parser["testenv:grade"]["description"] = "your points as the grader counts them (visible tests only)"
+    if parser.has_section("tox"):
+        parser["tox"]["envlist"] = "py3"
+    buffer = io.StringIO()
+    buffer.write("# tox for the assignment: `tox` runs the graded tests on student_impl/,\n"
+                 "# `tox -e grade` prints the points (visible tests only), `tox -e bench` the timings.\n")
+    parser.write(buffer)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()).strip() + "\n"
+
+
+def notebook_without_outputs(path):
+    """The notebook's JSON with every output and execution count cleared (students run it themselves)."""
+    notebook = json.loads(Path(path).read_text(encoding="utf-8"))
+    for cell in notebook.get("cells", []):
+        if cell.get("cell_type") == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    return json.dumps(notebook, ensure_ascii=False, indent=1) + "\n"
+
+
+def student_contents(project):
+    """{bundle path: bytes} of the whole student release."""
+    project = Path(project)
+    contents = {relative: path.read_bytes()
+                for relative, path in select_files(project, STUDENT_SOURCES, STUDENT_EXCLUDED).items()}
+    for relative in [r for r in contents if r.endswith(".ipynb")]:
+        contents[relative] = notebook_without_outputs(project / relative).encode("utf-8")
+    contents["tox.ini"] = student_tox_ini(project).encode("utf-8")
+    for target, source in STUDENT_DOCS.items():
+        contents[target] = (project / source).read_bytes()
+    return dict(sorted(contents.items()))
+
+
+def gradescope_contents(project):
+    """{bundle path: bytes} of the autograder bundle: its scripts at the top, the harness around them."""
+    project = Path(project)
+    contents = {relative: path.read_bytes()
+                for relative, path in select_files(project, GRADESCOPE_SOURCES, GRADESCOPE_EXCLUDED).items()}
+    for script in GRADESCOPE_SCRIPTS:
+        contents[script] = (project / "docs" / "gradescope" / script).read_bytes()
+    return dict(sorted(contents.items()))
+
+
+# -- writing ------------------------------------------------------------------------------------
+
+EXECUTABLE = {"setup.sh", "run_autograder", "setup.py"}
+
+
+def write_folder(contents, folder):
+    folder = Path(folder)
+    if folder.exists():
+        shutil.rmtree(folder)
+    for relative, data in contents.items():
+        target = folder / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        if PurePosixPath(relative).name in EXECUTABLE:
+            target.chmod(0o755)
+
+
+def write_zip(contents, archive, prefix=""):
+    """A deterministic zip: sorted entries, fixed timestamps, scripts executable."""
+    archive = Path(archive)
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as bundle:
+        for relative, data in sorted(contents.items()):
+            info = zipfile.ZipInfo(prefix + relative, date_time=ZIP_TIME)
+            mode = 0o755 if PurePosixPath(relative).name in EXECUTABLE else 0o644
+            info.external_attr = (0o100000 | mode) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            bundle.writestr(info, data)
+
+
+# -- proving that nothing leaked ------------------------------------------------------------------
+
+def _sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def _is_empty_code(data, relative):
+    """Empty files and docstring-only modules: equal bytes there prove no leak."""
+    if not data.strip():
+        return True
+    if not relative.endswith(".py"):
+        return False
+    try:
+        body = ast.parse(data).body
+    except (SyntaxError, ValueError):
+        return False
+    return all(isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) for n in body)
+
+
+def _size(node):
+    return sum(1 for _ in ast.walk(node))
+
+
+def _fingerprint(statements):
+    """A function body without its docstring, as an AST dump that ignores positions and comments."""
+    if statements and isinstance(statements[0], ast.Expr) and isinstance(statements[0].value, ast.Constant):
+        statements = statements[1:]
+    return "\n".join(ast.dump(s, annotate_fields=False) for s in statements), sum(map(_size, statements))
+
+
+def _functions(tree):
+    return [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+def python_sources(relative, data):
+    """The Python code of a file: a .py file's text, or a notebook's code cells (magics dropped)."""
+    text = data.decode("utf-8", "replace")
+    if relative.endswith(".py"):
+        return [text]
+    if relative.endswith(".ipynb"):
+        try:
+            cells = json.loads(text).get("cells", [])
+        except ValueError:
+            return []
+        return ["\n".join(line for line in "".join(c.get("source", "")).splitlines()
+                          if not line.lstrip().startswith(("%", "!")))
+                for c in cells if c.get("cell_type") == "code"]
+    return []
+
+
+def _parsed(relative, data):
+    for source in python_sources(relative, data):
+        try:
+            yield ast.parse(source)
+        except (SyntaxError, ValueError):
+            continue
+
+
+@dataclass
+class SecretCode:
+    """What the leak check looks for: secret file hashes, function bodies and distinctive statements."""
+
+    hashes: dict       # sha256 -> secret path
+    bodies: dict       # body fingerprint -> "path:function"
+    statements: dict   # statement dump -> "path:line"
+
+    @classmethod
+    def of(cls, project):
+        hashes, bodies, statements = {}, {}, {}
+        for relative, path in secret_files(project).items():
+            data = path.read_bytes()
+            if not _is_empty_code(data, relative):
+                hashes.setdefault(_sha256(data), relative)
+            searched = relative.startswith(SECRET_CODE)
+            for tree in _parsed(relative, data) if searched else ():
+                for function in _functions(tree):
+                    body, size = _fingerprint(function.body)
+                    if size >= TRIVIAL_BODY_NODES:
+                        bodies.setdefault(body, f"{relative}:{function.name}")
+                if relative.startswith("reference/answer_key/"):
+                    for node in ast.walk(tree):
+                        if isinstance(node, ast.stmt) and not isinstance(node, (ast.FunctionDef, ast.ClassDef)) \
+                                and _size(node) >= DISTINCTIVE_NODES:
+                            statements.setdefault(ast.dump(node, annotate_fields=False),
+                                                  f"{relative}:{node.lineno}")
+        return cls(hashes, bodies, statements)
+
+
+def find_leaks(contents, project=PROJECT):
+    """Every way ``contents`` ({bundle path: bytes}) gives a secret away; empty when it holds none.
+
+    A leak is a file whose bytes equal a secret file's (any name), a function whose
+    body equals one in the answer key, the hidden tests or the self-tests, a
+    statement of the answer key's own code (>= ``DISTINCTIVE_NODES`` AST nodes),
+    a path under a secret folder, or a tox environment that needs the answer key.
+    Notebook code cells are searched like modules.
+    """
+    secrets = SecretCode.of(project)
+    leaks = []
+    for relative, data in contents.items():
+        if any(relative == s or relative.startswith(s + "/") for s in SECRET_SOURCES) \
+                or any(PurePosixPath(relative).match(g + "/*") or PurePosixPath(relative).match(g)
+                       for g in SECRET_GLOBS) or "answer_key" in PurePosixPath(relative).parts:
+            leaks.append(f"{relative}: a path students must not receive")
+        digest = _sha256(data)
+        if digest in secrets.hashes and not _is_empty_code(data, relative):
+            leaks.append(f"{relative}: the same bytes as {secrets.hashes[digest]}")
+        for tree in _parsed(relative, data):
+            for function in _functions(tree):
+                body, size = _fingerprint(function.body)
+                if size >= TRIVIAL_BODY_NODES and body in secrets.bodies:
+                    leaks.append(f"{relative}: {function.name} has the body of {secrets.bodies[body]}")
+            for node in ast.walk(tree):
+                if isinstance(node, ast.stmt) and _size(node) >= DISTINCTIVE_NODES:
+                    dump = ast.dump(node, annotate_fields=False)
+                    if dump in secrets.statements:
+                        leaks.append(f"{relative}:{node.lineno}: a statement of {secrets.statements[dump]}")
+    tox = contents.get("tox.ini", b"").decode("utf-8", "replace")
+    leaks += [f"tox.ini mentions {m!r}" for m in INSTRUCTOR_ONLY_MARKERS if m in tox]
+    return sorted(set(leaks))
+
+
+# -- the commands -------------------------------------------------------------------------------
+
+def build_student_release(out, name=DEFAULT_NAME, project=PROJECT):
+    """Write ``out/name/`` and ``out/name.zip``; return (folder, archive, contents).
+
+    Raises
+    ------
+    RuntimeError
+        Listing the leaks, when the bundle would give a secret away (nothing is written then).
+    """
+    contents = student_contents(project)
+    leaks = find_leaks(contents, project)
+    if leaks:
+        raise RuntimeError("the student release would leak:\n" + "\n".join(f"  {leak}" for leak in leaks))
+    folder, archive = Path(out) / name, Path(out) / f"{name}.zip"
+    write_folder(contents, folder)
+    write_zip(contents, archive, prefix=f"{name}/")
+    return folder, archive, contents
+
+
+def build_gradescope_bundle(out, project=PROJECT):
+    """Write ``out/autograder.zip``; return (archive, contents)."""
+    contents = gradescope_contents(project)
+    missing = [p for p in ("reference/answer_key/layers.py", "tests/hidden/conftest.py", *GRADESCOPE_SCRIPTS)
+               if p not in contents]
+    if missing:
+        raise RuntimeError(f"the autograder bundle would lack {', '.join(missing)}")
+    archive = Path(out) / "autograder.zip"
+    write_zip(contents, archive)
+    return archive, contents
+
+
+def _size_text(count):
+    return f"{count / 1024:,.0f} KB" if count < 1 << 20 else f"{count / (1 << 20):,.1f} MB"
+
+
+def run_release_student(args, extra):
+    try:
+        folder, archive, contents = build_student_release(args.out, args.name)
+    except (RuntimeError, OSError) as error:
+        print(f"release-student: {error}", file=sys.stderr)
+        return 1
+    print(f"student release: {folder} and {archive}")
+    print(f"  {len(contents)} files, {_size_text(sum(map(len, contents.values())))} "
+          f"({_size_text(archive.stat().st_size)} zipped); no answer-key code, hidden test or self-test inside")
+    return 0
+
+
+def run_release_gradescope(args, extra):
+    try:
+        archive, contents = build_gradescope_bundle(args.out)
+    except (RuntimeError, OSError) as error:
+        print(f"release-gradescope: {error}", file=sys.stderr)
+        return 1
+    print(f"Gradescope autograder: {archive} ({len(contents)} files, {_size_text(archive.stat().st_size)})")
+    print("  upload it as the assignment's autograder (Ubuntu base image); setup.sh installs the harness")
+    return 0
+
+
+# -- inside the autograder bundle ---------------------------------------------------------------
+
+def lock_secrets(project=PROJECT):
+    """Make the answer key and the hidden tests root's alone (when run as root), and the rest readable.
+
+    What the sandboxed worker, run as 'nobody', needs (the harness, the provided
+    code, the fixtures) stays readable; it cannot even list the secrets.
+    """
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return
+    locked = [Path(project) / relative for relative in LOCKED]
+    for top, folders, files in os.walk(project):
+        here = Path(top)
+        if any(here == lock or lock in here.parents for lock in locked):
+            for name in [*folders, *files]:
+                path = here / name
+                os.chown(path, 0, 0, follow_symlinks=False)
+                if not path.is_symlink():
+                    path.chmod(path.stat().st_mode & ~0o007)
+    for lock in locked:
+        if lock.exists():
+            os.chown(lock, 0, 0)
+            lock.chmod(lock.stat().st_mode & ~0o007)
+
+
+def submission_source(folder):
+    """What to normalize: the upload folder, or the one .zip it holds when it holds no Python file."""
+    folder = Path(folder)
+    files = [p for p in folder.rglob("*") if p.is_file() and not is_junk(p.relative_to(folder).as_posix())]
+    archives = [p for p in files if p.suffix.lower() == ".zip"]
+    if not any(p.suffix == ".py" for p in files) and len(archives) == 1:
+        return archives[0]
+    return folder
+
+
+def failure_results(reason, notes=(), elapsed=0.0):
+    """results.json for a submission that could not be graded: score 0 and why."""
+    return {"score": 0.0, "execution_time": round(elapsed, 1), "output": "\n".join([reason, *notes]),
+            "output_format": "text", "visibility": "visible", "stdout_visibility": "hidden", "tests": [],
+            "extra_data": {"gradescope_run": reason}}
+
+
+def write_results(path, results):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_name(path.name + ".partial")
+    scratch.unlink(missing_ok=True)  # never write through a link someone left there
+    handle = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    with os.fdopen(handle, "w", encoding="utf-8") as output:
+        output.write(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    os.replace(scratch, path)
+
+
+def grade_in_subprocess(impl, results, time_limit, hidden, extra, log):
+    """Run ``python -m convgrader grade`` on ``impl``; kill it and all it started after the time limit."""
+    command = [sys.executable, "-m", "convgrader", "grade", "--impl", str(impl), "--results", str(results),
+               "--time-limit", f"{time_limit:g}", *(["--hidden"] if hidden else []), *extra]
+    with open(log, "wb") as output:
+        process = subprocess.Popen(command, cwd=PROJECT, stdin=subprocess.DEVNULL, stdout=output,
+                                   stderr=subprocess.STDOUT, start_new_session=(os.name == "posix"))
+        try:
+            return process.wait(timeout=time_limit + 180)
+        except subprocess.TimeoutExpired:
+            return None
+        finally:
+            if os.name == "posix":
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            process.kill()
+            process.wait()
+
+
+def autograde(root, time_limit=1200.0, hidden=True, extra=()):
+    """Grade ``root/submission`` into ``root/results/results.json``; return the results written.
+
+    The grading engine writes into a folder only root can reach, and the file is
+    copied into ``results/`` once grading is over, so the submission's code has
+    no chance to write the report itself. Never raises: whatever happens, a
+    results file is written.
+    """
+    root = Path(root)
+    target = root / "results" / "results.json"
+    started = time.time()
+    notes = []
+    try:
+        lock_secrets(PROJECT)
+        with tempfile.TemporaryDirectory(prefix="gradescope-run-") as scratch:
+            scratch = Path(scratch)
+            impl = scratch / "submission" / "student_impl"
+            try:
+                notes = normalize(submission_source(root / "submission"), impl)
+            except SubmissionRejected as error:
+                results = failure_results(f"Your submission could not be graded: {error}.", [
+                    "Upload layers.py and classifiers/cnn.py (or the student_impl folder, or its .zip)."])
+                write_results(target, results)
+                return results
+            for path in [scratch, *scratch.rglob("*")]:  # the worker may run as 'nobody'
+                path.chmod(0o755 if path.is_dir() else 0o644)
+            private = Path(tempfile.mkdtemp(prefix="gradescope-results-"))  # 0700: root's alone
+            try:
+                status = grade_in_subprocess(impl, private / "results.json", time_limit, hidden, list(extra),
+                                             private / "grade.log")
+                log = (private / "grade.log").read_text(encoding="utf-8", errors="replace")
+                print(log[-20000:])
+                results = _read_results(private / "results.json") if status in (0, 1) else None
+            finally:
+                shutil.rmtree(private, ignore_errors=True)
+        if results is None:
+            reason = ("the grading took longer than its time limit" if status is None
+                      else f"the grader could not run (exit status {status})")
+            results = failure_results(f"Not graded: {reason}. This is not a judgement of your code: "
+                                      "tell your instructor.", notes, time.time() - started)
+        elif notes:
+            results["output"] = "\n".join(["Notes on your upload:", *[f"  - {n}" for n in notes],
+                                           results.get("output", "")]).strip()
+    except Exception as error:  # a bug of ours or a broken image: still a results file
+        results = failure_results(f"Not graded: the autograder failed ({type(error).__name__}: {error}). "
+                                  "Tell your instructor.", notes, time.time() - started)
+    write_results(target, results)
+    return results
+
+
+def _read_results(path):
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return results if isinstance(results, dict) and "score" in results and "tests" in results else None
+
+
+def run_gradescope(args, extra):
+    results = autograde(args.root, time_limit=args.time_limit, hidden=args.hidden,
+                        extra=shlex.split(args.grade_args))
+    print(f"gradescope-run: score {results['score']} written to {args.root / 'results' / 'results.json'}")
+    return 0
