@@ -10,15 +10,42 @@ large error for correct float32 code; scaling by the whole array does not, while
 any real bug (a missing bias, a border left out, a factor of N) still moves
 some element by a sizeable fraction of the array's scale.
 
-Tolerances
-----------
+Tolerances (the one place they are justified)
+---------------------------------------------
 Expected values are the answer key's outputs in float64, frozen at full
-precision. A correct float64 implementation differs from them only by the
-order of summation (about 1e-15); a correct implementation that works in
-float32 differs by about 1e-7 per operation, a few 1e-6 after the sums of a
-convolution or a normalization. The tolerances leave a margin of 10 to 100
-over those spreads and stay three orders of magnitude below the smallest error
-a one-bug implementation in the test corpus produces.
+precision. The tolerance on ``scaled_error`` depends only on the working
+precision of the comparison: float32 when the inputs or the result are float32,
+or when a float64 result holds only float32 values (computed in float32, then
+cast up); float64 otherwise.
+
+==========================================================  ==============
+figure                                                      scaled_error
+==========================================================  ==============
+seed, elementwise rel_error printed by the notebook:
+  conv forward 2e-8, conv dx 1e-8, pool dx 3e-12,
+  batchnorm dx 3e-7, groupnorm dx 7e-8, ThreeLayerConvNet
+  W2 gradient check 1.5e-2 .. 2.9e-2 (finite-difference noise
+  at ReLU and max kinks, hence a separate 1e-2 on a scaled
+  error in that test, not this table)
+measured, answer key vs frozen values, float64 cases          <= 2e-16
+measured, vectorized (float64) vs frozen, every fixture       <= 6.1e-15
+measured, loops_float32 (float32 inside) on float64 cases     <= 4.2e-6
+  (worst: batchnorm dgamma with a small variance and eps 1e-3;
+  typical 1e-7)
+measured, all three on the float32 cases                      <= 4.9e-7
+weakest one-bug mutant caught by values (its largest error    3.4e-2
+  over its cases: batchnorm with the unbiased variance;
+  next 4.4e-2, all others >= 0.2)
+==========================================================  ==============
+
+So TOLERANCE[float64] = 1e-5 sits 1e9 above float64 rounding and 3,000 below
+the weakest bug; TOLERANCE[float32] = 1e-4 is 24x the worst float32 spread and
+340x below the weakest bug. Mutants whose values are right to 1e-7 (an input
+modified in place, a wrong initialization) are caught by the checks made for
+them (``assert_unchanged``, the model's shape, dtype and statistics tests),
+not by a tolerance. The measurements come from grading the answer key, the two
+correct implementations under tests/selftest/implementations and every mutant
+on every fixture case.
 """
 
 import numpy as np
@@ -51,9 +78,17 @@ def scaled_error(actual, expected):
 
 
 def working_precision(*arrays, precision=None):
-    """The lowest floating precision among the arrays and ``precision`` (float32 or float64)."""
+    """The lowest floating precision among the arrays and ``precision`` (float32 or float64).
+
+    The first array is the result under test: float64 values that all survive a
+    round trip through float32 were computed in float32, and are judged so.
+    """
     dtypes = [np.asarray(a).dtype for a in arrays] + ([np.dtype(precision)] if precision else [])
     if any(dt == np.float32 or dt == np.float16 for dt in dtypes):
+        return np.dtype(np.float32)
+    first = np.asarray(arrays[0]) if arrays else np.zeros(0)
+    if first.dtype == np.float64 and first.size > 1 and np.any(first) \
+            and np.array_equal(first.astype(np.float32).astype(np.float64), first):
         return np.dtype(np.float32)
     return np.dtype(np.float64)
 
@@ -227,8 +262,10 @@ def unpack(result, count, what, *, like=None):
     if result is None:
         fail_with_hints(say("returned_none", what=what), [hint("return.none")])
     if not isinstance(result, (tuple, list)) or len(result) != count:
-        got = f"a {type(result).__name__} of length {len(result)}" if isinstance(result, (tuple, list)) \
-            else f"a {type(result).__name__}"
+        kind = type(result).__name__
+        article = "an" if kind[0] in "aeiou" else "a"
+        got = f"{article} {kind} of length {len(result)}" if isinstance(result, (tuple, list)) \
+            else f"{article} {kind}"
         fail_with_hints(say("returned_wrong", got=got, count=count, what=what),
                         [hint("return.count", count=count, what=what, example=example)])
     if like is not None:

@@ -143,7 +143,7 @@ class Context:
         factors = {}
         if case.area == "spatial_batchnorm":
             momentum = inputs["bn_param"].get("momentum", 0.9)
-            exchanged = "the running average's weights momentum and 1 - momentum exchanged"
+            exchanged = "momentum and 1 - momentum exchanged in the running average"
             factors = {f"(1 - momentum)/momentum: {exchanged}": (1 - momentum) / momentum,
                        f"momentum/(1 - momentum): {exchanged}": momentum / (1 - momentum)}
         return cls(kind=case.area, inputs=inputs, arguments=arguments, gradient_of=gradient_of,
@@ -213,16 +213,23 @@ def _shape_of_other_geometry(actual, expected, what, context, tolerance):
     if window.height != window.width and got == window.output_size(h, w, height=window.width,
                                                                    width=window.height):
         found.append(hint("axes.window_swapped", what=what))
-    if got == window.output_size(h, w, plus=0):
-        found.append(hint("output_shape.formula", what=what, got=got, wanted=wanted,
-                          variant=" (yours is the formula without its '1 +')", formula=window.formula))
-    for stride in range(1, 5):
-        if stride != window.stride and got == window.output_size(h, w, stride=stride):
+    if got == window.output_size(h, w, plus=0):  # the commonest slip: say it alone
+        return found + [hint("output_shape.formula", what=what, got=got, wanted=wanted,
+                             variant=" (yours is the formula without its '1 +')", formula=window.formula)]
+    # Only the strides and pads a slip of the pen gives: the stride ignored (1) or
+    # taken from the window, the padding forgotten (0) or added on one side only.
+    for stride in sorted({1, window.height} - {window.stride}):
+        if got == window.output_size(h, w, stride=stride):
             found.append(hint("stride.shape", what=what, other=stride, stride=window.stride,
                               formula=window.formula))
-    for pad in range(0, 4):
-        if not window.pooling and pad != window.pad and got == window.output_size(h, w, pad=pad):
-            found.append(hint("padding.shape", what=what, other=pad, pad=window.pad))
+    if not window.pooling and window.pad:
+        one_side = (1 + (h + window.pad - window.height) // window.stride,
+                    1 + (w + window.pad - window.width) // window.stride)
+        if got == window.output_size(h, w, pad=0):
+            found.append(hint("padding.shape", what=what, other=0, pad=window.pad))
+        elif got == one_side:
+            found.append(hint("padding.shape", what=what, other=f"{window.pad} on one side only",
+                              pad=window.pad))
     if not found and got != wanted:
         off = " (one too many)" if got == (wanted[0] + 1, wanted[1] + 1) else ""
         found.append(hint("output_shape.formula", what=what, got=got, wanted=wanted, variant=off,
@@ -269,8 +276,10 @@ def _reduction_shape(actual, expected, what, context, tolerance):
 
 
 def _axes_named(axes, array):
-    names = [f"{AXIS_LETTERS[a]}" if array.ndim == 4 else f"axis {a}" for a in axes]
-    return "axes " + ", ".join(f"{name} (size {array.shape[a]})" for name, a in zip(names, axes))
+    """``"axis 0 (size 2)"``, or ``"axes N (size 2), H (size 3)"`` for an (N, C, H, W) array."""
+    names = [AXIS_LETTERS[a] if array.ndim == 4 else str(a) for a in axes]
+    listed = ", ".join(f"{name} (size {array.shape[a]})" for name, a in zip(names, axes))
+    return ("axis " if len(axes) == 1 else "axes ") + listed
 
 
 def _reshaped(actual, expected, what, context, tolerance):
@@ -325,15 +334,18 @@ def _named_factor(k, sizes, factors=None):
         candidates[name] = size
         candidates[f"1/{short}"] = 1 / size
         if size > 1:
-            candidates[f"sqrt(({short} - 1)/{short}): the unbiased variance (ddof=1) where np.var's "
+            candidates[f"sqrt((M - 1) / M), M = {short}: the unbiased variance (ddof=1) where np.var's "
                        "biased one belongs"] = np.sqrt((size - 1) / size)
-            candidates[f"{short}/({short} - 1): the unbiased variance (ddof=1) where np.var's "
+            candidates[f"M / (M - 1), M = {short}: the unbiased variance (ddof=1) where np.var's "
                        "biased one belongs"] = size / (size - 1)
-    candidates.update({"2": 2, "1/2": 0.5, "-1": -1})
     for name, value in candidates.items():
         if value != 1 and abs(k / value - 1) < 1e-4:
             return f" (= {name})"
     return ""
+
+
+#: Factors that mean something on their own: a 0.5 lost or doubled, a sign flipped.
+PLAIN_FACTORS = (2.0, 0.5, -1.0)
 
 
 def scale_hint(what, factor, sizes=None, centered="", factors=None):
@@ -360,8 +372,8 @@ def _constant_factor(actual, expected, what, context, tolerance):
     k = float(a @ e) / energy
     if abs(k - 1) <= 1e-3 or abs(k) < 1e-12 or not _close(a, k * e, tolerance):
         return []
-    named = _named_factor(k, context.sizes)
-    if a.size == 1 and not named:
+    named = _named_factor(k, context.sizes, context.factors)
+    if a.size == 1 and not named and not any(abs(k / f - 1) < 1e-4 for f in PLAIN_FACTORS):
         return []  # any two numbers differ by some factor: say so only when it means something
     return [scale_hint(what, k, context.sizes, centered, context.factors)]
 
@@ -378,9 +390,10 @@ def _border_only(actual, expected, what, context, tolerance):
     scale = max(float(np.max(np.abs(expected))), 1e-12)
     bad = np.abs(actual.astype(np.float64) - expected) > tolerance * scale
     h, w = bad.shape[2:]
-    for band in range(1, window.pad + max(window.height, window.width)):
+    # Windows that overlap the padding lie within pad rows (or columns) of an edge.
+    for band in range(1, window.pad + 1):
         inside = bad[:, :, band:h - band, band:w - band]
-        if inside.size == 0:
+        if inside.size * 4 < bad.size:  # too little inside to vouch for it
             break
         if not inside.any():
             return [hint("padding.border", band=band, what=what, pad=window.pad)]
@@ -474,6 +487,10 @@ def _pool_routing(actual, expected, what, context, tolerance):
         return []  # values added or lost: not a matter of where they land
     atol = tolerance * max(float(np.max(np.abs(dout))), 1e-12)
     s, ph, pw = window.stride, window.height, window.width
+
+    def within(r, q, top, left, height, width):
+        return top <= r < top + height and left <= q < left + width
+
     inside_own, inside_unit, elsewhere = [], [], 0
     windows = int(np.prod(dout.shape))
     for n, c, i, j in np.ndindex(*dout.shape):
@@ -484,13 +501,16 @@ def _pool_routing(actual, expected, what, context, tolerance):
         if abs(expected[n, c, r, q]) > atol:
             continue  # lands where some window's maximum is
         example = ((n, c, i, j), (n, c, r, q))
-        if i * s <= r < i * s + ph and j * s <= q < j * s + pw:
+        # Its own window, or that window with height and width exchanged (a swapped unravel).
+        own = within(r, q, i * s, j * s, ph, pw) or within(r, q, i * s, j * s, pw, ph)
+        unit = s != 1 and within(r, q, i, j, ph, pw)  # where stride 1 would put the window
+        if own and not unit:
             inside_own.append(example)
-        elif i <= r < i + ph and j <= q < j + pw:
+        elif unit and not own:
             inside_unit.append(example)
-        else:
+        elif not own:
             elsewhere += 1
-    if elsewhere:
+    if elsewhere or (inside_own and inside_unit):
         return []
     if inside_unit:
         (source, landed) = inside_unit[0]
@@ -761,6 +781,7 @@ _BROADCAST = re.compile(r"operands could not be broadcast together with shapes (
                         rf"the broadcast shape {_SHAPE}")
 _NOT_ALIGNED = re.compile(r"not aligned: (\d+) \(dim 1\) != (\d+) \(dim 0\)"
                           r"|size (\d+) is different from (\d+)")
+_PAST_END = re.compile(r"index -?\d+ is out of bounds for axis (\d+) with size (\d+)")
 _EMPTY_REDUCTION = re.compile(r"zero-size array to reduction operation")
 _UNPACK = re.compile(r"cannot unpack non-iterable NoneType object|"
                      r"(?:too many|not enough) values to unpack")
@@ -834,7 +855,14 @@ def explain_exception(type_name, message):
         found = _NOT_ALIGNED.search(message)
         if found:
             got, wanted = (found.group(1), found.group(2)) if found.group(1) else (found.group(4), found.group(3))
+            if int(wanted) == 4 * int(got):
+                return hint("output_shape.not_aligned", got=got, wanted=wanted)
             return hint("padding.not_aligned", got=got, wanted=wanted)
+    if type_name == "IndexError":
+        found = _PAST_END.search(message)
+        if found and int(found.group(1)) >= 2:
+            return (hint("axes.index_past_end", axis=found.group(1), size=found.group(2)) + "\n"
+                    + hint("output_shape.index_past_end", formula="H' = 1 + (H + 2·pad - HH) / stride"))
     if type_name == "TypeError" or type_name == "ValueError":
         if _UNPACK.search(message):
             return hint("return.unpack")

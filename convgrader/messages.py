@@ -68,6 +68,10 @@ EN = {
     "stride.empty_window": "a window came back empty, so it started past the end of the input: window "
                            "(i, j) starts at row i·stride, column j·stride",
     "output_shape.empty_window": "or the output has too many rows or columns: {formula}",
+    "axes.index_past_end": "an index ran past the end of axis {axis} (size {size}): a row or column inside "
+                           "a window was computed wrongly; np.unravel_index(k, (pool_height, pool_width)) gives "
+                           "(row, column), and rows go with axis 2 (H), columns with axis 3 (W)",
+    "output_shape.index_past_end": "or the loops run over more output positions than there are: {formula}",
     "axes.kept_axes": "an array of shape {small} meets one of shape {large}: a mean, variance or sum kept "
                       "axes it should reduce (for one value per channel of (N, C, H, W), reduce axis=(0, 2, 3))",
     "stride.backward": "{what} equals what your own backward gives for stride 1: in the backward too, "
@@ -76,12 +80,15 @@ EN = {
                      "{start}: window (i, j) starts at (i·stride, j·stride) = {right}",
     "axes.transposed": "{what} is the expected array with axes {axes} exchanged: check the order of "
                        "axes in your transpose/reshape",
-    "axes.not_reduced": "{what} equals your result summed over {axes}: like its parameter, the gradient "
-                        "must be summed over every sample and position that the parameter is shared by",
+    "axes.not_reduced": "{what} summed over its {axes} would be right: a parameter's gradient is summed "
+                        "over every sample and position that share the parameter",
     "axes.over_reduced": "{what} lacks an axis of size {size}: it was summed over an axis it must keep",
     "output_shape.reshaped": "{what} has the right values in shape {actual}: give it the shape {expected} "
                              "(that of the parameter, e.g. keepdims=True or .reshape)",
     "output_shape.times": "{what} has {ratio} times the expected size along axis {axis}{why}",
+    "output_shape.not_aligned": "the activations reaching an affine layer have {got} features where its "
+                                "weights have {wanted} rows, 4 times as many: the 2×2 max pool halves H and W, "
+                                "so W2 has F·(H/2)·(W/2) rows",
     "output_shape.pooled": " — the 2×2 max pool halves H and W, so W2 has F·(H/2)·(W/2) rows",
     "padding.not_aligned": "the activations reaching an affine layer have {got} features where its weights "
                            "have {wanted} rows: with pad = (filter_size - 1) // 2 and stride 1 the convolution "
@@ -99,8 +106,7 @@ EN = {
     "axes.normalized_over": "your {what} is normalized over {found} instead of {wanted}: check the axes "
                             "of the mean and variance (keepdims=True keeps them broadcastable)",
     "scale.factor": "{what} is the expected {centered}times {factor:.6g}{named}: a constant factor is off "
-                    "(a sum where a mean belongs or the reverse, a missing 1/N, the 0.5 of 0.5·reg·ΣW², "
-                    "a variance where a standard deviation belongs)",
+                    "(a sum for a mean, a missing 1/N, the 0.5 of 0.5·reg·ΣW², a variance for a std)",
     "scale.correction": "{what} has the terms through the mean and variance {factor:.6g} times too large"
                         "{named}: each mean in the backward divides by the number of values the forward "
                         "averaged over ({count})",
