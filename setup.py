@@ -1,4 +1,4 @@
-"""Build the Cython kernels of ``fast_ext`` (im2col/col2im and max pooling).
+"""Build the Cython kernels of ``fast_ext`` (convolution and max pooling).
 
 Run in the project root, either of::
 
@@ -6,8 +6,12 @@ Run in the project root, either of::
     python setup.py build_ext --inplace   # compile next to the sources only
 
 Project metadata lives in pyproject.toml; this file only describes the
-extension. OpenMP is used when the compiler accepts it (the kernels are then
-split across threads; ``OMP_NUM_THREADS`` sets how many). Apple clang and
+extension. The convolution calls sgemm/dgemm through SciPy's Cython BLAS
+bindings (``scipy.linalg.cython_blas``), so SciPy is needed to build and to
+run; nothing links against a BLAS at build time.
+
+OpenMP is used when the compiler accepts it (the kernels are then split
+across threads; ``OMP_NUM_THREADS`` sets how many). Apple clang and
 MSVC without OpenMP support get a single-threaded build instead of an error.
 Set ``FAST_EXT_OPENMP=0`` to build without OpenMP on purpose.
 """

@@ -23,8 +23,8 @@ if "OMP_WAIT_POLICY" not in os.environ:
 
 try:
     from fast_ext._kernels import (
-        col2im,
-        im2col,
+        conv_backward,
+        conv_forward,
         max_pool_backward,
         max_pool_forward,
         max_threads,
@@ -59,8 +59,8 @@ def parallel_info():
 __all__ = [
     "BUILD_COMMAND",
     "ParallelInfo",
-    "col2im",
-    "im2col",
+    "conv_backward",
+    "conv_forward",
     "max_pool_backward",
     "max_pool_forward",
     "output_size",

@@ -1,16 +1,18 @@
 """Fast convolution and max-pooling layers, with the same API as the naive ones.
 
-Convolution is computed as a matrix product: the compiled ``fast_ext.im2col``
-unfolds every receptive field of an image into a column, so that
+Convolution is computed as matrix products (im2col) in compiled code,
+``fast_ext.conv_forward`` / ``fast_ext.conv_backward``: for each image, the
+receptive fields of a few output rows are unfolded into a column matrix small
+enough to stay in cache, and BLAS (SciPy's) multiplies it with the filters,
 
-    out = w_rows @ cols + b        w_rows: (F, C*HH*WW), cols: (C*HH*WW, N*H'*W')
+    out[:, block] = w_rows @ cols + b        w_rows: (F, C*HH*WW), cols: (C*HH*WW, pixels of the block)
 
-is a single matrix product for the whole batch, which numpy hands to BLAS.
-The backward pass reuses the columns: ``dw = dout_rows @ cols.T`` and
-``dx`` is ``w_rows.T @ dout_rows`` folded back onto the images by
-``fast_ext.col2im`` (dout_rows: dout as (F, N*H'*W')). Max pooling scans windows of
-any size and stride (overlapping ones included) in compiled code and keeps the
-position of each maximum for the backward pass.
+The backward pass unfolds the same blocks again: ``dw += dout[:, block] @ cols.T``,
+and ``w_rows.T @ dout[:, block]`` folded back onto the image is ``dx``.
+Images are spread over OpenMP threads (``OMP_NUM_THREADS``, default: every
+core). Max pooling scans windows of any size and stride (overlapping ones
+included) in compiled code and keeps the position of each maximum for the
+backward pass.
 
 dtype policy: float32 data is processed in float32 (no silent upcast); any
 other dtype is processed in float64. Inputs are never modified.
@@ -101,20 +103,14 @@ def conv_forward_fast(x, w, b, conv_param):
     cache : opaque, for ``conv_backward_fast`` only.
     """
     x, w, b = np.asarray(x), np.asarray(w), np.asarray(b)
-    stride, pad, out_h, out_w = _conv_geometry(x, w, b, conv_param)
+    stride, pad, _, _ = _conv_geometry(x, w, b, conv_param)
     dtype = _work_dtype(x, w)
-    N = x.shape[0]
-    F, _, HH, WW = w.shape
-
-    cols = fast_ext.im2col(np.ascontiguousarray(x, dtype=dtype), HH, WW, stride, pad)
-    # A private copy: a caller may change w in place before calling backward.
-    w_rows = np.array(w, dtype=dtype).reshape(F, -1)
-    products = np.matmul(w_rows, cols).reshape(F, N, out_h, out_w)
-    # One pass both reorders (F, N, ...) to (N, F, ...) and adds the bias.
-    out = np.empty((N, F, out_h, out_w), dtype=dtype)
-    np.add(products.transpose(1, 0, 2, 3), np.asarray(b, dtype=dtype)[:, None, None], out=out)
-    cache = (x.shape, w.shape, w_rows, cols, stride, pad, dtype)
-    return out, cache
+    # Private copies: the backward pass needs x and w as they were, even if
+    # the caller changes its arrays in place in between.
+    x_work = np.array(x, dtype=dtype, order="C")
+    w_work = np.array(w, dtype=dtype, order="C")
+    out = fast_ext.conv_forward(x_work, w_work, np.ascontiguousarray(b, dtype=dtype), stride, pad)
+    return out, (x_work, w_work, stride, pad)
 
 
 def conv_backward_fast(dout, cache):
@@ -129,23 +125,15 @@ def conv_backward_fast(dout, cache):
     -------
     dx : (N, C, H, W), dw : (F, C, HH, WW), db : (F,) -- in the forward's dtype.
     """
-    x_shape, w_shape, w_rows, cols, stride, pad, dtype = cache
-    N, C, H, W = x_shape
-    F, _, HH, WW = w_shape
+    x, w, stride, pad = cache
+    N, _, H, W = x.shape
+    F, _, HH, WW = w.shape
     expected = (N, F, fast_ext.output_size(H, HH, stride, pad),
                 fast_ext.output_size(W, WW, stride, pad))
     if np.shape(dout) != expected:
         raise ValueError(f"dout must have shape {expected} (the forward output), got {np.shape(dout)}")
-
-    # (F, N*H'*W'): the layout of the forward's product, so that each gradient
-    # is a single matrix product against the cached columns.
-    dout_rows = np.ascontiguousarray(
-        np.asarray(dout, dtype=dtype).transpose(1, 0, 2, 3)).reshape(F, -1)
-    db = dout_rows.sum(axis=1)
-    dw = np.matmul(dout_rows, cols.T).reshape(w_shape)
-    dcols = np.matmul(w_rows.T, dout_rows)  # (C*HH*WW, N*H'*W')
-    dx = fast_ext.col2im(dcols, N, C, H, W, HH, WW, stride, pad)
-    return dx, dw, db
+    dout = np.ascontiguousarray(dout, dtype=x.dtype)
+    return fast_ext.conv_backward(x, w, dout, stride, pad)
 
 
 def _pool_geometry(x, pool_param):
