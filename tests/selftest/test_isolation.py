@@ -66,7 +66,7 @@ def test_an_attack_costs_only_the_tests_it_hits(tmp_path, submission):
 
 
 def test_printing_hundreds_of_megabytes_costs_nothing(tmp_path):
-    report = grade_report(HOSTILE / "prints_hundreds_of_megabytes", tmp_path, "conv_forward_naive", FAST)
+    report = grade_report(HOSTILE / "prints_hundreds_of_megabytes", tmp_path, "conv_forward_naive")
     tests = results_of(report, "conv_forward_naive")
     assert tests and all(t["status"] == "passed" for t in tests)
     assert any("printed" in t["output"] and "costs no points" in t["output"] for t in tests)
@@ -95,7 +95,7 @@ def test_the_report_is_complete_and_follows_gradescopes_schema(tmp_path):
     report = grade_report("reference", tmp_path, "conv_forward or max_pool_backward")
     assert set(report) >= {"score", "max_score", "execution_time", "output", "tests", "visibility",
                            "stdout_visibility", "extra_data"}
-    assert report["tests"] and report["score"] == sum(t["score"] for t in report["tests"])
+    assert report["tests"] and report["score"] == pytest.approx(sum(t["score"] for t in report["tests"]), abs=0.01)
     for test in report["tests"]:
         assert set(test) >= {"name", "number", "score", "max_score", "status", "output", "visibility"}
         assert test["status"] in ("passed", "failed")

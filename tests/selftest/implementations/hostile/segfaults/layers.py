@@ -1,5 +1,5 @@
-"""spatial_batchnorm_forward reads address 0 through ctypes: a segmentation fault."""
-import ctypes
+"""spatial_batchnorm_forward crashes the interpreter with a segmentation fault, as a broken C extension would."""
+import faulthandler
 
 from tests.selftest.implementations.vectorized.layers import *  # noqa: F401,F403
 
@@ -7,4 +7,5 @@ ATTACKS = ("spatial_batchnorm_forward", "spatial_batchnorm_backward")
 
 
 def spatial_batchnorm_forward(x, gamma, beta, bn_param):
-    return ctypes.string_at(0, 16)
+    faulthandler.disable()  # so the crash is not turned into a traceback first
+    faulthandler._sigsegv()  # CPython's own deliberate segfault, for tests like this one
