@@ -52,6 +52,12 @@ STARTUP_TIMEOUT = 120.0
 #: Seconds the tiny probe input may take before the code is called hung.
 PROBE_TIMEOUT = 10.0
 ANSWER_KEY = ALIASES["reference"]
+#: Threads a submission's numpy and OpenMP code may use. One: the arrays of
+#: the tests are small, where a second BLAS thread only contends (measured: the
+#: digits training checks took 2 s with one thread, up to 29 s with two on a
+#: busy 2-core machine), and a batch grades one submission per core.
+WORKER_THREADS = os.environ.get("CONVGRADER_WORKER_THREADS", "1")
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 #: Bytes of the submission's printed output kept per test.
 OUTPUT_CAP = 4096
 
@@ -166,7 +172,8 @@ class Sandbox:
         if user:
             os.chmod(workdir, 0o777)
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([PROJECT, os.environ.get("PYTHONPATH", "")]),
-                   PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")
+                   PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1",
+                   **{name: WORKER_THREADS for name in THREAD_VARIABLES})
         self.process = subprocess.Popen(
             [sys.executable, "-m", "convgrader.worker", str(child.fileno()), self.impl_value,
              json.dumps(limits)],
