@@ -419,7 +419,7 @@ def run_release_gradescope(args, extra):
 # -- inside the autograder bundle ---------------------------------------------------------------
 
 def lock_secrets(project=PROJECT):
-    """Make the answer key and the hidden tests root's alone (when run as root), and the rest readable.
+    """Make the answer key and the hidden tests root's alone (when run as root: owner root, no group or other bits).
 
     What the sandboxed worker, run as 'nobody', needs (the harness, the provided
     code, the fixtures) stays readable; it cannot even list the secrets.
@@ -434,11 +434,11 @@ def lock_secrets(project=PROJECT):
                 path = here / name
                 os.chown(path, 0, 0, follow_symlinks=False)
                 if not path.is_symlink():
-                    path.chmod(path.stat().st_mode & ~0o007)
+                    path.chmod(path.stat().st_mode & ~0o077)
     for lock in locked:
         if lock.exists():
             os.chown(lock, 0, 0)
-            lock.chmod(lock.stat().st_mode & ~0o007)
+            lock.chmod(lock.stat().st_mode & ~0o077)
 
 
 def submission_source(folder):

@@ -24,7 +24,7 @@ python3 -m venv "$VENV"
 chmod -R a+rX "$SOURCE" "$VENV"
 for secret in "$SOURCE/reference/answer_key" "$SOURCE/tests/hidden"; do
     chown -R root:root "$secret"
-    chmod -R o-rwx "$secret"
+    chmod -R go-rwx "$secret"   # group too: nothing but root itself may read them
 done
 
 # Fail the image build now, not every submission later: fast_ext compiled, harness importable,
