@@ -478,6 +478,75 @@ def conv_backward(const real_t[:, :, :, ::1] x, const real_t[:, :, :, ::1] w,
 # Max pooling
 # ---------------------------------------------------------------------------
 
+# argmax holds, for each window, the flat index i*W + j of its maximum in the
+# (H, W) plane: the FIRST maximum in row-major order when several tie (strict
+# '>' while scanning in that order), or the first NaN when the window holds one
+# (like np.max / np.argmax). The winner is unpredictable on real data, so the
+# scans are written as selects and integer arithmetic, which compile without
+# branches.
+
+@cython.cdivision(True)
+cdef inline void _pool_plane(const real_t* plane, real_t* out, int* argmax,
+                             Py_ssize_t W, Py_ssize_t out_h, Py_ssize_t out_w,
+                             Py_ssize_t pool_h, Py_ssize_t pool_w,
+                             Py_ssize_t stride) noexcept nogil:
+    """Any window and stride."""
+    cdef Py_ssize_t oi, oj, i, j, corner, best_k, k
+    cdef real_t best, value
+    cdef bint wins, saw_nan
+    for oi in range(out_h):
+        for oj in range(out_w):
+            corner = oi * stride * W + oj * stride
+            best_k = corner
+            best = plane[corner]
+            saw_nan = False
+            for i in range(pool_h):
+                for j in range(pool_w):
+                    k = corner + i * W + j
+                    value = plane[k]
+                    wins = value > best
+                    best = value if wins else best
+                    best_k = best_k + (k - best_k) * wins
+                    saw_nan = saw_nan | (value != value)
+            if saw_nan:
+                best_k = _first_nan(plane, corner, W, pool_h, pool_w)
+                best = plane[best_k]
+            out[oi * out_w + oj] = best
+            argmax[oi * out_w + oj] = <int>best_k
+
+
+cdef inline void _pool_plane_2x2(const real_t* plane, real_t* out, int* argmax,
+                                 Py_ssize_t W, Py_ssize_t out_h, Py_ssize_t out_w,
+                                 Py_ssize_t stride) noexcept nogil:
+    """2x2 windows (the model's pooling), unrolled: top-left, top-right,
+    bottom-left, bottom-right is row-major order."""
+    cdef Py_ssize_t oi, oj, corner, best_k
+    cdef const real_t* top
+    cdef real_t best, top_right, bottom_left, bottom_right
+    cdef bint wins
+    for oi in range(out_h):
+        for oj in range(out_w):
+            corner = oi * stride * W + oj * stride
+            top = plane + corner
+            best, top_right, bottom_left, bottom_right = top[0], top[1], top[W], top[W + 1]
+            best_k = corner
+            wins = top_right > best
+            best = top_right if wins else best
+            best_k = best_k + (corner + 1 - best_k) * wins
+            wins = bottom_left > best
+            best = bottom_left if wins else best
+            best_k = best_k + (corner + W - best_k) * wins
+            wins = bottom_right > best
+            best = bottom_right if wins else best
+            best_k = best_k + (corner + W + 1 - best_k) * wins
+            if (top[0] != top[0]) | (top_right != top_right) | (bottom_left != bottom_left) \
+                    | (bottom_right != bottom_right):
+                best_k = _first_nan(plane, corner, W, 2, 2)
+                best = plane[best_k]
+            out[oi * out_w + oj] = best
+            argmax[oi * out_w + oj] = <int>best_k
+
+
 @cython.boundscheck(False)
 @cython.wraparound(False)
 @cython.initializedcheck(False)
@@ -485,41 +554,16 @@ cdef void _max_pool_forward(const real_t[:, :, ::1] x, real_t[:, :, ::1] out,
                             int[:, :, ::1] argmax,
                             Py_ssize_t pool_h, Py_ssize_t pool_w,
                             Py_ssize_t stride, int num_threads) noexcept nogil:
-    # x is (planes, H, W); argmax stores the flat index i*W + j of the winner.
+    # x is (planes, H, W); out and argmax (planes, H', W').
     cdef Py_ssize_t planes = x.shape[0], W = x.shape[2]
     cdef Py_ssize_t out_h = out.shape[1], out_w = out.shape[2]
-    cdef Py_ssize_t p, oi, oj, i, j, corner, best_k, k
-    cdef const real_t* plane
-    cdef real_t best, value
-    cdef bint wins, saw_nan
+    cdef Py_ssize_t p
     for p in prange(planes, schedule='static', num_threads=num_threads):
-        # A raw pointer to the plane keeps the hot loop free of memoryview
-        # bookkeeping that the compiler would otherwise reload every step.
-        plane = &x[p, 0, 0]
-        for oi in range(out_h):
-            for oj in range(out_w):
-                corner = oi * stride * W + oj * stride
-                best_k = corner
-                best = plane[corner]
-                saw_nan = False
-                for i in range(pool_h):
-                    for j in range(pool_w):
-                        k = corner + i * W + j
-                        value = plane[k]
-                        # Strict '>' keeps the first maximum in row-major
-                        # order. The winner is unpredictable on real data, so
-                        # the update is written as selects and integer
-                        # arithmetic, which compile without branches.
-                        wins = value > best
-                        best = value if wins else best
-                        best_k = best_k + (k - best_k) * wins
-                        saw_nan = saw_nan | (value != value)
-                if saw_nan:
-                    # Rare: like np.max / np.argmax, the first NaN wins.
-                    best_k = _first_nan(plane, corner, W, pool_h, pool_w)
-                    best = plane[best_k]
-                out[p, oi, oj] = best
-                argmax[p, oi, oj] = <int>best_k
+        if pool_h == 2 and pool_w == 2:
+            _pool_plane_2x2(&x[p, 0, 0], &out[p, 0, 0], &argmax[p, 0, 0], W, out_h, out_w, stride)
+        else:
+            _pool_plane(&x[p, 0, 0], &out[p, 0, 0], &argmax[p, 0, 0], W, out_h, out_w,
+                        pool_h, pool_w, stride)
 
 
 cdef inline Py_ssize_t _first_nan(const real_t* plane, Py_ssize_t corner, Py_ssize_t W,
