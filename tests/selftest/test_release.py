@@ -224,7 +224,8 @@ def test_bundle_pytest_fails_every_graded_test_as_not_implemented(student_env, s
         outcome = next((child for child in case if child.tag in ("failure", "error", "skipped")), None)
         message = "" if outcome is None else (outcome.get("message", "") + (outcome.text or ""))
         failed_as_todo = outcome is not None and outcome.tag == "failure" and "not implemented" in message
-        skipped_cifar = outcome is not None and outcome.tag == "skipped" and any(s in case.get("name") for s in MAY_SKIP)
+        skipped_cifar = (outcome is not None and outcome.tag == "skipped"
+                         and any(s in case.get("name") for s in MAY_SKIP))
         if not (failed_as_todo or skipped_cifar):
             wrong.append(f"{case.get('name')}: {message[:200]}")
         parts.add(part_of(case.get("name").split("[")[0]))
@@ -262,7 +263,8 @@ def autograder_root(bundles, student_env, scratch):
     root = scratch / "autograder"
     unpack(archive, root / "source")
     source = root / "source"
-    assert (source / "fast_ext" / "_kernels.pyx").read_bytes() == (student_env[0] / "fast_ext" / "_kernels.pyx").read_bytes()
+    kernels = "fast_ext/_kernels.pyx"
+    assert (source / kernels).read_bytes() == (student_env[0] / kernels).read_bytes()
     for built in (student_env[0] / "fast_ext").glob("_kernels*.so"):
         shutil.copy2(built, source / "fast_ext" / built.name)
     (root / "venv").symlink_to(student_env[1].parent.parent)
@@ -285,7 +287,7 @@ def run_autograder(root, submission_setup, grade_args="", python=None, time_limi
     started = time.monotonic()
     run = subprocess.run(["bash", str(root / "source" / "run_autograder")], cwd="/", env=env,
                          capture_output=True, text=True, timeout=time_limit + 600)
-    print(f"\nrun_autograder ({grade_args or 'full grade'}): {time.monotonic() - started:.0f} s")
+    print(f"\nrun_autograder ({grade_args or 'all tests'}): {time.monotonic() - started:.0f} s")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert results.exists(), run.stdout[-3000:] + run.stderr[-3000:]
     report = json.loads(results.read_text(encoding="utf-8"))
@@ -318,7 +320,8 @@ def test_gradescope_correct_submission_scores_full_marks(autograder_root):
 
 def test_gradescope_buggy_zip_loses_the_buggy_part_only(autograder_root):
     def upload(submission):
-        copy_of_vectorized(submission / "work" / "student_impl", bug=("out.transpose(0, 3, 1, 2) + b[None, :, None, None]", "out.transpose(0, 3, 1, 2)"))
+        no_bias = ("out.transpose(0, 3, 1, 2) + b[None, :, None, None]", "out.transpose(0, 3, 1, 2)")
+        copy_of_vectorized(submission / "work" / "student_impl", bug=no_bias)
         with zipfile.ZipFile(submission / "student_impl.zip", "w") as archive:
             for path in (submission / "work").rglob("*.py"):
                 archive.write(path, path.relative_to(submission / "work").as_posix())
