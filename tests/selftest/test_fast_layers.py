@@ -1,9 +1,11 @@
 """Self-tests of the compiled fast layers (``reference.fast_layers`` on ``fast_ext``).
 
 The fast layers must agree with the answer key's naive layers on every shape,
-stride, padding and pooling window (overlapping and non-square ones included),
-in float32 and float64, must not touch their inputs, must keep float32 in
-float32, and must give the same results whatever the OpenMP thread count.
+stride, padding and pooling window (overlapping and non-square ones included;
+hand-picked cases plus seeded random ones), in float32 and float64, must send
+the gradient of a window with tied maxima to the first of them in row-major
+order, must not touch their inputs, must keep float32 in float32, and must give
+the same results, bit for bit, whatever the OpenMP thread count.
 """
 
 import os
@@ -38,7 +40,31 @@ CONV_CASES = [
     ((2, 3, 5, 5), (3, 3, 7, 7), 1, 3),
     ((1, 2, 4, 4), (2, 2, 6, 6), 1, 1),
     ((4, 3, 31, 31), (6, 3, 3, 3), 2, 1),
+    # The row-12 network's layer (on fewer images): blocks of one output row.
+    ((4, 3, 32, 32), (32, 3, 7, 7), 1, 3),
+    # One output row is more work than one BLAS call may take: the products are tiled.
+    ((2, 16, 20, 20), (64, 16, 5, 5), 1, 2),
 ]
+
+
+def _random_conv_cases(count, seed):
+    """Random shapes, filters, strides and paddings whose windows fit exactly."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    while len(cases) < count:
+        N, C, F = rng.integers(1, 5), rng.integers(1, 5), rng.integers(1, 7)
+        HH, WW = rng.integers(1, 6, size=2)
+        stride, pad = int(rng.integers(1, 4)), int(rng.integers(0, 4))
+        # H + 2 pad - HH must be a non-negative multiple of the stride.
+        H = HH - 2 * pad + stride * rng.integers(0, 6)
+        W = WW - 2 * pad + stride * rng.integers(0, 6)
+        if H >= 1 and W >= 1:
+            cases.append(((int(N), int(C), int(H), int(W)), (int(F), int(C), int(HH), int(WW)),
+                          stride, pad))
+    return cases
+
+
+RANDOM_CONV_CASES = _random_conv_cases(24, seed=6)
 
 # (x shape, pool_height, pool_width, stride)
 POOL_CASES = [
@@ -49,7 +75,24 @@ POOL_CASES = [
     ((1, 2, 8, 5), 3, 1, 1),      # tall window, overlapping
     ((2, 1, 9, 9), 2, 2, 3),      # gaps between windows
     ((2, 2, 5, 6), 5, 6, 1),      # one window covering the whole image
+    ((2, 4, 8, 8), 2, 2, 1),      # 2x2 (the unrolled scan), overlapping
+    ((2, 3, 9, 7), 2, 2, 2),      # 2x2, stride 2, a last row and column no window covers
 ]
+
+
+def _random_pool_cases(count, seed):
+    """Random windows (overlapping, touching or with gaps) that fit exactly."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for _ in range(count):
+        ph, pw, stride = (int(v) for v in rng.integers(1, 5, size=3))
+        H = ph + stride * int(rng.integers(0, 5))
+        W = pw + stride * int(rng.integers(0, 5))
+        cases.append(((int(rng.integers(1, 4)), int(rng.integers(1, 4)), H, W), ph, pw, stride))
+    return cases
+
+
+RANDOM_POOL_CASES = _random_pool_cases(24, seed=7)
 
 DTYPES = [np.float64, np.float32]
 
@@ -120,6 +163,12 @@ def test_conv_matches_naive(case, dtype):
         assert grad.shape == like.shape, f"{name} shape"
         assert grad.dtype == dtype, f"{name} dtype {grad.dtype}"
         assert_agrees(grad, grad_key, dtype, name)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=_dtype_id)
+@pytest.mark.parametrize("case", RANDOM_CONV_CASES, ids=_conv_id)
+def test_conv_matches_naive_on_random_shapes(case, dtype):
+    test_conv_matches_naive(case, dtype)
 
 
 def test_conv_seed_check_6():
@@ -236,6 +285,39 @@ def test_max_pool_matches_naive(case, dtype):
                                rtol=1e-6 if dtype == np.float32 else 1e-14, atol=0)
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=_dtype_id)
+@pytest.mark.parametrize("case", RANDOM_POOL_CASES, ids=_pool_id)
+def test_max_pool_matches_naive_on_random_windows(case, dtype):
+    test_max_pool_matches_naive(case, dtype)
+
+
+def route_to_first_maximum(x, dout, pool_param):
+    """Max-pool backward written plainly: each window's gradient goes to the first
+    maximum of the window in row-major order (``np.argmax`` of the flat window)."""
+    ph, pw, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    dx = np.zeros_like(x, dtype=np.float64)
+    N, C, out_h, out_w = dout.shape
+    for n, c, i, j in np.ndindex(N, C, out_h, out_w):
+        window = x[n, c, i * stride:i * stride + ph, j * stride:j * stride + pw]
+        di, dj = np.unravel_index(np.argmax(window), window.shape)
+        dx[n, c, i * stride + di, j * stride + dj] += dout[n, c, i, j]
+    return dx
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=_dtype_id)
+@pytest.mark.parametrize("case", POOL_CASES + RANDOM_POOL_CASES, ids=_pool_id)
+def test_max_pool_ties_route_to_first_maximum_in_row_major_order(case, dtype):
+    """The documented choice among tied maxima, checked against a plain loop."""
+    rng = np.random.default_rng(8)
+    x = rng.integers(0, 2, size=case[0]).astype(dtype)  # ties in nearly every window
+    pool_param = _pool_param(case)
+    out, cache = max_pool_forward_fast(x, pool_param)
+    dout = rng.standard_normal(out.shape).astype(dtype)
+    np.testing.assert_allclose(max_pool_backward_fast(dout, cache),
+                               route_to_first_maximum(x, dout, pool_param),
+                               rtol=1e-6 if dtype == np.float32 else 1e-14)
+
+
 @pytest.mark.parametrize("case", POOL_CASES, ids=_pool_id)
 def test_max_pool_ties_go_to_first_maximum(case):
     """Few distinct values make ties in almost every window; the key also routes
@@ -335,41 +417,62 @@ _THREAD_SCRIPT = textwrap.dedent("""
                                        max_pool_forward_fast, max_pool_backward_fast)
     rng = np.random.default_rng(5)
     results = {}
-    for dtype in (np.float32, np.float64):
-        x = rng.standard_normal((6, 3, 17, 15)).astype(dtype)
-        w = rng.standard_normal((4, 3, 5, 3)).astype(dtype)
-        b = rng.standard_normal(4).astype(dtype)
-        out, cache = conv_forward_fast(x, w, b, {"stride": 2, "pad": 2})
+    # A general case in both dtypes, and the row-12 network's layers on a full batch
+    # (many images per partial sum of dw, blocks of one output row).
+    cases = [("small", (6, 3, 17, 15), (4, 3, 5, 3), 2, 2, 3, 2, 1, dtype)
+             for dtype in (np.float32, np.float64)]
+    cases.append(("train", (50, 3, 32, 32), (32, 3, 7, 7), 1, 3, 2, 2, 2, np.float32))
+    for name, x_shape, w_shape, stride, pad, ph, pw, pool_stride, dtype in cases:
+        x = rng.standard_normal(x_shape).astype(dtype)
+        w = rng.standard_normal(w_shape).astype(dtype)
+        b = rng.standard_normal(w_shape[0]).astype(dtype)
+        out, cache = conv_forward_fast(x, w, b, {"stride": stride, "pad": pad})
         grads = conv_backward_fast(rng.standard_normal(out.shape).astype(dtype), cache)
-        pooled, pool_cache = max_pool_forward_fast(x, {"pool_height": 3, "pool_width": 2, "stride": 1})
+        pool_param = {"pool_height": ph, "pool_width": pw, "stride": pool_stride}
+        pooled, pool_cache = max_pool_forward_fast(out, pool_param)
         dx = max_pool_backward_fast(rng.standard_normal(pooled.shape).astype(dtype), pool_cache)
-        for name, array in zip(("out", "dx", "dw", "db", "pooled", "pool_dx"),
+        for part, array in zip(("out", "dx", "dw", "db", "pooled", "pool_dx"),
                                (out, *grads, pooled, dx)):
-            results[f"{np.dtype(dtype).name}_{name}"] = array
+            results[f"{name}_{np.dtype(dtype).name}_{part}"] = array
     results["threads"] = np.array(fast_ext.parallel_info().num_threads)
     np.savez(sys.argv[1], **results)
 """)
 
 
 def _run_with_threads(threads, output):
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads),
+    """Run _THREAD_SCRIPT with OMP_NUM_THREADS=threads (None: unset)."""
+    env = dict(os.environ,
                # Fix BLAS threading so that only the kernels' thread count varies.
                OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
                PYTHONPATH=os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]))
+    env.pop("OMP_NUM_THREADS", None)
+    if threads is not None:
+        env["OMP_NUM_THREADS"] = str(threads)
     subprocess.run([sys.executable, "-c", _THREAD_SCRIPT, str(output)],
-                   cwd=PROJECT_ROOT, env=env, check=True, timeout=120)
+                   cwd=PROJECT_ROOT, env=env, check=True, timeout=300)
     with np.load(output) as data:
         return {name: data[name] for name in data.files}
 
 
 def test_results_do_not_depend_on_thread_count(tmp_path):
+    """Bit for bit: every image is computed by one thread, and dw/db are summed in
+    partial sums fixed by the shapes, not by the threads (3 threads: more than cores here)."""
     if not fast_ext.parallel_info().openmp:
         pytest.skip("fast_ext was built without OpenMP: there is only one thread")
-    one = _run_with_threads(1, tmp_path / "one.npz")
-    two = _run_with_threads(2, tmp_path / "two.npz")
-    assert one.pop("threads") == 1 and two.pop("threads") == 2
-    for name in one:
-        np.testing.assert_array_equal(one[name], two[name], err_msg=name)
+    runs = {threads: _run_with_threads(threads, tmp_path / f"{threads}.npz") for threads in (1, 2, 3)}
+    for threads, results in runs.items():
+        assert results.pop("threads") == threads
+    for threads in (2, 3):
+        for name in runs[1]:
+            np.testing.assert_array_equal(runs[threads][name], runs[1][name],
+                                          err_msg=f"{name}, {threads} threads")
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="needs os.sched_getaffinity")
+def test_threads_default_to_the_available_cores(tmp_path):
+    if not fast_ext.parallel_info().openmp:
+        pytest.skip("fast_ext was built without OpenMP: there is only one thread")
+    assert _run_with_threads(None, tmp_path / "default.npz")["threads"] == len(os.sched_getaffinity(0))
 
 
 def test_missing_build_names_the_build_command():
