@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pytest
 
-from reference import data_utils, gradient_check, layers, optim
+from reference import data_utils, layers, optim
 from reference.data_utils import (
     CIFAR10NotFoundError,
     get_CIFAR10_data,
