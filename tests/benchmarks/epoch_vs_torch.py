@@ -51,7 +51,7 @@ ACCURACY_SAMPLES, ACCURACY_BATCH = 1000, 100
 # Data
 # --------------------------------------------------------------------------------------
 
-def write_synthetic_data(folder, num_train, seed=0, signal=0.5):
+def write_synthetic_data(folder, num_train, seed=0, signal=0.1):
     """Write learnable CIFAR-shaped float32 data to ``folder`` as .npy files.
 
     Every image is its class's fixed random pattern times ``signal`` plus
