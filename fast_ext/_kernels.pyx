@@ -357,8 +357,8 @@ def conv_forward(const real_t[:, :, :, ::1] x, const real_t[:, :, :, ::1] w,
     cdef real_t[:, ::1] scratch_view = scratch
     cdef Py_ssize_t n, r0, r1
     cdef int block_pixels
-    cdef real_t* xpad
-    cdef real_t* cols
+    cdef real_t* xpad = NULL
+    cdef real_t* cols = NULL
     cdef real_t* out_image
     if N == 0:
         return out
@@ -437,10 +437,10 @@ def conv_backward(const real_t[:, :, :, ::1] x, const real_t[:, :, :, ::1] w,
     cdef real_t[:, ::1] scratch_view = scratch
     cdef Py_ssize_t slot, n, r0, r1, k
     cdef int block_pixels
-    cdef real_t* xpad
-    cdef real_t* dxpad
-    cdef real_t* cols
-    cdef real_t* dcols
+    cdef real_t* xpad = NULL
+    cdef real_t* dxpad = NULL
+    cdef real_t* cols = NULL
+    cdef real_t* dcols = NULL
     cdef const real_t* dout_block
     if N > 0:
         with nogil, parallel(num_threads=team):
