@@ -180,7 +180,15 @@ def test_a_hanging_grading_is_killed_with_everything_it_started(tmp_path, fake_g
     assert rows["quick"]["status"] == "graded"
     if os.name == "posix":
         for pid in map(int, (tmp_path / "out" / "slow" / "pids").read_text().split()):
-            assert not alive(pid)
+            assert not alive_after(pid, seconds=10)
+
+
+def alive_after(pid, seconds):
+    """Whether a process still runs after waiting up to ``seconds`` for a kill to take effect."""
+    deadline = time.monotonic() + seconds
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return alive(pid)
 
 
 def alive(pid):
