@@ -12,10 +12,11 @@ import subprocess
 import sys
 import textwrap
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
+
+from tests.selftest.submission_files import write_tree, write_zip
 
 from convgrader import batch
 from convgrader.batch import COLUMNS, Grader, MergeError, Shard, find_submissions, merge_gradebooks, run_batch
@@ -64,21 +65,6 @@ def fake_grader(tmp_path):
                     wall_clock=30)
     grader.calls = lambda: calls.read_text().split() if calls.exists() else []
     return grader
-
-
-def write_tree(root, files):
-    for relative, content in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
-    return root
-
-
-def write_zip(path, files):
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in files.items():
-            archive.writestr(name, content)
-    return path
 
 
 def messy_class(folder):

@@ -10,29 +10,13 @@ import zipfile
 
 import pytest
 
+from tests.selftest.submission_files import write_tree, write_zip
+
 from convgrader.submissions import Limits, SubmissionRejected, normalize
 
 LAYERS = "def conv_forward_naive(x, w, b, conv_param):\n    return x, None\n"
 MODEL = "class ThreeLayerConvNet:\n    pass\n"
 CYRILLIC_COMMENT = "# Свёртка: наивная реализация, проверено вручную\n"
-
-
-def write_tree(root, files):
-    """Write ``{relative path: str or bytes}`` under ``root``; return root."""
-    for relative, content in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, str):
-            content = content.encode("utf-8")
-        path.write_bytes(content)
-    return root
-
-
-def write_zip(path, files):
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in files.items():
-            archive.writestr(name, content)
-    return path
 
 
 def listing(folder):
