@@ -78,7 +78,9 @@ def resolve_cifar10_dir(cifar10_dir=None):
     raise CIFAR10NotFoundError(
         "CIFAR-10 (python version) was not found. Looked in:\n"
         + "\n".join(findings)
-        + "\nTo get it: download the python version, cifar-10-python.tar.gz, from the CIFAR-10 page of "
+        + "\nTo get it, run `python -m convgrader download-cifar10` (it checks the archive and unpacks it "
+        f"into {DEFAULT_CIFAR10_DIR.parent}), or by hand: "
+        "download the python version, cifar-10-python.tar.gz, from the CIFAR-10 page of "
         f"Alex Krizhevsky at the University of Toronto ({CIFAR10_URL}; the archive is {CIFAR10_ARCHIVE_URL}), "
         "unpack it (tar -xzf cifar-10-python.tar.gz), and point the "
         f"{CIFAR10_ENV_VAR} environment variable to the unpacked folder cifar-10-batches-py "
