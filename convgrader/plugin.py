@@ -6,6 +6,7 @@ however pytest is started, and it keeps in code everything grading depends on
 started from elsewhere would not find.
 """
 
+import importlib.util
 import os
 import traceback
 from collections import Counter, defaultdict
@@ -84,6 +85,8 @@ def pytest_configure(config):
         config.pluginmanager.register(OutcomeLog(config.getoption("outcomes"), key), "convgrader-outcomes")
     if not config.getoption("benchmark_only", False):
         config.pluginmanager.register(PartTally(config), "convgrader-tally")
+    if config.getoption("selftest") and importlib.util.find_spec("tests.selftest.mutation_score"):
+        config.pluginmanager.import_plugin("tests.selftest.mutation_score")
 
 
 def _implementation(value, config):

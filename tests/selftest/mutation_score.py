@@ -1,4 +1,9 @@
-"""Prints the mutation score (mutants caught / mutants) after a self-test run."""
+"""Prints the mutation score (mutants caught / mutants) after a self-test run.
+
+A plugin, not a conftest: under pytest-xdist only the controller prints the
+summary, and it never loads the conftest files of the folders its workers collect.
+``convgrader.plugin`` registers it with ``--selftest``.
+"""
 
 
 def pytest_terminal_summary(terminalreporter):
