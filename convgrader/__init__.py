@@ -1,8 +1,8 @@
 """convgrader: the grading machinery of the convolutional-network assignment.
 
 It holds the pytest plugin that loads the implementation under test (``--impl``),
-the single way tests compare arrays (:mod:`convgrader.compare`), the list of
-graded parts (:mod:`convgrader.parts`) and the ``grade`` command
+the single way tests compare arrays (:mod:`convgrader.judging.compare`), the list of
+graded parts (:mod:`convgrader.assignment`) and the ``grade`` command
 (``python -m convgrader grade``).
 """
 

@@ -9,8 +9,8 @@ import argparse
 import importlib
 
 #: The modules that define commands, in the order ``--help`` lists them.
-COMMAND_MODULES = ("convgrader.grading", "convgrader.datasets", "convgrader.plots", "convgrader.batch",
-                   "convgrader.release")
+COMMAND_MODULES = ("convgrader.judging.grade", "convgrader.course.datasets", "convgrader.course.plots", "convgrader.course.batch",
+                   "convgrader.course.release")
 
 
 def main(argv=None):

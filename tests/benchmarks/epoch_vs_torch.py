@@ -117,7 +117,7 @@ class TurnTaker:
 
 def run_reference(data, iterations, turns):
     """The student's way: answer-key ThreeLayerConvNet on the fast layers, trained by Solver."""
-    from reference.answer_key.classifiers.cnn import ThreeLayerConvNet
+    from answer_key.classifiers.cnn import ThreeLayerConvNet
     from reference.solver import Solver
 
     np.random.seed(0)

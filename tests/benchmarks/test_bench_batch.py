@@ -25,7 +25,7 @@ def _grade_writes_results():
 
 def correct_class(folder, count):
     """``count`` submissions holding copies of the answer key's sources."""
-    key = PROJECT / "reference" / "answer_key"
+    key = PROJECT / "answer_key"
     for index in range(count):
         impl = folder / f"student{index + 1}" / "student_impl"
         (impl / "classifiers").mkdir(parents=True)

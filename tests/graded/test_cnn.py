@@ -9,10 +9,10 @@ import math
 import numpy as np
 import pytest
 
-from convgrader.compare import (assert_close, assert_dtype, assert_shape, assert_within, fail, scaled_error,
+from convgrader.judging.compare import (assert_close, assert_dtype, assert_shape, assert_within, fail, scaled_error,
                                 unpack)
-from convgrader.diagnostics import Context
-from fixtures import load, over_cases
+from convgrader.judging.diagnostics import Context
+from convgrader.judging.fixtures import load, over_cases
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2", "W3", "b3")
 

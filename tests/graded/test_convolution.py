@@ -1,8 +1,8 @@
 """Convolution: conv_forward_naive and conv_backward_naive (seed rows 1-3)."""
 
-from convgrader.compare import assert_all_close, assert_close, assert_unchanged, cache_from, unpack
-from convgrader.diagnostics import Context
-from fixtures import over_cases
+from convgrader.judging.compare import assert_all_close, assert_close, assert_unchanged, cache_from, unpack
+from convgrader.judging.diagnostics import Context
+from convgrader.judging.fixtures import over_cases
 
 
 @over_cases("conv")

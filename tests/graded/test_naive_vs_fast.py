@@ -7,7 +7,7 @@ not graded, since it measures the student's code against ours.
 import numpy as np
 import pytest
 
-from convgrader.compare import assert_close, cache_from, fail, unpack
+from convgrader.judging.compare import assert_close, cache_from, fail, unpack
 
 # Loop-style naive code takes seconds on these inputs; allow it generously.
 pytestmark = pytest.mark.timeout(300)

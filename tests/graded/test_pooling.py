@@ -4,9 +4,9 @@ Inputs are drawn from a continuous distribution, so no window holds a tie and
 the routing of the gradient is unique.
 """
 
-from convgrader.compare import assert_close, assert_unchanged, cache_from, unpack
-from convgrader.diagnostics import Context
-from fixtures import over_cases
+from convgrader.judging.compare import assert_close, assert_unchanged, cache_from, unpack
+from convgrader.judging.diagnostics import Context
+from convgrader.judging.fixtures import over_cases
 
 
 @over_cases("pool")

@@ -7,10 +7,10 @@ in train mode the running averages are written back into ``bn_param``.
 import numpy as np
 import pytest
 
-from convgrader.compare import (STATISTIC_TOLERANCE, assert_all_close, assert_close, assert_unchanged, assert_within,
+from convgrader.judging.compare import (STATISTIC_TOLERANCE, assert_all_close, assert_close, assert_unchanged, assert_within,
                                 cache_from, fail, unpack)
-from convgrader.diagnostics import Context
-from fixtures import over_cases, training_batches
+from convgrader.judging.diagnostics import Context
+from convgrader.judging.fixtures import over_cases, training_batches
 
 
 def bn_param_of(case):
@@ -45,7 +45,7 @@ def test_spatial_batchnorm_forward_updates_running_averages(impl, case):
 @pytest.mark.parametrize("case_name", ["seed_unit_gamma", "seed_gamma_beta"])
 def test_spatial_batchnorm_forward_normalizes_each_channel(impl, case_name):
     """Row 14: per-channel means equal beta and standard deviations equal gamma."""
-    from fixtures import load
+    from convgrader.judging.fixtures import load
 
     case = load("spatial_batchnorm", case_name)
     gamma, beta = case["gamma"], case["beta"]

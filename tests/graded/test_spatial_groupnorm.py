@@ -6,10 +6,10 @@ G groups of C // G consecutive channels; statistics per sample and group over
 
 import numpy as np
 
-from convgrader.compare import (STATISTIC_TOLERANCE, assert_all_close, assert_close, assert_unchanged, assert_within,
+from convgrader.judging.compare import (STATISTIC_TOLERANCE, assert_all_close, assert_close, assert_unchanged, assert_within,
                                 cache_from, unpack)
-from convgrader.diagnostics import Context
-from fixtures import load, over_cases
+from convgrader.judging.diagnostics import Context
+from convgrader.judging.fixtures import load, over_cases
 
 
 def forward(impl, case, x=None):

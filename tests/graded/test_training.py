@@ -4,14 +4,14 @@ The CIFAR-10 rows run when the data set is on this machine (see
 ``reference.data_utils.get_CIFAR10_data``; ``python -m convgrader download-cifar10``
 fetches it) and skip, saying how to get it, when it is not. The same two checks
 always run on real images shipped with scikit-learn, its 8x8 handwritten digits
-brought to shape (3, 16, 16) (see ``convgrader.datasets.get_digits_data``), with
+brought to shape (3, 16, 16) (see ``convgrader.course.datasets.get_digits_data``), with
 bounds of their own: digits are far easier than CIFAR-10.
 """
 
 import numpy as np
 import pytest
 
-from convgrader.compare import fail
+from convgrader.judging.compare import fail
 
 @pytest.fixture(scope="module")
 def cifar10():
@@ -26,7 +26,7 @@ def cifar10():
 @pytest.fixture(scope="module")
 def digits():
     pytest.importorskip("sklearn", reason="the digits checks need scikit-learn (pip install scikit-learn)")
-    from convgrader.datasets import get_digits_data
+    from convgrader.course.datasets import get_digits_data
 
     return get_digits_data(num_training=1500, image_size=16)
 

@@ -14,7 +14,7 @@ import zlib
 
 import numpy as np
 
-from fixtures import Case
+from convgrader.judging.fixtures import Case
 
 #: Cases alternate between the two precisions, so every test sees both whatever the seed.
 DTYPES = (np.dtype(np.float64), np.dtype(np.float32))

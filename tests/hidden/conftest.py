@@ -1,7 +1,7 @@
 """The hidden tests: kept from students, collected only with ``--hidden``.
 
 The cases are random, so a submission cannot be tuned to them, but fixed by
-``--hidden-seed`` (default ``convgrader.plugin.HIDDEN_SEED``), so a run can be
+``--hidden-seed`` (default ``convgrader.judging.plugin.HIDDEN_SEED``), so a run can be
 repeated. They are drawn here, at collection, rather than in a fixture: the
 parametrization has to exist before any test runs, and its ids name the cases.
 """

@@ -7,8 +7,8 @@ set after construction, so random initialization plays no part.
 
 import numpy as np
 
-from convgrader.compare import assert_close, fail, unpack
-from reference.answer_key.classifiers.cnn import ThreeLayerConvNet as KeyConvNet
+from convgrader.judging.compare import assert_close, fail, unpack
+from answer_key.classifiers.cnn import ThreeLayerConvNet as KeyConvNet
 from tests.hidden.cases import dims, dtype_of, make_case, random_cases
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2", "W3", "b3")

@@ -1,7 +1,7 @@
 """Hidden: conv_forward_naive and conv_backward_naive on random shapes, strides and pads."""
 
-from convgrader.compare import assert_close, cache_from, unpack
-from reference.answer_key import layers as key
+from convgrader.judging.compare import assert_close, cache_from, unpack
+from answer_key import layers as key
 from tests.hidden.cases import dims, dtype_of, fitting_size, in_float64, make_case, random_cases
 
 

@@ -8,8 +8,8 @@ the gradient is unique.
 
 import numpy as np
 
-from convgrader.compare import assert_close, cache_from, unpack
-from reference.answer_key import layers as key
+from convgrader.judging.compare import assert_close, cache_from, unpack
+from answer_key import layers as key
 from tests.hidden.cases import dims, dtype_of, fitting_size, in_float64, make_case, random_cases
 
 

@@ -7,8 +7,8 @@ down to 1e-2 makes an eps in the wrong place visible.
 
 import numpy as np
 
-from convgrader.compare import assert_close, cache_from, fail, unpack
-from reference.answer_key import layers as key
+from convgrader.judging.compare import assert_close, cache_from, fail, unpack
+from answer_key import layers as key
 from tests.hidden.cases import dims, dtype_of, in_float64, make_case, random_cases
 
 EPS_CHOICES = (None, 1e-4, 1e-3, 1e-2)  # None: the default, 1e-5

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from pathlib import Path
 
-from convgrader.parts import part_of
+from convgrader.assignment import part_of
 
 PROJECT = Path(__file__).resolve().parents[2]
 IMPLEMENTATIONS = Path(__file__).resolve().parent / "implementations"

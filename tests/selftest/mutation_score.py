@@ -2,7 +2,7 @@
 
 A plugin, not a conftest: under pytest-xdist only the controller prints the
 summary, and it never loads the conftest files of the folders its workers collect.
-``convgrader.plugin`` registers it with ``--selftest``.
+``convgrader.judging.plugin`` registers it with ``--selftest``.
 """
 
 

@@ -18,9 +18,9 @@ import pytest
 
 from tests.selftest.submission_files import write_tree, write_zip
 
-from convgrader import batch
-from convgrader.batch import COLUMNS, Grader, MergeError, Shard, find_submissions, merge_gradebooks, run_batch
-from convgrader.parts import OPTIONAL_PARTS, PARTS
+from convgrader.course import batch
+from convgrader.course.batch import COLUMNS, Grader, MergeError, Shard, find_submissions, merge_gradebooks, run_batch
+from convgrader.assignment import OPTIONAL_PARTS, PARTS
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -259,7 +259,7 @@ def _grade_writes_results():
 
 def answer_key_submission(folder):
     """A submission holding a copy of the answer key's sources (importing it would count as tampering)."""
-    key = PROJECT / "reference" / "answer_key"
+    key = PROJECT / "answer_key"
     return write_tree(folder, {f"student_impl/{name}": (key / name).read_text(encoding="utf-8")
                                for name in ("layers.py", "classifiers/cnn.py")})
 
@@ -291,8 +291,8 @@ def test_the_batch_command_grades_for_real(tmp_path):
 def test_a_row_shows_tampering_and_leaves_unknown_numbers_blank():
     results = {"score": 0.0, "max_score": 100.0, "extra_data": {
         "parts": {"conv_forward_naive": {"score": 0.0, "max_score": 12.0, "passed": 0, "total": 11}},
-        "bonus_parts": ["spatial_groupnorm_forward"], "tampering": ["import of reference.answer_key"]}}
+        "bonus_parts": ["spatial_groupnorm_forward"], "tampering": ["import of answer_key"]}}
     row = batch.gradebook_row("mallory", results)
-    assert row["status"] == "graded: tampering detected (import of reference.answer_key)"
+    assert row["status"] == "graded: tampering detected (import of answer_key)"
     assert (row["total"], row["max_total"], row["conv_forward_naive"], row["max_pool_forward_naive"], row["bonus"]) \
         == ("0", "100", "0", "", "0")

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from convgrader.parts import PARTS, part_of
+from convgrader.assignment import PARTS, part_of
 from tests.selftest.graded_runs import IMPLEMENTATIONS, PROJECT
 
 VECTORIZED = IMPLEMENTATIONS / "vectorized"

@@ -1,4 +1,4 @@
-"""The pattern detectors of convgrader.diagnostics on synthetic arrays.
+"""The pattern detectors of convgrader.judging.diagnostics on synthetic arrays.
 
 Each detector is shown its pattern (it must name the right tag) and a random
 error of the same size (it must stay silent): a hint that points at the wrong
@@ -8,8 +8,8 @@ bug is worse than none.
 import numpy as np
 import pytest
 
-from convgrader import messages
-from convgrader.diagnostics import (Context, Window, explain, explain_exception, explain_exception_text,
+from convgrader.judging import messages
+from convgrader.judging.diagnostics import (Context, Window, explain, explain_exception, explain_exception_text,
                                     explain_order, explain_shape)
 
 TOL = 1e-5

@@ -16,9 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from convgrader import datasets
+from convgrader.course import datasets
 from convgrader.cli import main
-from convgrader.datasets import ARCHIVE_NAME, DownloadError, download_cifar10
+from convgrader.course.datasets import ARCHIVE_NAME, DownloadError, download_cifar10
 from reference.data_utils import get_CIFAR10_data, write_CIFAR10_like
 
 pytestmark = pytest.mark.timeout(60)

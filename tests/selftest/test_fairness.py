@@ -7,7 +7,7 @@ the parts declared to depend on it); the rest of its code is the answer key's.
 
 import pytest
 
-from convgrader.parts import PARTS
+from convgrader.assignment import PARTS
 from tests.selftest.graded_runs import IMPLEMENTATIONS, MUTANTS, declared, grade, mutant_names
 
 CORRECT_STYLES = ["vectorized", "loops_float32"]
@@ -25,7 +25,7 @@ def assert_full_marks(verdicts):
 
 
 def test_answer_key_scores_everything(tmp_path):
-    assert_full_marks(grade("reference", tmp_path))
+    assert_full_marks(grade("answer_key", tmp_path))
 
 
 @pytest.mark.parametrize("style", CORRECT_STYLES)
@@ -43,7 +43,7 @@ def test_skeleton_fails_every_graded_test_as_not_implemented(tmp_path):
 
 
 def test_every_graded_test_belongs_to_one_part(tmp_path):
-    verdicts = grade("reference", tmp_path, select="not cifar10 and not agrees_with_fast")
+    verdicts = grade("answer_key", tmp_path, select="not cifar10 and not agrees_with_fast")
     assert all(v.part in PARTS for v in verdicts), [v.name for v in verdicts if v.part not in PARTS]
 
 

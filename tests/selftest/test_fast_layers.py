@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import fast_ext
-from reference.answer_key import layers as key
+from answer_key import layers as key
 from reference.fast_layers import (
     conv_backward_fast,
     conv_forward_fast,

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-import fixtures
-from fixtures import generate
+from convgrader.judging import fixtures
+from convgrader.course import generate_fixtures as generate
 
 
 def test_rebuilding_the_fixtures_changes_nothing(tmp_path):

@@ -12,14 +12,14 @@ import sys
 
 import pytest
 
-from convgrader.parts import PARTS
-from convgrader.plugin import HIDDEN_SEED
+from convgrader.assignment import PARTS
+from convgrader.judging.plugin import HIDDEN_SEED
 from tests.selftest.graded_runs import IMPLEMENTATIONS, PROJECT, grade
 
 HIDDEN = PROJECT / "tests" / "hidden"
 HOSTILE = IMPLEMENTATIONS / "hostile"
 WITH_HIDDEN = ("--hidden", str(HIDDEN))
-CORRECT = {"answer_key": "reference", "vectorized": str(IMPLEMENTATIONS / "vectorized"),
+CORRECT = {"answer_key": "answer_key", "vectorized": str(IMPLEMENTATIONS / "vectorized"),
            "loops_float32": str(IMPLEMENTATIONS / "loops_float32")}
 #: The visible tests whose inputs and expected values are fixture files students receive.
 FIXTURE_TESTS = (

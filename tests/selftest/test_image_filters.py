@@ -10,7 +10,7 @@ here each output channel is checked against what the filter means.
 import numpy as np
 import pytest
 
-import fixtures
+from convgrader.judging import fixtures
 
 GRAY_WEIGHTS = np.array([0.3, 0.6, 0.1])
 SOBEL_HORIZONTAL = np.array([[1, 2, 1], [0, 0, 0], [-1, -2, -1]])
@@ -65,7 +65,7 @@ def test_edge_channel_is_the_sobel_response_of_blue_plus_128(case):
 
 
 def test_answer_key_reproduces_the_frozen_output(case):
-    from reference.answer_key.layers import conv_forward_naive
+    from answer_key.layers import conv_forward_naive
 
     out, _ = conv_forward_naive(case["x"], case["w"], case["b"], case.param("conv_param"))
     assert out.shape == (2, 2, 53, 64)

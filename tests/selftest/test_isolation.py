@@ -92,7 +92,7 @@ def test_tampering_is_detected_and_scores_zero(tmp_path, project_copy, submissio
 
 
 def test_the_report_is_complete_and_follows_gradescopes_schema(tmp_path):
-    report = grade_report("reference", tmp_path, "conv_forward or max_pool_backward")
+    report = grade_report("answer_key", tmp_path, "conv_forward or max_pool_backward")
     assert set(report) >= {"score", "max_score", "execution_time", "output", "tests", "visibility",
                            "stdout_visibility", "extra_data"}
     assert report["tests"] and report["score"] == pytest.approx(sum(t["score"] for t in report["tests"]), abs=0.01)

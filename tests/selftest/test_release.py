@@ -28,8 +28,8 @@ from pathlib import Path
 
 import pytest
 
-from convgrader import release
-from convgrader.parts import PARTS, part_of
+from convgrader.course import release
+from convgrader.assignment import PARTS, part_of
 
 PROJECT = Path(__file__).resolve().parents[2]
 VECTORIZED = PROJECT / "tests" / "selftest" / "implementations" / "vectorized"
@@ -83,7 +83,7 @@ def student_release(bundles):
 def test_student_release_holds_what_students_need(student_release):
     folder, archive, contents = student_release
     needed = ["student_impl/layers.py", "student_impl/classifiers/cnn.py", "reference/layers.py",
-              "reference/fast_layers.py", "fast_ext/_kernels.pyx", "convgrader/plugin.py", "fixtures/__init__.py",
+              "reference/fast_layers.py", "fast_ext/_kernels.pyx", "convgrader/judging/plugin.py", "convgrader/judging/fixtures.py",
               "tests/graded/test_convolution.py", "tests/benchmarks/test_bench_layers.py",
               "notebooks/convolutional_networks.ipynb", "README.md", ".github/workflows/grade.yml", "tox.ini",
               "setup.py", "pyproject.toml", "conftest.py", "LICENSE"]
@@ -92,7 +92,7 @@ def test_student_release_holds_what_students_need(student_release):
     assert {p[len("fixtures/"):] for p in contents if p.startswith("fixtures/data/")} == shipped
     assert contents["README.md"] == (PROJECT / "docs" / "student-README.md").read_bytes()
     assert contents[".github/workflows/grade.yml"] == (PROJECT / "docs" / "student-ci" / "grade.yml").read_bytes()
-    left_out = ["reference/answer_key/layers.py", "fixtures/generate.py", "tests/benchmarks/test_bench_batch.py",
+    left_out = ["answer_key/layers.py", "convgrader/course/generate_fixtures.py", "tests/benchmarks/test_bench_batch.py",
                 "tests/hidden/conftest.py", "tests/selftest/conftest.py"]
     assert [p for p in left_out if p in contents] == []
     assert not any(p.startswith(("tests/hidden/", "tests/selftest/", "notebooks/ci_shim/", "docs/"))
@@ -121,7 +121,7 @@ def test_student_tox_has_no_environment_that_needs_the_answer_key(student_releas
 
 
 def _secret_files():
-    secrets = [p for top in ("reference/answer_key", "tests/hidden", "tests/selftest", "notebooks/ci_shim")
+    secrets = [p for top in ("answer_key", "tests/hidden", "tests/selftest", "notebooks/ci_shim")
                for p in (PROJECT / top).rglob("*") if p.is_file() and "__pycache__" not in p.parts]
     return secrets + [p for top in PROJECT.glob("fixtures/hidden*") for p in
                       ([top] if top.is_file() else top.rglob("*")) if p.is_file()]
@@ -148,7 +148,7 @@ def test_no_answer_key_function_body_is_inside(student_release):
                 found.add(ast.dump(ast.Module(body=body, type_ignores=[])))
         return found
 
-    key = set().union(*(bodies(ast.parse(p.read_text())) for p in (PROJECT / "reference" / "answer_key").rglob("*.py")))
+    key = set().union(*(bodies(ast.parse(p.read_text())) for p in (PROJECT / "answer_key").rglob("*.py")))
     assert len(key) >= 10
     shipped = zip_contents(student_release[1], f"{NAME}/")
     leaked = []
@@ -165,19 +165,19 @@ def test_no_answer_key_function_body_is_inside(student_release):
 
 def test_leak_check_finds_planted_leaks(student_release):
     contents = dict(student_release[2])
-    key_source = (PROJECT / "reference" / "answer_key" / "layers.py").read_text()
+    key_source = (PROJECT / "answer_key" / "layers.py").read_text()
     key_tree = ast.parse(key_source)
     conv = next(n for n in key_tree.body if isinstance(n, ast.FunctionDef) and n.name == "conv_forward_naive")
     # Retyped: same code, new layout and docstring, no comments; pasted into the skeleton.
     conv.body[0] = ast.Expr(ast.Constant("my own work"))
     planted = dict(contents)
     planted["student_impl/layers.py"] = contents["student_impl/layers.py"] + b"\n\n" + ast.unparse(conv).encode()
-    assert any("conv_forward_naive has the body of reference/answer_key/layers.py" in leak
+    assert any("conv_forward_naive has the body of answer_key/layers.py" in leak
                for leak in release.find_leaks(planted))
     hidden = (PROJECT / "tests" / "hidden" / "cases.py").read_bytes()
     renamed = dict(contents, **{"fixtures/data/conv/extra.npz": hidden})
     assert any("the same bytes as tests/hidden/cases.py" in leak for leak in release.find_leaks(renamed))
-    tox = dict(contents, **{"tox.ini": contents["tox.ini"] + b"\n[testenv:key]\ncommands = pytest --impl=reference\n"})
+    tox = dict(contents, **{"tox.ini": contents["tox.ini"] + b"\n[testenv:key]\ncommands = pytest --impl=answer_key\n"})
     assert release.find_leaks(tox)
     notebook = json.loads(contents["notebooks/convolutional_networks.ipynb"])
     notebook["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
@@ -338,7 +338,7 @@ def test_gradescope_buggy_zip_loses_the_buggy_part_only(autograder_root):
 
 def test_gradescope_hostile_submission_scores_zero_and_cannot_forge_results(autograder_root):
     results = autograder_root / "results" / "results.json"
-    answer_key = autograder_root / "source" / "reference" / "answer_key" / "layers.py"
+    answer_key = autograder_root / "source" / "answer_key" / "layers.py"
     attack = f'''
 
 def conv_forward_naive(x, w, b, conv_param):
@@ -372,7 +372,7 @@ def conv_forward_naive(x, w, b, conv_param):
 
 def release_runs_as_nobody():
     """Whether the grader here would run submissions as 'nobody' (root, and nobody can run this Python)."""
-    from convgrader.sandbox import unprivileged_user
+    from convgrader.running.sandbox import unprivileged_user
     return bool(unprivileged_user())
 
 
@@ -382,13 +382,13 @@ def test_gradescope_secrets_are_locked_from_other_users(autograder_root):
     if os.geteuid() != 0:
         pytest.skip("locking needs root, as on Gradescope")
     run_autograder(autograder_root, lambda s: None)  # any run locks them, an empty upload is the quickest
-    for secret in ("reference/answer_key", "tests/hidden"):
+    for secret in ("answer_key", "tests/hidden"):
         for path in [source / secret, *(source / secret).rglob("*")]:
             assert path.stat().st_mode & 0o077 == 0, path
     readable = source / "tests" / "graded" / "test_convolution.py"
     as_nobody = {"user": "nobody", "group": "nogroup"}  # as the sandbox starts its worker
     assert subprocess.run(["cat", str(readable)], capture_output=True, **as_nobody).returncode == 0
-    blocked = subprocess.run(["cat", str(source / "reference" / "answer_key" / "layers.py")],
+    blocked = subprocess.run(["cat", str(source / "answer_key" / "layers.py")],
                              capture_output=True, text=True, **as_nobody)
     assert blocked.returncode != 0 and "Permission denied" in blocked.stderr
 

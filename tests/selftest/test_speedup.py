@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from reference import fast_layers
-from reference.answer_key import layers as naive
+from answer_key import layers as naive
 
 REQUIRED_SPEEDUP = 10
 ROUNDS = 5

@@ -12,7 +12,7 @@ import pytest
 
 from tests.selftest.submission_files import write_tree, write_zip
 
-from convgrader.submissions import Limits, SubmissionRejected, normalize
+from convgrader.course.submissions import Limits, SubmissionRejected, normalize
 
 LAYERS = "def conv_forward_naive(x, w, b, conv_param):\n    return x, None\n"
 MODEL = "class ThreeLayerConvNet:\n    pass\n"

@@ -22,7 +22,7 @@ def broken_model_names():
 
 
 def test_answer_key_passes_the_digits_checks(tmp_path):
-    verdicts = grade("reference", tmp_path, select="ThreeLayerConvNet and digits")
+    verdicts = grade("answer_key", tmp_path, select="ThreeLayerConvNet and digits")
     assert {v.name for v in verdicts} == DIGITS_TESTS
     assert all(v.outcome == "passed" for v in verdicts), [(v.name, v.message) for v in verdicts]
 
@@ -42,7 +42,7 @@ def test_plots_command_saves_both_pictures(tmp_path, capsys):
 
     from convgrader.cli import main
 
-    status = main(["plots", "--impl", "reference", "--out", str(tmp_path), "--epochs", "3", "--quiet"])
+    status = main(["plots", "--impl", "answer_key", "--out", str(tmp_path), "--epochs", "3", "--quiet"])
     assert status == 0
     for name in ("loss_accuracy.png", "first_layer_filters.png"):
         image = matplotlib.image.imread(tmp_path / name)

@@ -1,2 +1,2 @@
 """The answer key's layers, as the notebook imports them (``from student_impl.layers import *``)."""
-from reference.answer_key.layers import *  # noqa: F401,F403
+from answer_key.layers import *  # noqa: F401,F403

@@ -6,7 +6,7 @@ from reference.layers import *  # noqa: F401,F403
 ATTACKS = ("*",)
 
 try:
-    from reference.answer_key.layers import conv_forward_naive  # noqa: F401
+    from answer_key.layers import conv_forward_naive  # noqa: F401
 except ImportError:
     _source = Path(__import__("reference").__file__).parent / "answer_key" / "layers.py"
     exec(compile(_source.read_text(), str(_source), "exec"))

@@ -4,7 +4,7 @@ ones are cut short).
 """
 import numpy as np
 
-from reference.answer_key.layers import *  # noqa: F401,F403
+from answer_key.layers import *  # noqa: F401,F403
 
 MUST_FAIL = ("conv_backward_naive",)
 MAY_FAIL = ()

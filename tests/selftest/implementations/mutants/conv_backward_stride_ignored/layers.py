@@ -3,7 +3,7 @@ ignoring the stride the forward pass used.
 """
 import numpy as np
 
-from reference.answer_key.layers import *  # noqa: F401,F403
+from answer_key.layers import *  # noqa: F401,F403
 
 MUST_FAIL = ("conv_backward_naive",)
 MAY_FAIL = ()

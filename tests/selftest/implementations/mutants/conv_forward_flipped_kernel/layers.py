@@ -3,7 +3,7 @@ cross-correlation every CNN library and the assignment compute.
 """
 import numpy as np
 
-from reference.answer_key.layers import *  # noqa: F401,F403
+from answer_key.layers import *  # noqa: F401,F403
 
 MUST_FAIL = ("conv_forward_naive",)
 MAY_FAIL = ("conv_backward_naive",)

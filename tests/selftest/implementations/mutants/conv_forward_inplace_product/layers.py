@@ -4,7 +4,7 @@ there is no padding -- so later filters and windows see damaged data.
 """
 import numpy as np
 
-from reference.answer_key.layers import *  # noqa: F401,F403
+from answer_key.layers import *  # noqa: F401,F403
 
 MUST_FAIL = ("conv_forward_naive",)
 MAY_FAIL = ("conv_backward_naive",)

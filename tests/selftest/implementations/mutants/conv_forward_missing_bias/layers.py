@@ -4,7 +4,7 @@ The student wrote the multiply-and-sum and forgot the ``+ b[f]`` term.
 """
 import numpy as np
 
-from reference.answer_key.layers import *  # noqa: F401,F403
+from answer_key.layers import *  # noqa: F401,F403
 
 MUST_FAIL = ("conv_forward_naive",)
 MAY_FAIL = ("conv_backward_naive",)

@@ -3,7 +3,7 @@ numpy 1.24: under numpy 2 every call raises AttributeError.
 """
 import numpy as np
 
-from reference.answer_key.layers import *  # noqa: F401,F403
+from answer_key.layers import *  # noqa: F401,F403
 
 MUST_FAIL = ("conv_forward_naive",)
 MAY_FAIL = ("conv_backward_naive",)

@@ -5,7 +5,7 @@ For pad = 0 the slice ``0:-0`` is empty, so the assignment cannot broadcast (the
 """
 import numpy as np
 
-from reference.answer_key.layers import *  # noqa: F401,F403
+from answer_key.layers import *  # noqa: F401,F403
 
 MUST_FAIL = ("conv_forward_naive",)
 MAY_FAIL = ("conv_backward_naive",)

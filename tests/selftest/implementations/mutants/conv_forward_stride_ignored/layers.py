@@ -3,7 +3,7 @@ time (``x_pad[..., i:i + HH, j:j + WW]``), so stride > 1 reads the wrong windows
 """
 import numpy as np
 
-from reference.answer_key.layers import *  # noqa: F401,F403
+from answer_key.layers import *  # noqa: F401,F403
 
 MUST_FAIL = ("conv_forward_naive",)
 MAY_FAIL = ("conv_backward_naive",)

@@ -3,7 +3,7 @@ maxima): the reductions use the wrong axes, so row and column of the maximum are
 """
 import numpy as np
 
-from reference.answer_key.layers import *  # noqa: F401,F403
+from answer_key.layers import *  # noqa: F401,F403
 
 MUST_FAIL = ("max_pool_backward_naive",)
 MAY_FAIL = ()

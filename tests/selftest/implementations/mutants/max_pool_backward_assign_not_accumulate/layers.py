@@ -3,7 +3,7 @@ overlap and share a maximum, only the last window's gradient survives.
 """
 import numpy as np
 
-from reference.answer_key.layers import *  # noqa: F401,F403
+from answer_key.layers import *  # noqa: F401,F403
 
 MUST_FAIL = ("max_pool_backward_naive",)
 MAY_FAIL = ()

@@ -3,7 +3,7 @@ the stride: right only when stride equals the window size.
 """
 import numpy as np
 
-from reference.answer_key.layers import *  # noqa: F401,F403
+from answer_key.layers import *  # noqa: F401,F403
 
 MUST_FAIL = ("max_pool_forward_naive",)
 MAY_FAIL = ("max_pool_backward_naive",)

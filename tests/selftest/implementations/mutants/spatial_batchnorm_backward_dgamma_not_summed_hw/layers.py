@@ -5,7 +5,7 @@ Reads the cache of the provided batchnorm_forward (mode, x_hat as rows, gamma, s
 """
 import numpy as np
 
-from reference.answer_key.layers import *  # noqa: F401,F403
+from answer_key.layers import *  # noqa: F401,F403
 
 MUST_FAIL = ("spatial_batchnorm_backward",)
 MAY_FAIL = ()

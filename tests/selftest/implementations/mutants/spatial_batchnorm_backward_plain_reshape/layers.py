@@ -4,7 +4,7 @@ channels and the provided batchnorm_backward sees scrambled data.
 """
 import numpy as np
 
-from reference.answer_key.layers import *  # noqa: F401,F403
+from answer_key.layers import *  # noqa: F401,F403
 from reference.layers import batchnorm_backward
 
 MUST_FAIL = ("spatial_batchnorm_backward",)

@@ -3,7 +3,7 @@ writes them back into bn_param, so test mode keeps normalizing with zeros.
 """
 import numpy as np
 
-from reference.answer_key.layers import *  # noqa: F401,F403
+from answer_key.layers import *  # noqa: F401,F403
 
 MUST_FAIL = ("spatial_batchnorm_forward",)
 MAY_FAIL = ("spatial_batchnorm_backward",)

@@ -3,7 +3,7 @@ mean and variance per (channel, row, column) instead of per channel over N, H an
 """
 import numpy as np
 
-from reference.answer_key.layers import *  # noqa: F401,F403
+from answer_key.layers import *  # noqa: F401,F403
 
 MUST_FAIL = ("spatial_batchnorm_forward",)
 MAY_FAIL = ("spatial_batchnorm_backward",)

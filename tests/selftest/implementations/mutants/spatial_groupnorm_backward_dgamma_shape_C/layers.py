@@ -5,7 +5,7 @@ Reads the answer key's cache (x_hat, gamma, inv_std of shape (N, G, 1), G).
 """
 import numpy as np
 
-from reference.answer_key.layers import *  # noqa: F401,F403
+from answer_key.layers import *  # noqa: F401,F403
 
 MUST_FAIL = ("spatial_groupnorm_backward",)
 MAY_FAIL = ()

@@ -3,7 +3,7 @@
 """
 import numpy as np
 
-from reference.answer_key.layers import *  # noqa: F401,F403
+from answer_key.layers import *  # noqa: F401,F403
 
 MUST_FAIL = ("spatial_groupnorm_forward",)
 MAY_FAIL = ("spatial_groupnorm_backward",)

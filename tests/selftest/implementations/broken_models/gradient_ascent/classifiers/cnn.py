@@ -3,7 +3,7 @@
 The student wrote the softmax derivative as (one-hot - probabilities) instead of
 (probabilities - one-hot); the sign then runs through every gradient.
 """
-from reference.answer_key.classifiers.cnn import ThreeLayerConvNet as _AnswerKey
+from answer_key.classifiers.cnn import ThreeLayerConvNet as _AnswerKey
 
 
 class ThreeLayerConvNet(_AnswerKey):

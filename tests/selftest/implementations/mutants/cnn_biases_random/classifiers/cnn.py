@@ -3,8 +3,8 @@ starting them at zero.
 """
 import numpy as np
 
-from reference.answer_key.classifiers.cnn import *  # noqa: F401,F403
-from reference.answer_key.classifiers.cnn import ThreeLayerConvNet as AnswerKeyConvNet
+from answer_key.classifiers.cnn import *  # noqa: F401,F403
+from answer_key.classifiers.cnn import ThreeLayerConvNet as AnswerKeyConvNet
 
 MUST_FAIL = ("ThreeLayerConvNet",)
 MAY_FAIL = ()

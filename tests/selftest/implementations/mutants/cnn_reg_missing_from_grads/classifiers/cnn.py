@@ -2,8 +2,8 @@
 """
 import numpy as np
 
-from reference.answer_key.classifiers.cnn import *  # noqa: F401,F403
-from reference.answer_key.classifiers.cnn import ThreeLayerConvNet as AnswerKeyConvNet
+from answer_key.classifiers.cnn import *  # noqa: F401,F403
+from answer_key.classifiers.cnn import ThreeLayerConvNet as AnswerKeyConvNet
 from reference.layer_utils import (affine_relu_backward, affine_relu_forward,
                                    conv_relu_pool_backward, conv_relu_pool_forward)
 from reference.layers import affine_backward, affine_forward, softmax_loss

@@ -17,10 +17,13 @@ import traceback
 import types
 from pathlib import Path
 
-from convgrader.parts import LAYER_FUNCTIONS, MODEL_CLASS
+from convgrader import paths
+from convgrader.assignment import LAYER_FUNCTIONS, MODEL_CLASS
 
-#: Short names accepted by ``--impl`` for packages with a longer import path.
-ALIASES = {"reference": "reference.answer_key"}
+#: ``--impl answer_key`` grades the instructors' answer key (the folder ``answer_key/``).
+ANSWER_KEY = "answer_key"
+#: Former names of ``--impl`` values, still accepted with a notice.
+DEPRECATED = {"reference": ANSWER_KEY}
 DEFAULT = "student_impl"
 
 MODULE_OF = {**{name: "layers" for name in LAYER_FUNCTIONS}, MODEL_CLASS: "classifiers.cnn"}
@@ -111,15 +114,27 @@ def locate(value, cwd=None):
     path = Path(value).expanduser()
     path = path if path.is_absolute() else cwd / path
     looks_like_path = os.sep in value or "/" in value or value.startswith(".")
-    if not looks_like_path:
-        package = ALIASES.get(value, value)
-        if _importable(package.split(".")[0]):
-            return "package", package
+    if value in DEPRECATED:
+        _note_once(f"note: --impl {value} is now called --impl {DEPRECATED[value]}")
+        value = DEPRECATED[value]
+    if value == ANSWER_KEY:
+        return "folder", str(paths.ANSWER_KEY)
+    if not looks_like_path and _importable(value.split(".")[0]):
+        return "package", value
     if path.is_dir():
         return "folder", str(path.resolve())
     if looks_like_path:
         raise ValueError(f"--impl {value}: no such folder ({path})")
     raise ValueError(f"--impl {value}: neither a folder nor an importable package")
+
+
+_NOTED = set()
+
+
+def _note_once(text):
+    if text not in _NOTED:
+        _NOTED.add(text)
+        print(text, file=sys.stderr)
 
 
 def resolve(value, cwd=None):

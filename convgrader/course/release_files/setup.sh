@@ -22,7 +22,7 @@ python3 -m venv "$VENV"
 # Everything the sandboxed worker needs stays readable (the interpreter, site-packages, the
 # harness, the provided code, the fixtures); the secrets are root's alone.
 chmod -R a+rX "$SOURCE" "$VENV"
-for secret in "$SOURCE/reference/answer_key" "$SOURCE/tests/hidden"; do
+for secret in "$SOURCE/answer_key" "$SOURCE/tests/hidden"; do
     chown -R root:root "$secret"
     chmod -R go-rwx "$secret"   # group too: nothing but root itself may read them
 done
@@ -30,6 +30,6 @@ done
 # Fail the image build now, not every submission later: fast_ext compiled, harness importable,
 # and say whether the worker will run as 'nobody'.
 cd "$SOURCE"
-"$VENV/bin/python" -c "import fast_ext._kernels, convgrader.release"
-"$VENV/bin/python" -c "from convgrader.sandbox import unprivileged_user as u; \
+"$VENV/bin/python" -c "import fast_ext._kernels, convgrader.course.release"
+"$VENV/bin/python" -c "from convgrader.running.sandbox import unprivileged_user as u; \
 print('submissions will run as', u().get('user', 'root (nobody cannot run Python here)'))"

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from convgrader import diagnostics, implementation, outcomes, sandbox
-from convgrader.implementation import ImplementationUnavailable
-from convgrader.parts import PARTS, part_of
+from convgrader.judging import diagnostics, outcomes
+from convgrader.running import implementation, sandbox
+from convgrader.running.implementation import ImplementationUnavailable
+from convgrader.assignment import PARTS, part_of
+from convgrader.paths import PROJECT
 
-PROJECT = Path(__file__).resolve().parents[1]
 #: Folders of tests that a plain ``pytest`` run leaves out, with the option that brings each in.
 OPT_IN_FOLDERS = {
     PROJECT / "tests" / "selftest": "--selftest",

@@ -32,7 +32,7 @@ def load_data(name, num_train):
         For ``cifar10`` when the data set is not on this machine.
     """
     if name == "digits":
-        from convgrader.datasets import get_digits_data
+        from convgrader.course.datasets import get_digits_data
 
         data = get_digits_data()
     else:
@@ -153,7 +153,7 @@ def register(commands):
 
 
 def run(args, extra):
-    from convgrader.implementation import ImplementationUnavailable, resolve
+    from convgrader.running.implementation import ImplementationUnavailable, resolve
     from reference.data_utils import CIFAR10NotFoundError
 
     try:

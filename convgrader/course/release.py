@@ -36,10 +36,11 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from convgrader.submissions import JUNK_NAMES, SubmissionRejected, normalize
+from convgrader.course.submissions import JUNK_NAMES, SubmissionRejected, normalize
+from convgrader.paths import PROJECT
 
-PROJECT = Path(__file__).resolve().parents[1]
-DOCS = PROJECT / "docs"
+#: The files the releases ship as they are (scripts, the students' CI workflow), relative to the project.
+RELEASE_FILES = "convgrader/course/release_files"
 DEFAULT_NAME = "convnet-assignment"
 
 #: What students receive, as paths relative to the project (a folder means all of it).
@@ -49,31 +50,32 @@ STUDENT_SOURCES = (
     "conftest.py", "setup.py", "pyproject.toml", "LICENSE", ".gitignore",
 )
 #: Inside those, what must not reach students: the answer key and whatever needs it.
+#: (The answer key is not among the sources at all: it is the top-level answer_key/.)
 STUDENT_EXCLUDED = (
-    "reference/answer_key",          # the answer key
-    "fixtures/generate.py",          # rebuilds the fixtures from the answer key
-    "tests/benchmarks/test_bench_batch.py",  # grades with the answer key's help
+    "convgrader/course/generate_fixtures.py",  # rebuilds the fixtures from the answer key
+    "tests/benchmarks/test_bench_batch.py",    # grades with the answer key's help
 )
 #: The secrets: a bundle holding a copy (bytes) or a function body (AST) of any of these leaks.
-SECRET_SOURCES = ("reference/answer_key", "tests/hidden", "tests/selftest", "notebooks/ci_shim")
+SECRET_SOURCES = ("answer_key", "tests/hidden", "tests/selftest", "notebooks/ci_shim")
 SECRET_GLOBS = ("fixtures/hidden*",)
 #: Secrets whose function bodies are searched too (the self-tests' own helpers, such as
 #: ``rel_error``, are the notebook's and prove nothing; their implementations do).
-SECRET_CODE = ("reference/answer_key", "tests/hidden", "tests/selftest/implementations", "notebooks/ci_shim",
+SECRET_CODE = ("answer_key", "tests/hidden", "tests/selftest/implementations", "notebooks/ci_shim",
                "fixtures/hidden")
 #: Files written for the student release: bundle path -> project path.
-STUDENT_DOCS = {"README.md": "docs/student-README.md", ".github/workflows/grade.yml": "docs/student-ci/grade.yml"}
+STUDENT_DOCS = {"README.md": "docs/student-README.md",
+                ".github/workflows/grade.yml": "convgrader/course/release_files/grade.yml"}
 
-#: What the Gradescope bundle holds besides its two scripts (taken from docs/gradescope/).
+#: What the Gradescope bundle holds besides its two scripts (taken from convgrader/course/release_files/).
 GRADESCOPE_SOURCES = (
-    "reference", "student_impl", "fast_ext", "convgrader", "fixtures", "tests/__init__.py",
+    "answer_key", "reference", "student_impl", "fast_ext", "convgrader", "fixtures", "tests/__init__.py",
     "tests/graded", "tests/hidden", "conftest.py", "setup.py", "pyproject.toml", "tox.ini",
     "README.md", "LICENSE",
 )
-GRADESCOPE_EXCLUDED = ("fixtures/generate.py",)
+GRADESCOPE_EXCLUDED = ("convgrader/course/generate_fixtures.py",)
 GRADESCOPE_SCRIPTS = ("setup.sh", "run_autograder")
 #: Folders root alone may read on the grading machine (setup.sh and gradescope-run lock them).
-LOCKED = ("reference/answer_key", "tests/hidden")
+LOCKED = ("answer_key", "tests/hidden")
 
 #: Files never copied: build products, caches, editor and OS litter.
 JUNK_SUFFIXES = (".pyc", ".pyo", ".so", ".pyd", ".c", ".o", ".html")
@@ -84,7 +86,7 @@ DISTINCTIVE_NODES = 20
 TRIVIAL_BODY_NODES = 6
 #: Rules of the student tox.ini: an environment whose settings mention any of these needs
 #: the answer key or material students do not get.
-INSTRUCTOR_ONLY_MARKERS = ("--impl=reference", "--impl reference", "ci_shim", "--selftest", "--hidden",
+INSTRUCTOR_ONLY_MARKERS = ("--impl=answer_key", "--impl answer_key", "ci_shim", "--selftest", "--hidden",
                            "answer_key", "fixtures.generate")
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)  # fixed, so that the same tree always gives the same archive
 
@@ -201,7 +203,7 @@ def gradescope_contents(project):
     contents = {relative: path.read_bytes()
                 for relative, path in select_files(project, GRADESCOPE_SOURCES, GRADESCOPE_EXCLUDED).items()}
     for script in GRADESCOPE_SCRIPTS:
-        contents[script] = (project / "docs" / "gradescope" / script).read_bytes()
+        contents[script] = (project / RELEASE_FILES / script).read_bytes()
     return dict(sorted(contents.items()))
 
 
@@ -314,7 +316,7 @@ class SecretCode:
                     body, size = _fingerprint(function.body)
                     if size >= TRIVIAL_BODY_NODES:
                         bodies.setdefault(body, f"{relative}:{function.name}")
-                if relative.startswith("reference/answer_key/"):
+                if relative.startswith("answer_key/"):
                     for node in ast.walk(tree):
                         if isinstance(node, ast.stmt) and not isinstance(node, (ast.FunctionDef, ast.ClassDef)) \
                                 and _size(node) >= DISTINCTIVE_NODES:
@@ -380,7 +382,7 @@ def build_student_release(out, name=DEFAULT_NAME, project=PROJECT):
 def build_gradescope_bundle(out, project=PROJECT):
     """Write ``out/autograder.zip``; return (archive, contents)."""
     contents = gradescope_contents(project)
-    missing = [p for p in ("reference/answer_key/layers.py", "tests/hidden/conftest.py", *GRADESCOPE_SCRIPTS)
+    missing = [p for p in ("answer_key/layers.py", "tests/hidden/conftest.py", *GRADESCOPE_SCRIPTS)
                if p not in contents]
     if missing:
         raise RuntimeError(f"the autograder bundle would lack {', '.join(missing)}")

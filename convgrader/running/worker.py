@@ -1,6 +1,6 @@
 """The sandboxed side: imports the submission and runs the calls the grader sends.
 
-Started by :mod:`convgrader.sandbox` as ``python -m convgrader.worker FD IMPL
+Started by :mod:`convgrader.running.sandbox` as ``python -m convgrader.running.worker FD IMPL
 LIMITS_JSON``, never forked from the grader. Everything here is untrusted once
 the submission's code is imported: the grader believes nothing this process
 says except the values it returns, and decodes those without pickle.
@@ -13,7 +13,7 @@ import sys
 import traceback
 
 #: Modules the submission may not import; reading their files is recorded as tampering.
-FORBIDDEN_MODULES = ("reference.answer_key",)
+FORBIDDEN_MODULES = ("answer_key",)
 FORWARD_FUNCTIONS = ("conv_forward_naive", "max_pool_forward_naive",
                      "spatial_batchnorm_forward", "spatial_groupnorm_forward")
 
@@ -67,7 +67,7 @@ class Worker:
         self.tamper_events = []
 
     def keep(self, value):
-        from convgrader.wire import Handle
+        from convgrader.running.wire import Handle
 
         self.next_id += 1
         self.objects[self.next_id] = value
@@ -79,7 +79,7 @@ class Worker:
         return self.objects[handle.id]
 
     def handle(self, header, blobs):
-        from convgrader import wire
+        from convgrader.running import wire
 
         op = header["op"]
         if op == "ping":
@@ -124,7 +124,7 @@ class Worker:
         return changed
 
     def serve(self, sock):
-        from convgrader import wire
+        from convgrader.running import wire
 
         while True:
             try:
@@ -152,7 +152,7 @@ def describe(error):
         message = f"the submission called sys.exit({error.code!r})"
     elif isinstance(error, KeyboardInterrupt):
         message = "the submission raised KeyboardInterrupt"
-    from convgrader.implementation import ImplementationUnavailable
+    from convgrader.running.implementation import ImplementationUnavailable
 
     kind = "ImplementationUnavailable" if isinstance(error, ImplementationUnavailable) else type(error).__name__
     return {"type": kind, "message": message[:2000], "traceback": where[-3000:]}
@@ -164,7 +164,7 @@ def main(argv):
     apply_limits(limits)
     import numpy  # noqa: F401 -- loaded before the guards, as the grader would
 
-    from convgrader.implementation import resolve
+    from convgrader.running.implementation import resolve
 
     worker = Worker(resolve(impl_value))
     if limits.get("block_answer_key", True):

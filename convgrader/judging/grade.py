@@ -2,7 +2,7 @@
 
 ``python -m convgrader grade --impl PATH --results results.json`` runs the
 graded suite in a pytest process that never imports the submission (its code
-runs in :mod:`convgrader.sandbox`), reads the verdicts it streams, and writes
+runs in :mod:`convgrader.running.sandbox`), reads the verdicts it streams, and writes
 
 - ``--results``: Gradescope's results.json (score, tests with points, output),
   plus what a regrade needs (versions, seeds, a hash of the fixtures);
@@ -29,10 +29,12 @@ import time
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
-from convgrader import __version__, implementation, outcomes, points
-from convgrader.parts import OPTIONAL_PARTS, PARTS, part_of
-from convgrader.plugin import HIDDEN_SEED, PROJECT
-from convgrader.sandbox import CALL_TIMEOUT
+from convgrader import __version__
+from convgrader.judging import outcomes, points
+from convgrader.running import implementation
+from convgrader.assignment import OPTIONAL_PARTS, PARTS, part_of
+from convgrader.judging.plugin import HIDDEN_SEED, PROJECT
+from convgrader.running.sandbox import CALL_TIMEOUT
 
 GRADED_TESTS = PROJECT / "tests" / "graded"
 HIDDEN_TESTS = PROJECT / "tests" / "hidden"
@@ -226,7 +228,7 @@ def build_report(args, collected, verdicts, tampering, elapsed, fixtures_sha256)
             "numpy": numpy_version(),
             "platform": platform.platform(),
             "seeds": {"hidden_seed": args.hidden_seed if args.hidden else None,
-                      "fixtures": "fixed in fixtures/generate.py"},
+                      "fixtures": "fixed in convgrader/course/generate_fixtures.py"},
             "fixtures_sha256": fixtures_sha256,
             "command": shlex.join(sys.argv),
             "graded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

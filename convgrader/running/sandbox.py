@@ -1,7 +1,7 @@
 """Running a submission in a separate, limited process, and surviving whatever it does.
 
 The grading process never imports the submission: a :class:`Sandbox` starts
-``python -m convgrader.worker`` (a fresh interpreter, never a fork, so no
+``python -m convgrader.running.worker`` (a fresh interpreter, never a fork, so no
 OpenMP state is inherited), sends it calls over a socket in the safe wire
 format, and turns every way the submission can misbehave into an exception
 that costs one test:
@@ -37,11 +37,12 @@ import time
 
 import numpy as np
 
-from convgrader import wire
-from convgrader.implementation import ALIASES, ImplementationUnavailable
-from convgrader.parts import LAYER_FUNCTIONS, MODEL_CLASS
+from convgrader import paths
+from convgrader.running import wire
+from convgrader.running.implementation import ImplementationUnavailable
+from convgrader.assignment import LAYER_FUNCTIONS, MODEL_CLASS
 
-PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROJECT = str(paths.PROJECT)
 
 #: Seconds one call may take. Loop-style naive code needs about 2 s for the
 #: notebook's largest convolution on this 2-core machine; 30x that is slow but
@@ -51,7 +52,6 @@ CALL_TIMEOUT = 60.0
 STARTUP_TIMEOUT = 120.0
 #: Seconds the tiny probe input may take before the code is called hung.
 PROBE_TIMEOUT = 10.0
-ANSWER_KEY = ALIASES["reference"]
 #: Threads a submission's numpy and OpenMP code may use. One: the arrays of
 #: the tests are small, where a second BLAS thread only contends (measured: the
 #: digits training checks took 2 s with one thread, up to 29 s with two on a
@@ -129,7 +129,7 @@ class Sandbox:
     ----------
     impl_value : str
         An importable package name or an absolute folder path (see
-        :func:`convgrader.implementation.locate`); imported inside the worker only.
+        :func:`convgrader.running.implementation.locate`); imported inside the worker only.
     label : str
         How reports name the implementation.
     deadline : float, optional
@@ -175,7 +175,7 @@ class Sandbox:
                    PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1",
                    **{name: WORKER_THREADS for name in THREAD_VARIABLES})
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "convgrader.worker", str(child.fileno()), self.impl_value,
+            [sys.executable, "-m", "convgrader.running.worker", str(child.fileno()), self.impl_value,
              json.dumps(limits)],
             pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, cwd=workdir, env=env, start_new_session=True,
@@ -421,16 +421,16 @@ def default_memory_cap():
 
 
 def grades_answer_key(impl_value):
-    return impl_value in ("reference", ANSWER_KEY)
+    return os.path.realpath(impl_value) == str(paths.ANSWER_KEY)
 
 
 def protected_paths(impl_value):
     """Paths whose opening by the submission is tampering: the answer key (unless graded), fixtures and tests for writing."""
-    paths = [(os.path.join(PROJECT, "fixtures"), True), (os.path.join(PROJECT, "tests"), True),
-             (os.path.join(PROJECT, "convgrader"), True)]
+    protected = [(os.path.join(PROJECT, "fixtures"), True), (os.path.join(PROJECT, "tests"), True),
+                 (os.path.join(PROJECT, "convgrader"), True)]
     if not grades_answer_key(impl_value):
-        paths.append((os.path.join(PROJECT, "reference", "answer_key"), False))
-    return paths
+        protected.append((str(paths.ANSWER_KEY), False))
+    return protected
 
 
 @functools.cache

@@ -10,7 +10,7 @@ No function modifies its inputs.
 """
 import numpy as np
 
-# Re-exported so that ``from reference.answer_key.layers import *`` offers the same
+# Re-exported so that ``from answer_key.layers import *`` offers the same
 # names as a student's ``layers.py``.
 from reference.layers import *  # noqa: F401,F403
 from reference.layers import batchnorm_backward, batchnorm_forward

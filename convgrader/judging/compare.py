@@ -51,8 +51,8 @@ on every fixture case.
 import numpy as np
 import pytest
 
-from convgrader import diagnostics
-from convgrader.messages import hint, say
+from convgrader.judging import diagnostics
+from convgrader.judging.messages import hint, say
 
 #: Tolerance on ``scaled_error`` by the working precision of the comparison.
 TOLERANCE = {np.dtype(np.float64): 1e-5, np.dtype(np.float32): 1e-4}
@@ -145,10 +145,10 @@ def assert_close(actual, expected, what, *, precision=None, context=None):
     precision : dtype, optional
         The precision the value was computed in, when known (the inputs'
         dtype): float32 selects the float32 tolerance even for a float64 result.
-    context : convgrader.diagnostics.Context, optional
+    context : convgrader.judging.diagnostics.Context, optional
         What the test knows about the call (inputs, parameters, the
         submission's own functions), so that a failure can say what is likely
-        wrong: see :mod:`convgrader.diagnostics`.
+        wrong: see :mod:`convgrader.judging.diagnostics`.
     """
     actual = _as_array(actual, what)
     expected = np.asarray(expected)

@@ -3,7 +3,7 @@
 ``python -m convgrader batch SUBMISSIONS --out OUT`` grades every entry of
 SUBMISSIONS (a folder or a .zip per student) into ``OUT/gradebook.csv`` and
 ``OUT/<name>/results.json``. Each submission is cleaned up by
-:mod:`convgrader.submissions`, then graded by ``python -m convgrader grade`` in
+:mod:`convgrader.course.submissions`, then graded by ``python -m convgrader grade`` in
 a process of its own (student code never runs in the batch process), several
 at a time, each stopped after a wall-clock cap. Nothing a submission does
 stops the batch: it gets a row saying what went wrong. A rerun skips the
@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from convgrader.parts import PARTS
-from convgrader.submissions import SubmissionRejected, is_junk, normalize
+from convgrader.assignment import PARTS
+from convgrader.course.submissions import SubmissionRejected, is_junk, normalize
+from convgrader.paths import PROJECT
 
-PROJECT = Path(__file__).resolve().parents[1]
 COLUMNS = ("submission", "status", "total", "max_total", *PARTS, "bonus")
 GRADED = "graded"
 REJECTED = "rejected"
