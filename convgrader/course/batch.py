@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+from convgrader import limits
 from convgrader.assignment import PARTS
 from convgrader.course.submissions import SubmissionRejected, is_junk, normalize
 from convgrader.paths import PROJECT
@@ -41,10 +42,6 @@ GRADING_FAILED = "grading failed"
 # `grade` exits 0 when it graded (1 with --fail-under and a low score) and 2 when it could not.
 GRADE_RAN = (0, 1)
 GRADE_COULD_NOT_RUN = 2
-#: Seconds one submission's grading may take, whatever it does, unless --wall-clock says otherwise:
-#: `grade` bounds itself (1200 s unless --time-limit), the cap only catches a grader that does not.
-DEFAULT_WALL_CLOCK = 1800
-WALL_CLOCK_MARGIN = 120
 # Each grading process gets one core: several numpy processes with a thread per core each only fight.
 SINGLE_THREADED = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 SHARD_FILE = re.compile(r"gradebook-shard-(\d+)-of-(\d+)\.csv$")
@@ -72,7 +69,7 @@ def register(commands):
                               help="passed on to `grade` (its bound on one submission's run)")
     batch_parser.add_argument("--wall-clock", type=float, default=None, metavar="SECONDS",
                               help=f"kill one submission's grading after this long (default: --time-limit + "
-                                   f"{WALL_CLOCK_MARGIN}, or {DEFAULT_WALL_CLOCK} without --time-limit)")
+                                   f"{limits.WALL_CLOCK_MARGIN:g}, or {limits.WALL_CLOCK:g} without --time-limit)")
     batch_parser.set_defaults(run=run_batch_command, accepts_extra=True)
 
     merge_parser = commands.add_parser(
@@ -201,7 +198,7 @@ class Grader:
     """
 
     argv: object
-    wall_clock: float = DEFAULT_WALL_CLOCK
+    wall_clock: float = limits.WALL_CLOCK
     env: dict = field(default_factory=lambda: dict(os.environ))
     _running: set = field(default_factory=set, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
@@ -448,7 +445,7 @@ def run_batch_command(args, extra):
         print(f"batch: {args.submissions} is not a folder", file=sys.stderr)
         return 2
     extra = extra[1:] if extra[:1] == ["--"] else extra
-    wall_clock = args.wall_clock or (args.time_limit + WALL_CLOCK_MARGIN if args.time_limit else DEFAULT_WALL_CLOCK)
+    wall_clock = args.wall_clock or (args.time_limit or limits.RUN) + limits.WALL_CLOCK_MARGIN
     env = dict(os.environ)
     if args.jobs > 1:
         for variable in SINGLE_THREADED:

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from convgrader.course.submissions import JUNK_NAMES, SubmissionRejected, normalize
+from convgrader import limits
 from convgrader.paths import PROJECT
 
 #: The files the releases ship as they are (scripts, the students' CI workflow), relative to the project.
@@ -106,7 +107,7 @@ def register(commands):
     runner = commands.add_parser("gradescope-run", help="(inside the autograder bundle) grade one submission",
                                  description="Grade ROOT/submission into ROOT/results/results.json.")
     runner.add_argument("--root", type=Path, default=Path("/autograder"))
-    runner.add_argument("--time-limit", type=float, default=1200.0, metavar="SECONDS")
+    runner.add_argument("--time-limit", type=float, default=limits.RUN, metavar="SECONDS")
     runner.add_argument("--no-hidden", dest="hidden", action="store_false", help="visible tests only")
     runner.add_argument("--grade-args", default="", metavar="STRING",
                         help="more arguments for `grade`, split like a shell would (e.g. \"-k 'conv or pool'\")")
@@ -478,7 +479,7 @@ def grade_in_subprocess(impl, results, time_limit, hidden, extra, log):
         process = subprocess.Popen(command, cwd=PROJECT, stdin=subprocess.DEVNULL, stdout=output,
                                    stderr=subprocess.STDOUT, start_new_session=(os.name == "posix"))
         try:
-            return process.wait(timeout=time_limit + 180)
+            return process.wait(timeout=time_limit + limits.WALL_CLOCK_MARGIN)
         except subprocess.TimeoutExpired:
             return None
         finally:
@@ -491,7 +492,7 @@ def grade_in_subprocess(impl, results, time_limit, hidden, extra, log):
             process.wait()
 
 
-def autograde(root, time_limit=1200.0, hidden=True, extra=()):
+def autograde(root, time_limit=limits.RUN, hidden=True, extra=()):
     """Grade ``root/submission`` into ``root/results/results.json``; return the results written.
 
     The grading engine writes into a folder only root can reach, and the file is

@@ -22,11 +22,14 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from convgrader.assignment import BY_NAME, LAYER_FUNCTIONS, MODEL_CLASS
+
 #: Entries that are never part of a submission: macOS resource forks and Finder
 #: files, bytecode caches, version-control folders.
 JUNK_NAMES = {"__MACOSX", ".DS_Store", "__pycache__", ".git", ".ipynb_checkpoints", "Thumbs.db"}
-LAYERS = "layers.py"
-MODEL = "classifiers/cnn.py"
+#: The files of a submission: the layer functions' file, which locates it, and the model's.
+LAYERS = BY_NAME[LAYER_FUNCTIONS[0]].file
+MODEL = BY_NAME[MODEL_CLASS].file
 # PEP 263: an encoding declaration is a comment on line 1 or 2 matching this.
 CODING_LINE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 # Tried in order for a source that is not valid UTF-8: cp1251 is what Russian

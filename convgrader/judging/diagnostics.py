@@ -24,6 +24,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from convgrader.assignment import AREAS
 from convgrader.judging.messages import hint, say
 
 #: Most hints shown for one failure: the first ones, in the order of DETECTORS.
@@ -68,17 +69,6 @@ class Window:
         return "H' = 1 + (H + 2·pad - HH) / stride, W' = 1 + (W + 2·pad - WW) / stride"
 
 
-#: Per fixture area: the forward's arguments in order, and which input each gradient belongs to.
-SIGNATURES = {
-    "conv": (("x", "w", "b", "conv_param"), {"dx": "x", "dw": "w", "db": "b"}),
-    "pool": (("x", "pool_param"), {"dx": "x"}),
-    "spatial_batchnorm": (("x", "gamma", "beta", "bn_param"),
-                          {"dx": "x", "dgamma": "gamma", "dbeta": "beta"}),
-    "spatial_groupnorm": (("x", "gamma", "beta", "G", "gn_param"),
-                          {"dx": "x", "dgamma": "gamma", "dbeta": "beta"}),
-}
-
-
 @dataclass
 class Context:
     """What the detectors may know about the call whose result is compared.
@@ -120,7 +110,8 @@ class Context:
     @classmethod
     def of(cls, case, forward=None, backward=None, **given):
         """The context of a fixture case; ``given`` overrides inputs (e.g. a prepared ``bn_param``)."""
-        arguments, gradient_of = SIGNATURES.get(case.area, ((), {}))
+        area = AREAS.get(case.area)
+        arguments, gradient_of = (area.arguments, area.gradients) if area else ((), {})
         inputs = {}
         for name in arguments:
             if name in given:

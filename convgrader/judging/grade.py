@@ -29,21 +29,14 @@ import time
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
-from convgrader import __version__
+from convgrader import __version__, limits
+from convgrader.assignment import OPTIONAL_PARTS, PARTS
 from convgrader.judging import outcomes, points
+from convgrader.judging.plugin import HIDDEN_SEED
+from convgrader.paths import FIXTURES, GRADED_TESTS, HIDDEN_TESTS, PROJECT
 from convgrader.running import implementation
-from convgrader.assignment import OPTIONAL_PARTS, PARTS, part_of
-from convgrader.judging.plugin import HIDDEN_SEED, PROJECT
-from convgrader.running.sandbox import CALL_TIMEOUT
-
-GRADED_TESTS = PROJECT / "tests" / "graded"
-HIDDEN_TESTS = PROJECT / "tests" / "hidden"
-FIXTURES = PROJECT / "fixtures"
-#: Seconds the whole run may take by default; calls stop starting after it.
-TIME_LIMIT = 1200
 #: Seconds given to pytest past the time limit to finish its report.
 GRACE = 60
-OUTPUT_CAP = 1500
 #: pytest exit statuses that mean the harness failed, not the submission (which
 #: runs in the sandbox and can at worst kill pytest, a negative status).
 HARNESS_FAILURES = {3: "internal error", 4: "usage error"}
@@ -62,10 +55,10 @@ def register(commands):
     parser.add_argument("--hidden-seed", type=int, default=HIDDEN_SEED)
     parser.add_argument("--hidden-visibility", choices=VISIBILITY, default="after_published",
                         help="visibility of hidden tests in results.json (default after_published)")
-    parser.add_argument("--time-limit", type=float, default=TIME_LIMIT, metavar="SECONDS",
-                        help=f"wall-clock bound of the whole run (default {TIME_LIMIT})")
-    parser.add_argument("--call-timeout", type=float, default=CALL_TIMEOUT, metavar="SECONDS",
-                        help=f"seconds one call of the submission may take (default {CALL_TIMEOUT:g})")
+    parser.add_argument("--time-limit", type=float, default=limits.RUN, metavar="SECONDS",
+                        help=f"wall-clock bound of the whole run (default {limits.RUN:g})")
+    parser.add_argument("--call-timeout", type=float, default=limits.CALL, metavar="SECONDS",
+                        help=f"seconds one call of the submission may take (default {limits.CALL:g})")
     parser.add_argument("--fail-under", type=float, metavar="SCORE",
                         help="exit with status 1 when the score is below SCORE")
     parser.add_argument("--no-isolate", dest="isolate", action="store_false",
@@ -112,15 +105,21 @@ def pytest_command(arguments):
 
 
 def collect(arguments):
-    """The node ids the run will execute, in order; None (and a message) when collection fails."""
-    run = subprocess.run(pytest_command(arguments + ["--collect-only", "-q"]), cwd=PROJECT,
-                         capture_output=True, text=True, timeout=600)
-    ids = [line.strip() for line in run.stdout.splitlines() if "::" in line and not line.startswith(" ")]
-    if run.returncode not in (0, 5) or not ids:
+    """What collection tells of each test the run will execute, by node id, in order.
+
+    None (and a message) when collection fails.
+    """
+    with tempfile.TemporaryDirectory(prefix="convgrader-") as scratch:
+        manifest = Path(scratch) / "collected.jsonl"
+        run = subprocess.run(pytest_command(arguments + ["--collect-only", "-q", f"--collect-manifest={manifest}"]),
+                             cwd=PROJECT, capture_output=True, text=True, timeout=limits.COLLECTION)
+        lines = manifest.read_text(encoding="utf-8").splitlines() if manifest.exists() else []
+    entries = [json.loads(line) for line in lines]
+    if run.returncode not in (0, 5) or not entries:
         print(f"grade: the test suite could not be collected (pytest exit {run.returncode}):\n"
               f"{run.stdout[-3000:]}{run.stderr[-3000:]}", file=sys.stderr)
         return None
-    return ids
+    return {entry["nodeid"]: entry for entry in entries}
 
 
 def run_tests(arguments, collected, deadline):
@@ -146,9 +145,9 @@ def run_tests(arguments, collected, deadline):
                 break
             reason = ("the grading run reached its time limit" if status == "timeout" or time.time() > deadline
                       else f"the grading process was ended (status {status}) while this test ran")
-            verdicts[unfinished[0]] = lost(unfinished[0], reason)
-    for nodeid in collected:
-        verdicts.setdefault(nodeid, lost(nodeid, "not run: the grading run ended before this test"))
+            verdicts[unfinished[0]] = lost(collected[unfinished[0]], reason)
+    for nodeid, entry in collected.items():
+        verdicts.setdefault(nodeid, lost(entry, "not run: the grading run ended before this test"))
     return verdicts, problems, broken
 
 
@@ -166,10 +165,9 @@ def run_pytest(arguments, key, timeout):
         os.close(read_end)
 
 
-def lost(nodeid, reason):
-    name = nodeid.split("::")[-1]
-    return {"nodeid": nodeid, "name": name, "part": part_of(name.split("[")[0]), "outcome": "failed",
-            "message": reason, "hidden": "tests/hidden/" in nodeid, "duration": 0.0}
+def lost(collected, reason):
+    """The verdict of a test that never reported one: failed, for ``reason``."""
+    return {**collected, "outcome": "failed", "message": reason, "duration": 0.0}
 
 
 # -- the report -------------------------------------------------------------------------------------
@@ -185,7 +183,7 @@ def fixtures_digest():
 
 def build_report(args, collected, verdicts, tampering, elapsed, fixtures_sha256):
     entries = [verdicts[n] for n in collected]
-    graded = [e for e in entries if e["outcome"] != "skipped" or points.is_scored(e["name"])]
+    graded = [e for e in entries if e["outcome"] != "skipped" or e["scored"]]
     maxima = points.share_out(graded)
     tests, parts = [], {p: {"score": 0.0, "max_score": float(points.part_points(p)), "passed": 0, "total": 0}
                         for p in PARTS}
@@ -247,8 +245,9 @@ def numpy_version():
 
 def test_output(entry):
     text = entry.get("message", "") if entry["outcome"] != "passed" else ""
-    if len(text) > OUTPUT_CAP:
-        text = text[:OUTPUT_CAP] + f"\n[... {len(text) - OUTPUT_CAP} more characters cut]"
+    cap = limits.REPORT_OUTPUT_CHARACTERS
+    if len(text) > cap:
+        text = text[:cap] + f"\n[... {len(text) - cap} more characters cut]"
     printed = entry.get("output_bytes", 0)
     if printed:
         note = f"(your code printed {printed:,} bytes during this test; the first {len(entry['output'])} " \

@@ -4,9 +4,14 @@ It is registered through the ``pytest11`` entry point, so ``--impl`` is known
 however pytest is started, and it keeps in code everything grading depends on
 (timeouts, which folders are collected) rather than in an ini file that a run
 started from elsewhere would not find.
+
+Like pytest-timeout, it acts only where asked: in a run of this project's
+tests, or when one of its options is given. Pytest run on another project in the
+same environment sees its options in ``--help`` and nothing else.
 """
 
 import importlib.util
+import json
 import os
 import traceback
 from collections import Counter, defaultdict
@@ -17,27 +22,26 @@ import pytest
 from convgrader.judging import diagnostics, outcomes
 from convgrader.running import implementation, sandbox
 from convgrader.running.implementation import ImplementationUnavailable
-from convgrader.assignment import PARTS, part_of
-from convgrader.paths import PROJECT
+from convgrader import limits
+from convgrader.assignment import BY_NAME, MARKER, PARTS, part_of
+from convgrader.judging.points import declared
+from convgrader.paths import GRADED_TESTS, HIDDEN_TESTS, PROJECT
 
 #: Folders of tests that a plain ``pytest`` run leaves out, with the option that brings each in.
 OPT_IN_FOLDERS = {
     PROJECT / "tests" / "selftest": "--selftest",
     PROJECT / "tests" / "benchmarks": "--benchmark-only",
-    PROJECT / "tests" / "hidden": "--hidden",
+    HIDDEN_TESTS: "--hidden",
 }
-#: Seconds a graded test may run unless it says otherwise; loop-style naive
-#: code on the seed's largest inputs needs a few seconds, a hang needs forever.
-DEFAULT_TIMEOUT = 120
-#: With --isolate every call of the submission has its own bound
-#: (sandbox.CALL_TIMEOUT); the test's bound only backs those up.
-ISOLATED_TIMEOUT = 900
-#: Characters of a failure message kept in the outcome log.
-MESSAGE_CAP = 2000
+#: Folders whose every test grades a part, and must say which.
+GRADING_FOLDERS = (GRADED_TESTS, HIDDEN_TESTS)
 #: Seed of the hidden tests' random cases unless ``--hidden-seed`` says otherwise.
 HIDDEN_SEED = 20261127
+#: Options that ask for grading wherever pytest runs.
+OWN_OPTIONS = ("impl", "selftest", "hidden", "isolate", "outcomes", "collect_manifest")
 
 IMPLS = pytest.StashKey[list]()
+ACTIVE = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser):
@@ -63,24 +67,43 @@ def pytest_addoption(parser):
         "--deadline", type=float, default=None, metavar="EPOCH",
         help="with --isolate: no call of the submission starts after this time.time() value")
     group.addoption(
-        "--call-timeout", type=float, default=sandbox.CALL_TIMEOUT, metavar="SECONDS",
-        help=f"with --isolate: seconds one call of the submission may take (default {sandbox.CALL_TIMEOUT:g})")
+        "--call-timeout", type=float, default=limits.CALL, metavar="SECONDS",
+        help=f"with --isolate: seconds one call of the submission may take (default {limits.CALL:g})")
     group.addoption(
         "--outcomes", default=None, metavar="FILE",
         help="write one JSON line per test (part, outcome, message, output) to FILE as tests finish")
+    group.addoption(
+        "--collect-manifest", default=None, metavar="FILE",
+        help="write one JSON line per collected test (node id, part, weight, scored, hidden) to FILE")
     group.addoption(
         "--outcomes-key-fd", type=int, default=None, metavar="FD",
         help="read a secret from this inherited file descriptor and sign each outcome line with it")
 
 
+def is_active(config):
+    """True in a run of this project's tests, or when an option of the harness was given."""
+    if config.stash.get(ACTIVE, None) is None:
+        given = any(config.getoption(name) not in (None, False) for name in OWN_OPTIONS)
+        config.stash[ACTIVE] = given or Path(config.rootpath).resolve().is_relative_to(PROJECT)
+    return config.stash[ACTIVE]
+
+
 def pytest_configure(config):
+    if not is_active(config):
+        return
     config.addinivalue_line("markers", "selftest: a test of the harness itself, not of a submission")
     config.addinivalue_line("markers", "hidden: a test kept from students (tests/hidden)")
+    config.addinivalue_line("markers", f"{MARKER}(part, weight=1, scored=True): the graded part this test grades "
+                                       "(see convgrader/assignment.py), its weight within the part, and whether it "
+                                       "carries points")
     values = config.getoption("impl") or [implementation.DEFAULT]
     try:
         config.stash[IMPLS] = [_implementation(value, config) for value in values]
     except ValueError as error:
         raise pytest.UsageError(str(error)) from None
+    config.pluginmanager.register(Fixtures(), "convgrader-fixtures")
+    if config.getoption("collect_manifest"):
+        config.pluginmanager.register(CollectManifest(config.getoption("collect_manifest")), "convgrader-manifest")
     if config.getoption("outcomes"):
         key = _read_key(config.getoption("outcomes_key_fd"))
         config.pluginmanager.register(OutcomeLog(config.getoption("outcomes"), key), "convgrader-outcomes")
@@ -116,6 +139,8 @@ def _opted_in(folder, option, config):
 
 
 def pytest_ignore_collect(collection_path, config):
+    if not is_active(config):
+        return None
     for folder, option in OPT_IN_FOLDERS.items():
         if collection_path.is_relative_to(folder) and not _opted_in(folder, option, config):
             return True
@@ -123,34 +148,56 @@ def pytest_ignore_collect(collection_path, config):
 
 
 def pytest_generate_tests(metafunc):
+    if not is_active(metafunc.config):
+        return
     impls = metafunc.config.stash[IMPLS]
     if "impl" in metafunc.fixturenames and len(impls) > 1:
         metafunc.parametrize("impl", impls, ids=[impl.label for impl in impls],
                              indirect=True, scope="session")
 
 
-@pytest.fixture(scope="session")
-def impl(request):
-    """The implementation under test (see ``--impl``)."""
-    return getattr(request, "param", None) or request.config.stash[IMPLS][0]
+class Fixtures:
+    """The fixtures graded tests use; registered only in an active run, so other projects never see them."""
+
+    @pytest.fixture(scope="session")
+    def impl(self, request):
+        """The implementation under test (see ``--impl``)."""
+        return getattr(request, "param", None) or request.config.stash[IMPLS][0]
 
 
 def pytest_collection_modifyitems(config, items):
+    if not is_active(config):
+        return
     wants_default_timeout = (config.pluginmanager.hasplugin("timeout")
                              and config.getoption("timeout", None) is None
                              and not config.getini("timeout"))
-    timeout = ISOLATED_TIMEOUT if config.getoption("isolate") else DEFAULT_TIMEOUT
-    hidden = PROJECT / "tests" / "hidden"
+    timeout = limits.ISOLATED_TEST if config.getoption("isolate") else limits.TEST
     for item in items:
-        if item.path.is_relative_to(hidden):
+        if any(item.path.is_relative_to(folder) for folder in GRADING_FOLDERS):
+            check_declared_part(item)
+            item.user_properties.append(("part", part_of(item)))  # in JUnit XML, for readers of it
+        if item.path.is_relative_to(HIDDEN_TESTS):
             item.add_marker(pytest.mark.hidden)
         if wants_default_timeout and item.get_closest_marker("timeout") is None:
             item.add_marker(pytest.mark.timeout(timeout))
 
 
+def check_declared_part(item):
+    """A graded test names a known part on its marker, and its id contains the part's name (for ``-k``)."""
+    part = part_of(item)
+    if part not in BY_NAME:
+        raise pytest.UsageError(f"{item.nodeid}: a graded test must declare its part with "
+                                f"@pytest.mark.{MARKER}(<one of {', '.join(PARTS)}>); it declares {part!r}")
+    if part.lower() not in item.name.lower():
+        raise pytest.UsageError(f"{item.nodeid}: its name must contain {part!r}, so that "
+                                f"`pytest -k {part}` selects it")
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
     """Turn the submission's predictable failures into one-line messages."""
+    if not is_active(item.config):
+        return (yield)
     try:
         return (yield)
     except NotImplementedError as error:
@@ -212,14 +259,12 @@ class OutcomeLog:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item, call):
         report = yield
-        entry = self.current.setdefault(item.nodeid, {
-            "nodeid": item.nodeid, "name": item.name, "part": part_of(getattr(item, "originalname", item.name)),
-            "hidden": item.get_closest_marker("hidden") is not None, "outcome": "passed", "message": "",
-            "duration": 0.0})
+        entry = self.current.setdefault(item.nodeid, {**collected_entry(item), "outcome": "passed",
+                                                      "message": "", "duration": 0.0})
         entry["duration"] += report.duration
         if report.failed or (report.skipped and entry["outcome"] == "passed"):
             entry["outcome"] = ("error" if report.when != "call" else "failed") if report.failed else "skipped"
-            entry["message"] = _message_of(report)[:MESSAGE_CAP]
+            entry["message"] = _message_of(report)[:limits.MESSAGE_CHARACTERS]
         if report.when == "teardown":
             impl = item.callspec.params.get("impl") if hasattr(item, "callspec") else None
             impl = impl or item.config.stash[IMPLS][0]
@@ -232,6 +277,25 @@ class OutcomeLog:
 
     def pytest_unconfigure(self):
         self.file.close()
+
+
+def collected_entry(item):
+    """What collection tells of a test: its node id, name, part, weight, whether it is scored and hidden."""
+    part, weight, scored = declared(item)
+    return {"nodeid": item.nodeid, "name": item.name, "part": part, "weight": weight, "scored": scored,
+            "hidden": item.get_closest_marker("hidden") is not None}
+
+
+class CollectManifest:
+    """Writes :func:`collected_entry` of every collected test, so a grader knows the tests it may never see run."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def pytest_collection_finish(self, session):
+        with open(self.path, "w", encoding="utf-8") as file:
+            for item in session.items:
+                file.write(json.dumps(collected_entry(item)) + "\n")
 
 
 def _message_of(report):
@@ -250,7 +314,7 @@ class PartTally:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item, call):
         report = yield
-        part = part_of(getattr(item, "originalname", item.name))
+        part = part_of(item)
         counted = report.when == "call" or (report.when == "setup" and not report.passed)
         if part is not None and counted:
             impl = getattr(item, "callspec", None) and item.callspec.params.get("impl")

@@ -1,45 +1,31 @@
-"""Points: the one table an instructor edits.
+"""Points: each part's points (from the assignment table) shared out among its tests.
 
 Each part's points are shared by its scored tests in proportion to their
-weights (1 unless :data:`WEIGHTS` says otherwise), so every failing test case
-costs its share and nothing else: partial credit per case. Hidden tests, when
-run, share their part's points with the visible ones.
+weights, so every failing test case costs its share and nothing else: partial
+credit per case. A test declares its weight, or that it carries no points, on
+its marker: ``@pytest.mark.grades("ThreeLayerConvNet", weight=2)``,
+``@pytest.mark.grades("ThreeLayerConvNet", scored=False)`` (the CIFAR-10 rows,
+since CIFAR-10 cannot be had on every machine; they have real-data stand-ins
+that can). Hidden tests, when run, share their part's points with the visible ones.
 """
 
-#: Points of the required parts; they sum to 100.
-POINTS = {
-    "conv_forward_naive": 12,
-    "conv_backward_naive": 14,
-    "max_pool_forward_naive": 8,
-    "max_pool_backward_naive": 10,
-    "spatial_batchnorm_forward": 12,
-    "spatial_batchnorm_backward": 12,
-    "ThreeLayerConvNet": 32,
-}
-#: Points of the optional group-norm part, on top of the 100.
-BONUS = {
-    "spatial_groupnorm_forward": 5,
-    "spatial_groupnorm_backward": 5,
-}
-#: Tests whose name contains one of these carry no points: CIFAR-10 cannot be
-#: had on every machine, and its rows have real-data stand-ins that do.
-UNSCORED = ("cifar10",)
-#: Relative weight of a test within its part, by test function name (default 1).
-WEIGHTS = {
-    "test_ThreeLayerConvNet_loss_and_gradients": 2,
-}
+from convgrader.assignment import BY_NAME, MARKER, PARTS_TABLE
+
+#: Points of the required parts (they sum to 100) and of the bonus parts, on top.
+POINTS = {part.name: part.points for part in PARTS_TABLE if not part.optional}
+BONUS = {part.name: part.points for part in PARTS_TABLE if part.optional}
 
 
-def part_points(part):
-    return POINTS.get(part, BONUS.get(part, 0))
+def part_points(name):
+    return BY_NAME[name].points if name in BY_NAME else 0
 
 
-def is_scored(test_name):
-    return not any(word in test_name for word in UNSCORED)
-
-
-def weight(test_name):
-    return WEIGHTS.get(test_name.split("[")[0], 1)
+def declared(item):
+    """``(part, weight, scored)`` as a collected test declares them on its marker."""
+    marker = item.get_closest_marker(MARKER)
+    if marker is None:
+        return None, 1, False
+    return marker.args[0], marker.kwargs.get("weight", 1), marker.kwargs.get("scored", True)
 
 
 def share_out(tests):
@@ -48,16 +34,17 @@ def share_out(tests):
     Parameters
     ----------
     tests : list of dict
-        Each with ``name`` and ``part``.
+        Each with ``part``, ``weight`` and ``scored`` (as :func:`declared` gives them).
 
     Returns
     -------
     list of float
         The max score of each test, in order (0 for unscored ones).
     """
+    counted = [bool(t["part"]) and t.get("scored", True) for t in tests]
     totals = {}
-    for test in tests:
-        if test["part"] and is_scored(test["name"]):
-            totals[test["part"]] = totals.get(test["part"], 0) + weight(test["name"])
-    return [part_points(t["part"]) * weight(t["name"]) / totals[t["part"]]
-            if t["part"] and is_scored(t["name"]) else 0.0 for t in tests]
+    for test, counts in zip(tests, counted):
+        if counts:
+            totals[test["part"]] = totals.get(test["part"], 0) + test.get("weight", 1)
+    return [part_points(t["part"]) * t.get("weight", 1) / totals[t["part"]] if counts else 0.0
+            for t, counts in zip(tests, counted)]

@@ -18,7 +18,7 @@ import types
 from pathlib import Path
 
 from convgrader import paths
-from convgrader.assignment import LAYER_FUNCTIONS, MODEL_CLASS
+from convgrader.assignment import BY_NAME, file_of
 
 #: ``--impl answer_key`` grades the instructors' answer key (the folder ``answer_key/``).
 ANSWER_KEY = "answer_key"
@@ -26,8 +26,6 @@ ANSWER_KEY = "answer_key"
 DEPRECATED = {"reference": ANSWER_KEY}
 DEFAULT = "student_impl"
 
-MODULE_OF = {**{name: "layers" for name in LAYER_FUNCTIONS}, MODEL_CLASS: "classifiers.cnn"}
-FILE_OF = {"layers": "layers.py", "classifiers.cnn": "classifiers/cnn.py"}
 
 
 class ImplementationUnavailable(Exception):
@@ -62,7 +60,7 @@ class Implementation:
                 if isinstance(error, KeyboardInterrupt):
                     raise
                 self._modules[relative] = ImplementationUnavailable(
-                    f"{FILE_OF[relative]} of {self.label} could not be imported:\n"
+                    f"{file_of(relative)} of {self.label} could not be imported:\n"
                     + _short_exception(error)
                 )
         found = self._modules[relative]
@@ -78,14 +76,14 @@ class Implementation:
         ImplementationUnavailable
             When its module fails to import or does not define it.
         """
-        relative = MODULE_OF[name]
-        found = getattr(self.module(relative), name, None)
+        part = BY_NAME[name]
+        found = getattr(self.module(part.module), name, None)
         if found is None:
-            raise ImplementationUnavailable(f"{FILE_OF[relative]} of {self.label} defines no {name}")
+            raise ImplementationUnavailable(f"{part.file} of {self.label} defines no {name}")
         return found
 
     def __getattr__(self, name):
-        if name in MODULE_OF:
+        if name in BY_NAME:
             return self.get(name)
         raise AttributeError(name)
 

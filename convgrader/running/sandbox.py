@@ -37,29 +37,19 @@ import time
 
 import numpy as np
 
-from convgrader import paths
+from convgrader import limits, paths
+from convgrader.assignment import AREAS, BY_NAME, MODEL_CLASS
 from convgrader.running import wire
 from convgrader.running.implementation import ImplementationUnavailable
-from convgrader.assignment import LAYER_FUNCTIONS, MODEL_CLASS
 
 PROJECT = str(paths.PROJECT)
 
-#: Seconds one call may take. Loop-style naive code needs about 2 s for the
-#: notebook's largest convolution on this 2-core machine; 30x that is slow but
-#: correct, beyond it the code is hung or hopeless.
-CALL_TIMEOUT = 60.0
-#: Seconds a new worker may take to start Python and numpy, on a loaded machine.
-STARTUP_TIMEOUT = 120.0
-#: Seconds the tiny probe input may take before the code is called hung.
-PROBE_TIMEOUT = 10.0
 #: Threads a submission's numpy and OpenMP code may use. One: the arrays of
 #: the tests are small, where a second BLAS thread only contends (measured: the
 #: digits training checks took 2 s with one thread, up to 29 s with two on a
 #: busy 2-core machine), and a batch grades one submission per core.
 WORKER_THREADS = os.environ.get("CONVGRADER_WORKER_THREADS", "1")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-#: Bytes of the submission's printed output kept per test.
-OUTPUT_CAP = 4096
 
 
 class SubmissionFailure(Exception):
@@ -83,7 +73,7 @@ class SubmissionTimeout(SubmissionFailure):
 
 
 class OutputTap:
-    """Drains a pipe in a thread, keeping the first ``OUTPUT_CAP`` bytes of each test's share."""
+    """Drains a pipe in a thread, keeping the first ``limits.OUTPUT_BYTES`` bytes of each test's share."""
 
     def __init__(self, pipe):
         self.lock = threading.Lock()
@@ -95,7 +85,7 @@ class OutputTap:
         for chunk in iter(lambda: pipe.read1(1 << 16), b""):
             with self.lock:
                 self.total += len(chunk)
-                room = OUTPUT_CAP - len(self.kept)
+                room = limits.OUTPUT_BYTES - len(self.kept)
                 if room > 0:
                     self.kept += chunk[:room]
 
@@ -138,7 +128,7 @@ class Sandbox:
         Address-space cap of the worker.
     """
 
-    def __init__(self, impl_value, label, deadline=None, memory_bytes=None, call_timeout=CALL_TIMEOUT):
+    def __init__(self, impl_value, label, deadline=None, memory_bytes=None, call_timeout=limits.CALL):
         self.impl_value, self.label = impl_value, label
         self.deadline, self.call_timeout = deadline, call_timeout
         self.memory_bytes = memory_bytes or default_memory_cap()
@@ -157,14 +147,14 @@ class Sandbox:
         return self._lookups[name]
 
     def __getattr__(self, name):
-        if name in LAYER_FUNCTIONS or name == MODEL_CLASS:
+        if name in BY_NAME:
             return self.get(name)
         raise AttributeError(name)
 
     # -- the worker's life ----------------------------------------------------------------------
     def start(self):
         parent, child = socket.socketpair()
-        limits = {"memory_bytes": self.memory_bytes, "file_bytes": 64 << 20,
+        worker_limits = {"memory_bytes": self.memory_bytes, "file_bytes": limits.FILE_BYTES,
                   "protected": protected_paths(self.impl_value),
                   "block_answer_key": not grades_answer_key(self.impl_value)}
         workdir = tempfile.mkdtemp(prefix="convgrader-sandbox-")
@@ -176,14 +166,14 @@ class Sandbox:
                    **{name: WORKER_THREADS for name in THREAD_VARIABLES})
         self.process = subprocess.Popen(
             [sys.executable, "-m", "convgrader.running.worker", str(child.fileno()), self.impl_value,
-             json.dumps(limits)],
+             json.dumps(worker_limits)],
             pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, cwd=workdir, env=env, start_new_session=True,
             **user)
         child.close()
         self.sock, self.tap = parent, OutputTap(self.process.stdout)
         # Starting Python and numpy is not the submission's time: wait for it apart.
-        self.request({"op": "ping"}, what="the sandbox's start", timeout=STARTUP_TIMEOUT)
+        self.request({"op": "ping"}, what="the sandbox's start", timeout=limits.STARTUP)
 
     def ensure_running(self):
         """Start a worker if there is none, or if the last one died after its last answer."""
@@ -357,38 +347,22 @@ def write_back(original, new):
 
 # -- probing a timed-out function on a tiny input --------------------------------------------------
 
-def _tiny_inputs():
-    rng = np.random.RandomState(0)
-    x = rng.randn(1, 2, 4, 4)
-    return {
-        "conv": (x, rng.randn(2, 2, 3, 3), np.zeros(2), {"stride": 1, "pad": 1}),
-        "pool": (x, {"pool_height": 2, "pool_width": 2, "stride": 2}),
-        "bn": (x, np.ones(2), np.zeros(2), {"mode": "train"}),
-        "gn": (x, np.ones((1, 2, 1, 1)), np.zeros((1, 2, 1, 1)), 1, {}),
-    }
-
-
 PROBE_LABEL = "probe"
-PROBES = {
-    "conv_forward_naive": ("conv", None), "conv_backward_naive": ("conv", "conv_forward_naive"),
-    "max_pool_forward_naive": ("pool", None), "max_pool_backward_naive": ("pool", "max_pool_forward_naive"),
-    "spatial_batchnorm_forward": ("bn", None), "spatial_batchnorm_backward": ("bn", "spatial_batchnorm_forward"),
-    "spatial_groupnorm_forward": ("gn", None), "spatial_groupnorm_backward": ("gn", "spatial_groupnorm_forward"),
-}
 
 
 def probe(impl_value, what):
     """True when ``what`` returns (or raises) promptly on a tiny input in a fresh sandbox."""
     name = what.split(".")[0].split("(")[0]
     # Starting the worker and importing the submission get the usual bound;
-    # only the tiny calls themselves must finish within PROBE_TIMEOUT.
+    # only the tiny calls themselves must finish within limits.PROBE.
     sandbox = Sandbox(impl_value, PROBE_LABEL)
     try:
-        if name in PROBES:
-            kind, forward = PROBES[name]
+        if name in BY_NAME and name != MODEL_CLASS:
+            part = BY_NAME[name]
+            forward = part.forward
             functions = [sandbox.get(n) for n in (forward, name) if n]
-            sandbox.call_timeout = PROBE_TIMEOUT
-            args = _tiny_inputs()[kind]
+            sandbox.call_timeout = limits.PROBE
+            args = AREAS[part.area].tiny_inputs()
             if forward:
                 out, cache = functions[0](*args)
                 functions[1](np.ones_like(out), cache)
@@ -396,7 +370,7 @@ def probe(impl_value, what):
                 functions[0](*args)
         else:  # the model: a tiny network on two tiny images
             model_class = sandbox.get(MODEL_CLASS)
-            sandbox.call_timeout = PROBE_TIMEOUT
+            sandbox.call_timeout = limits.PROBE
             model = model_class(input_dim=(1, 4, 4), num_filters=2, filter_size=3,
                                 hidden_dim=3, num_classes=2, dtype=np.float64)
             model.loss(np.zeros((2, 1, 4, 4)), np.array([0, 1]))
@@ -417,7 +391,7 @@ def default_memory_cap():
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
         total = 8 << 30
-    return int(min(total // 2, 8 << 30))
+    return int(min(total // 2, limits.MEMORY_BYTES_MAX))
 
 
 def grades_answer_key(impl_value):

@@ -14,8 +14,6 @@ import traceback
 
 #: Modules the submission may not import; reading their files is recorded as tampering.
 FORBIDDEN_MODULES = ("answer_key",)
-FORWARD_FUNCTIONS = ("conv_forward_naive", "max_pool_forward_naive",
-                     "spatial_batchnorm_forward", "spatial_groupnorm_forward")
 
 
 def apply_limits(limits):
@@ -92,7 +90,9 @@ class Worker:
             kwargs = dict(wire.decode(header["kwargs"], blobs, self.resolve)) if "kwargs" in header else {}
             before = [a.copy() if hasattr(a, "copy") and hasattr(a, "dtype") else None for a in args]
             result = target(*args, **kwargs)
-            if header.get("name") in FORWARD_FUNCTIONS and isinstance(result, tuple) and len(result) == 2:
+            from convgrader.assignment import FORWARDS
+
+            if header.get("name") in FORWARDS and isinstance(result, tuple) and len(result) == 2:
                 result = (result[0], self.keep(result[1]))  # the cache is opaque: it stays here
             return result, self.changed_arguments(args, before)
         if op == "getattr":

@@ -43,6 +43,7 @@ INIT_CONFIGS = {
 }
 
 
+@pytest.mark.grades("ThreeLayerConvNet")
 @pytest.mark.parametrize("kwargs", INIT_CONFIGS.values(), ids=INIT_CONFIGS.keys())
 def test_ThreeLayerConvNet_init_shapes_and_dtype(impl, kwargs):
     model = impl.ThreeLayerConvNet(**kwargs)
@@ -58,6 +59,7 @@ def test_ThreeLayerConvNet_init_shapes_and_dtype(impl, kwargs):
         assert_dtype(model.params[name], dtype, f"params[{name!r}] (the dtype argument)")
 
 
+@pytest.mark.grades("ThreeLayerConvNet")
 def test_ThreeLayerConvNet_init_statistics(impl):
     """Weights ~ N(0, weight_scale^2), biases zero."""
     weight_scale = 1e-2
@@ -80,6 +82,7 @@ def random_batch():
     return rng.randn(50, 3, 32, 32), rng.randint(10, size=50)
 
 
+@pytest.mark.grades("ThreeLayerConvNet")
 def test_ThreeLayerConvNet_initial_loss_is_log_num_classes(impl, random_batch):
     """Row 9: with tiny random weights every class is equally likely: loss = log(10)."""
     X, y = random_batch
@@ -89,6 +92,7 @@ def test_ThreeLayerConvNet_initial_loss_is_log_num_classes(impl, random_batch):
     assert_within(loss, math.log(10), 1e-3, "initial loss without regularization")
 
 
+@pytest.mark.grades("ThreeLayerConvNet")
 def test_ThreeLayerConvNet_regularization_adds_half_reg_sum_of_squares(impl, random_batch):
     """Row 9 with reg = 0.5: the loss grows by exactly 0.5 * reg * sum(W^2)."""
     X, y = random_batch
@@ -103,6 +107,7 @@ def test_ThreeLayerConvNet_regularization_adds_half_reg_sum_of_squares(impl, ran
                  precision=np.float32)
 
 
+@pytest.mark.grades("ThreeLayerConvNet")
 @over_cases("model")
 def test_ThreeLayerConvNet_scores(impl, case):
     model, dtype = build(impl, case)
@@ -110,6 +115,7 @@ def test_ThreeLayerConvNet_scores(impl, case):
     assert_close(scores, case["scores"], "scores (loss called without y)", precision=dtype)
 
 
+@pytest.mark.grades("ThreeLayerConvNet", weight=2)
 @over_cases("model")
 def test_ThreeLayerConvNet_loss_and_gradients(impl, case):
     model, dtype = build(impl, case)
@@ -124,6 +130,7 @@ def test_ThreeLayerConvNet_loss_and_gradients(impl, case):
         assert_dtype(grads[name], dtype, f"grads[{name!r}] (the model's dtype)")
 
 
+@pytest.mark.grades("ThreeLayerConvNet")
 def test_ThreeLayerConvNet_numerical_gradient_check(impl):
     """Row 10: the model's gradients agree with finite differences of its own loss.
 

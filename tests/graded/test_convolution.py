@@ -1,10 +1,13 @@
 """Convolution: conv_forward_naive and conv_backward_naive (seed rows 1-3)."""
 
+import pytest
+
 from convgrader.judging.compare import assert_all_close, assert_close, assert_unchanged, cache_from, unpack
 from convgrader.judging.diagnostics import Context
 from convgrader.judging.fixtures import over_cases
 
 
+@pytest.mark.grades("conv_forward_naive")
 @over_cases("conv")
 def test_conv_forward_naive(impl, case):
     x, w, b = case["x"], case["w"], case["b"]
@@ -14,6 +17,7 @@ def test_conv_forward_naive(impl, case):
     assert_close(out, case["out"], "out", precision=x.dtype, context=Context.of(case))
 
 
+@pytest.mark.grades("conv_backward_naive")
 @over_cases("conv", having=("dout",))
 def test_conv_backward_naive(impl, case):
     x, dout = case["x"], case["dout"]

@@ -43,6 +43,7 @@ def pool_inputs():
     return dict(x=rng.randn(100, 3, 32, 32), dout=rng.randn(100, 3, 16, 16))
 
 
+@pytest.mark.grades("conv_forward_naive")
 def test_conv_forward_naive_agrees_with_fast(impl, fast_layers, conv_inputs):
     x, w, b = conv_inputs["x"], conv_inputs["w"], conv_inputs["b"]
     expected, _ = fast_layers.conv_forward_fast(x, w, b, dict(CONV_PARAM))
@@ -50,6 +51,7 @@ def test_conv_forward_naive_agrees_with_fast(impl, fast_layers, conv_inputs):
     assert_close(out, expected, "out")
 
 
+@pytest.mark.grades("conv_backward_naive")
 def test_conv_backward_naive_agrees_with_fast(impl, fast_layers, conv_inputs):
     x, w, b, dout = (conv_inputs[k].copy() for k in ("x", "w", "b", "dout"))
     _, fast_cache = fast_layers.conv_forward_fast(x, w, b, dict(CONV_PARAM))
@@ -60,6 +62,7 @@ def test_conv_backward_naive_agrees_with_fast(impl, fast_layers, conv_inputs):
         assert_close(grad, want, name)
 
 
+@pytest.mark.grades("max_pool_forward_naive")
 def test_max_pool_forward_naive_agrees_with_fast(impl, fast_layers, pool_inputs):
     x = pool_inputs["x"]
     expected, _ = fast_layers.max_pool_forward_fast(x.copy(), dict(POOL_PARAM))
@@ -67,6 +70,7 @@ def test_max_pool_forward_naive_agrees_with_fast(impl, fast_layers, pool_inputs)
     assert_close(out, expected, "out")
 
 
+@pytest.mark.grades("max_pool_backward_naive")
 def test_max_pool_backward_naive_agrees_with_fast(impl, fast_layers, pool_inputs):
     x, dout = pool_inputs["x"], pool_inputs["dout"]
     _, fast_cache = fast_layers.max_pool_forward_fast(x.copy(), dict(POOL_PARAM))

@@ -4,11 +4,14 @@ Inputs are drawn from a continuous distribution, so no window holds a tie and
 the routing of the gradient is unique.
 """
 
+import pytest
+
 from convgrader.judging.compare import assert_close, assert_unchanged, cache_from, unpack
 from convgrader.judging.diagnostics import Context
 from convgrader.judging.fixtures import over_cases
 
 
+@pytest.mark.grades("max_pool_forward_naive")
 @over_cases("pool")
 def test_max_pool_forward_naive(impl, case):
     x = case["x"]
@@ -17,6 +20,7 @@ def test_max_pool_forward_naive(impl, case):
     assert_close(out, case["out"], "out", precision=x.dtype, context=Context.of(case))
 
 
+@pytest.mark.grades("max_pool_backward_naive")
 @over_cases("pool")
 def test_max_pool_backward_naive(impl, case):
     x, dout = case["x"], case["dout"]

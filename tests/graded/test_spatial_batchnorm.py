@@ -22,6 +22,7 @@ def bn_param_of(case):
     return bn_param
 
 
+@pytest.mark.grades("spatial_batchnorm_forward")
 @over_cases("spatial_batchnorm")
 def test_spatial_batchnorm_forward(impl, case):
     x, gamma, beta = case["x"], case["gamma"], case["beta"]
@@ -31,6 +32,7 @@ def test_spatial_batchnorm_forward(impl, case):
     assert_close(out, case["out"], "out", precision=x.dtype, context=Context.of(case, bn_param=bn_param_of(case)))
 
 
+@pytest.mark.grades("spatial_batchnorm_forward")
 @over_cases("spatial_batchnorm", having=("running_mean_after",))
 def test_spatial_batchnorm_forward_updates_running_averages(impl, case):
     bn_param = bn_param_of(case)
@@ -42,6 +44,7 @@ def test_spatial_batchnorm_forward_updates_running_averages(impl, case):
                      context=Context.of(case))
 
 
+@pytest.mark.grades("spatial_batchnorm_forward")
 @pytest.mark.parametrize("case_name", ["seed_unit_gamma", "seed_gamma_beta"])
 def test_spatial_batchnorm_forward_normalizes_each_channel(impl, case_name):
     """Row 14: per-channel means equal beta and standard deviations equal gamma."""
@@ -55,6 +58,7 @@ def test_spatial_batchnorm_forward_normalizes_each_channel(impl, case_name):
     assert_within(out.std(axis=(0, 2, 3)), gamma, STATISTIC_TOLERANCE, "per-channel std of out (should equal gamma)")
 
 
+@pytest.mark.grades("spatial_batchnorm_forward")
 def test_spatial_batchnorm_forward_test_mode_after_training(impl):
     """Row 15: after 50 train passes, test mode normalizes a fresh batch to mean 0, std 1."""
     *train, fresh = training_batches(seed=231, count=51, shape=(10, 4, 11, 12), scale=2.3, shift=13)
@@ -73,6 +77,7 @@ def test_spatial_batchnorm_forward_test_mode_after_training(impl):
              f"  got means {np.round(means, 3)}, stds {np.round(stds, 3)}")
 
 
+@pytest.mark.grades("spatial_batchnorm_backward")
 @over_cases("spatial_batchnorm", having=("dout",))
 def test_spatial_batchnorm_backward(impl, case):
     x, dout = case["x"], case["dout"]

@@ -5,6 +5,7 @@ G groups of C // G consecutive channels; statistics per sample and group over
 """
 
 import numpy as np
+import pytest
 
 from convgrader.judging.compare import (STATISTIC_TOLERANCE, assert_all_close, assert_close, assert_unchanged, assert_within,
                                 cache_from, unpack)
@@ -18,6 +19,7 @@ def forward(impl, case, x=None):
                                                  case.param("gn_param")), 2, "(out, cache)")
 
 
+@pytest.mark.grades("spatial_groupnorm_forward")
 @over_cases("spatial_groupnorm")
 def test_spatial_groupnorm_forward(impl, case):
     x = case["x"]
@@ -26,6 +28,7 @@ def test_spatial_groupnorm_forward(impl, case):
     assert_close(out, case["out"], "out", precision=x.dtype, context=Context.of(case))
 
 
+@pytest.mark.grades("spatial_groupnorm_forward")
 def test_spatial_groupnorm_forward_normalizes_each_group(impl):
     """Row 17: with gamma 1 and beta 0, every (sample, group) has mean 0 and std 1."""
     case = load("spatial_groupnorm", "seed_unit_gamma")
@@ -36,6 +39,7 @@ def test_spatial_groupnorm_forward_normalizes_each_group(impl):
     assert_within(grouped.std(axis=1), 1.0, STATISTIC_TOLERANCE, "std of each group of out")
 
 
+@pytest.mark.grades("spatial_groupnorm_backward")
 @over_cases("spatial_groupnorm", having=("dout",))
 def test_spatial_groupnorm_backward(impl, case):
     x, dout = case["x"], case["dout"]

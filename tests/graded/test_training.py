@@ -42,6 +42,7 @@ def train(impl, data, num_epochs, print_every, **model_kwargs):
     return solver
 
 
+@pytest.mark.grades("ThreeLayerConvNet", scored=False)
 @pytest.mark.timeout(1800)
 def test_ThreeLayerConvNet_overfits_100_cifar10_images(impl, cifar10):
     """Row 11: 15 epochs on 100 images reach high training and low validation accuracy."""
@@ -56,6 +57,7 @@ def test_ThreeLayerConvNet_overfits_100_cifar10_images(impl, cifar10):
              f"got {train_acc:.2f} and {val_acc:.2f}")
 
 
+@pytest.mark.grades("ThreeLayerConvNet", scored=False)
 @pytest.mark.timeout(3600)
 def test_ThreeLayerConvNet_one_epoch_cifar10_train_accuracy(impl, cifar10):
     """Row 12: one epoch on CIFAR-10 reaches more than 40% training accuracy."""
@@ -66,6 +68,7 @@ def test_ThreeLayerConvNet_one_epoch_cifar10_train_accuracy(impl, cifar10):
         fail(f"training accuracy after one epoch is {train_acc:.3f}; the seed expects more than 0.40")
 
 
+@pytest.mark.grades("ThreeLayerConvNet")
 def test_ThreeLayerConvNet_overfits_100_digits_images(impl, digits):
     """Row 11 on real digits: 15 epochs on 100 images are memorized."""
     # Only training accuracy is judged (digits generalize well even from 100
@@ -83,6 +86,7 @@ def test_ThreeLayerConvNet_overfits_100_digits_images(impl, digits):
              f"after 15 epochs; got {train_acc:.2f}")
 
 
+@pytest.mark.grades("ThreeLayerConvNet")
 def test_ThreeLayerConvNet_one_epoch_digits_train_accuracy(impl, digits):
     """Row 12 on real digits: one epoch over 1500 images learns most of them."""
     solver = train(impl, digits, num_epochs=1, print_every=20, weight_scale=1e-3,

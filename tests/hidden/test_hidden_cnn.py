@@ -6,6 +6,7 @@ set after construction, so random initialization plays no part.
 """
 
 import numpy as np
+import pytest
 
 from convgrader.judging.compare import assert_close, fail, unpack
 from answer_key.classifiers.cnn import ThreeLayerConvNet as KeyConvNet
@@ -51,6 +52,7 @@ def expected_model(case):
     return model.loss(X), *model.loss(X, case["y"])
 
 
+@pytest.mark.grades("ThreeLayerConvNet")
 @random_cases(draw_model, count=4)
 def test_hidden_ThreeLayerConvNet_scores(impl, case):
     dtype = np.dtype(case.param("dtype"))
@@ -59,6 +61,7 @@ def test_hidden_ThreeLayerConvNet_scores(impl, case):
     assert_close(scores, expected, "scores (loss called without y)", precision=dtype)
 
 
+@pytest.mark.grades("ThreeLayerConvNet")
 @random_cases(draw_model, count=4)
 def test_hidden_ThreeLayerConvNet_loss_and_gradients(impl, case):
     dtype = np.dtype(case.param("dtype"))

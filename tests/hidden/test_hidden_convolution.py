@@ -1,5 +1,7 @@
 """Hidden: conv_forward_naive and conv_backward_naive on random shapes, strides and pads."""
 
+import pytest
+
 from convgrader.judging.compare import assert_close, cache_from, unpack
 from answer_key import layers as key
 from tests.hidden.cases import dims, dtype_of, fitting_size, in_float64, make_case, random_cases
@@ -29,6 +31,7 @@ def expected_conv(case):
     return out, key.conv_backward_naive(*in_float64(case["dout"]), cache)
 
 
+@pytest.mark.grades("conv_forward_naive")
 @random_cases(draw_conv)
 def test_hidden_conv_forward_naive(impl, case):
     x = case["x"]
@@ -37,6 +40,7 @@ def test_hidden_conv_forward_naive(impl, case):
     assert_close(out, expected, "out", precision=x.dtype)
 
 
+@pytest.mark.grades("conv_backward_naive")
 @random_cases(draw_conv)
 def test_hidden_conv_backward_naive(impl, case):
     x = case["x"]

@@ -7,6 +7,7 @@ the gradient is unique.
 """
 
 import numpy as np
+import pytest
 
 from convgrader.judging.compare import assert_close, cache_from, unpack
 from answer_key import layers as key
@@ -35,6 +36,7 @@ def expected_pool(case):
     return out, key.max_pool_backward_naive(*in_float64(case["dout"]), cache)
 
 
+@pytest.mark.grades("max_pool_forward_naive")
 @random_cases(draw_pool)
 def test_hidden_max_pool_forward_naive(impl, case):
     x = case["x"]
@@ -43,6 +45,7 @@ def test_hidden_max_pool_forward_naive(impl, case):
     assert_close(out, expected, "out", precision=x.dtype)
 
 
+@pytest.mark.grades("max_pool_backward_naive")
 @random_cases(draw_pool)
 def test_hidden_max_pool_backward_naive(impl, case):
     x = case["x"]

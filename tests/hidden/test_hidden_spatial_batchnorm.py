@@ -6,6 +6,7 @@ down to 1e-2 makes an eps in the wrong place visible.
 """
 
 import numpy as np
+import pytest
 
 from convgrader.judging.compare import assert_close, cache_from, fail, unpack
 from answer_key import layers as key
@@ -65,6 +66,7 @@ def expected_batchnorm(case):
     return out, grads, bn_param
 
 
+@pytest.mark.grades("spatial_batchnorm_forward")
 @random_cases(draw_any_mode)
 def test_hidden_spatial_batchnorm_forward(impl, case):
     x = case["x"]
@@ -74,6 +76,7 @@ def test_hidden_spatial_batchnorm_forward(impl, case):
     assert_close(out, expected, "out", precision=x.dtype)
 
 
+@pytest.mark.grades("spatial_batchnorm_forward")
 @random_cases(draw_batchnorm, count=4)
 def test_hidden_spatial_batchnorm_forward_updates_running_averages(impl, case):
     _, _, expected = expected_batchnorm(case)
@@ -85,6 +88,7 @@ def test_hidden_spatial_batchnorm_forward_updates_running_averages(impl, case):
         assert_close(bn_param[name], expected[name], f"bn_param[{name!r}]", precision=case["x"].dtype)
 
 
+@pytest.mark.grades("spatial_batchnorm_backward")
 @random_cases(draw_batchnorm)
 def test_hidden_spatial_batchnorm_backward(impl, case):
     x = case["x"]

@@ -1,6 +1,7 @@
 """Hidden: spatial group normalization on random shapes, group counts and eps."""
 
 import numpy as np
+import pytest
 
 from convgrader.judging.compare import assert_close, cache_from, unpack
 from answer_key import layers as key
@@ -35,6 +36,7 @@ def expected_groupnorm(case):
     return out, key.spatial_groupnorm_backward(dout, cache)
 
 
+@pytest.mark.grades("spatial_groupnorm_forward")
 @random_cases(draw_groupnorm)
 def test_hidden_spatial_groupnorm_forward(impl, case):
     expected, _ = expected_groupnorm(case)
@@ -43,6 +45,7 @@ def test_hidden_spatial_groupnorm_forward(impl, case):
     assert_close(out, expected, "out", precision=case["x"].dtype)
 
 
+@pytest.mark.grades("spatial_groupnorm_backward")
 @random_cases(draw_groupnorm)
 def test_hidden_spatial_groupnorm_backward(impl, case):
     _, expected = expected_groupnorm(case)

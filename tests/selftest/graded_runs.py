@@ -13,8 +13,6 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from pathlib import Path
 
-from convgrader.assignment import part_of
-
 PROJECT = Path(__file__).resolve().parents[2]
 IMPLEMENTATIONS = Path(__file__).resolve().parent / "implementations"
 MUTANTS = IMPLEMENTATIONS / "mutants"
@@ -27,10 +25,7 @@ class Verdict:
     name: str
     outcome: str
     message: str
-
-    @property
-    def part(self):
-        return part_of(self.name.split("[")[0])
+    part: str = None
 
 
 def grade(impl, tmp_path, select=None, extra_args=()):
@@ -69,8 +64,13 @@ def read_junit(path):
                 outcome = {"failure": "failed"}.get(child.tag, child.tag)
                 message = child.get("message", "") + "\n" + (child.text or "")
                 break
-        verdicts.append(Verdict(case.get("name"), outcome, message))
+        verdicts.append(Verdict(case.get("name"), outcome, message, junit_part(case)))
     return verdicts
+
+
+def junit_part(case):
+    """The graded part a JUnit test case declares (the plugin's ``part`` property), or None."""
+    return next((p.get("value") for p in case.iter("property") if p.get("name") == "part"), None)
 
 
 def declared(mutant):

@@ -1,0 +1,47 @@
+"""Every time and size limit of grading, in one place.
+
+Time limits nest, each inner one ending its own work before the outer one would:
+
+    call  <  test  <  run  <  wall clock
+
+- ``CALL``: one call into the submission (a layer function, a model method), enforced
+  by the sandbox; a call past it is "too slow" or, if a tiny input hangs too, "hung".
+- ``TEST`` / ``ISOLATED_TEST``: one pytest test (pytest-timeout). In-process
+  (plain ``pytest``) it is the only bound; with ``--isolate`` the calls are bounded
+  and this only backs them up, so it must exceed a test's calls.
+- ``RUN``: one ``grade`` run, all tests (``--time-limit``); no call starts after it.
+- ``WALL_CLOCK``: what ``batch`` and the Gradescope runner allow one ``grade``
+  process before killing it: the run's limit plus ``WALL_CLOCK_MARGIN`` to write reports.
+"""
+
+#: Seconds one call may take. Loop-style naive code needs about 2 s for the notebook's
+#: largest convolution on a 2-core machine; 30x that is slow but correct, beyond it hopeless.
+CALL = 60.0
+#: Seconds a new worker may take to start Python and numpy, on a loaded machine (not the submission's time).
+STARTUP = 120.0
+#: Seconds the tiny probe input may take before the code is called hung.
+PROBE = 10.0
+#: Seconds a graded test may run in-process unless it says otherwise.
+TEST = 120
+#: Seconds a graded test may run with --isolate, where each call is bounded by CALL.
+ISOLATED_TEST = 900
+#: Seconds one grade run may take (``grade --time-limit``).
+RUN = 1200.0
+#: Seconds on top of RUN before a grade process is killed from outside.
+WALL_CLOCK_MARGIN = 180.0
+WALL_CLOCK = RUN + WALL_CLOCK_MARGIN
+#: Seconds pytest's collection of the suite may take.
+COLLECTION = 600
+
+#: Bytes of the submission's printed output kept per test.
+OUTPUT_BYTES = 4096
+#: Characters of a failure message kept in the outcome log.
+MESSAGE_CHARACTERS = 2000
+#: Characters of a test's output in a report.
+REPORT_OUTPUT_CHARACTERS = 1500
+#: Bytes one file written by the submission may have.
+FILE_BYTES = 64 << 20
+#: The most address space a worker may have; at most half the machine's memory.
+MEMORY_BYTES_MAX = 8 << 30
+
+assert CALL < ISOLATED_TEST < RUN < WALL_CLOCK and PROBE < CALL
