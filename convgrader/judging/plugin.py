@@ -45,6 +45,9 @@ FAILURES_SHOWN_PER_PART = 3
 #: Names listed in one "failed the same way" line.
 NAMES_SHOWN = 4
 
+#: The skeleton's text in each ``raise NotImplementedError(...)``.
+SKELETON_TODO = re.compile(r"(\S+) is not implemented yet: write it in (\S+)$")
+
 IMPLS = pytest.StashKey[list]()
 #: What groups a failure with others of its part: the failing lines for an exception, else the message.
 FAILURE_GROUP = pytest.StashKey[str]()
@@ -248,14 +251,23 @@ def _frame_line(found):
 
 
 def _not_implemented(error, folders):
-    """What is not written yet and where, from the frame that raised (the skeleton's own text is English)."""
+    """What is not written yet and where, said once, in the run's language.
+
+    Found from the frame that raised; with --isolate (no frames here) from the
+    skeleton's own English text, which names both.
+    """
     frames = _student_frames(error, folders)
-    if not frames:
-        return say("not_implemented")
-    frame, _, folder = frames[-1]
-    name = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
+    if frames:
+        frame, _, folder = frames[-1]
+        name, file = getattr(frame.f_code, "co_qualname", frame.f_code.co_name), _shown_path(frame, folder)
+    else:
+        found = SKELETON_TODO.match(str(error).strip())
+        if found is None:
+            text = str(error).strip()
+            return f"{say('not_implemented')}: {text}" if text else say("not_implemented")
+        name, file = found.groups()
     key = "not_implemented_method" if "." in name else "not_implemented_function"
-    return say(key, name=name, file=_shown_path(frame, folder))
+    return say(key, name=name, file=file)
 
 
 def _read_key(fd):
