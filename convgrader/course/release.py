@@ -38,11 +38,14 @@ from pathlib import Path, PurePosixPath
 
 from convgrader.course.submissions import JUNK_NAMES, SubmissionRejected, normalize
 from convgrader import limits
+from convgrader.judging import language
 from convgrader.paths import PROJECT
 
 #: The files the releases ship as they are (scripts, the students' CI workflow), relative to the project.
 RELEASE_FILES = "convgrader/course/release_files"
 DEFAULT_NAME = "convnet-assignment"
+#: The language the student release speaks by default (its tox.ini's convgrader_lang).
+STUDENT_LANGUAGE = "ru"
 
 #: What students receive, as paths relative to the project (a folder means all of it).
 STUDENT_SOURCES = (
@@ -169,6 +172,11 @@ def student_tox_ini(project):
         parser["testenv:grade"]["description"] = "your points as the grader counts them (visible tests only)"
     if parser.has_section("tox"):
         parser["tox"]["envlist"] = "py3"
+    if not parser.has_section("pytest"):
+        parser.add_section("pytest")
+    # The course is Russian: its students read the harness in Russian unless they ask
+    # otherwise (--lang en, CONVGRADER_LANG=en); the instructors' checkout stays English.
+    parser["pytest"][language.INI_OPTION] = STUDENT_LANGUAGE
     buffer = io.StringIO()
     buffer.write("# tox for the assignment: `tox` runs the graded tests on student_impl/,\n"
                  "# `tox -e grade` prints the points (visible tests only), `tox -e bench` the timings.\n")

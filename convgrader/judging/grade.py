@@ -31,10 +31,12 @@ from pathlib import Path
 
 from convgrader import __version__, limits
 from convgrader.assignment import OPTIONAL_PARTS, PARTS
-from convgrader.judging import outcomes, points
+from convgrader.judging import language, outcomes, points
+from convgrader.judging.messages import say
 from convgrader.judging.plugin import HIDDEN_SEED
 from convgrader.paths import FIXTURES, GRADED_TESTS, HIDDEN_TESTS, PROJECT
 from convgrader.running import implementation
+
 #: Seconds given to pytest past the time limit to finish its report.
 GRACE = 60
 #: pytest exit statuses that mean the harness failed, not the submission (which
@@ -47,7 +49,7 @@ def register(commands):
     parser = commands.add_parser("grade", help="grade one submission into results.json, JUnit XML and Markdown",
                                  description=__doc__.split("\n\n")[0])
     parser.add_argument("--impl", default="student_impl",
-                        help="student_impl (default), reference, or a folder laid out like student_impl/")
+                        help="student_impl (default), answer_key, or a folder laid out like student_impl/")
     parser.add_argument("--results", type=Path, help="write Gradescope's results.json here")
     parser.add_argument("--junit", type=Path, help="write JUnit XML here")
     parser.add_argument("--markdown", type=Path, help="write a Markdown summary here")
@@ -61,6 +63,9 @@ def register(commands):
                         help=f"seconds one call of the submission may take (default {limits.CALL:g})")
     parser.add_argument("--fail-under", type=float, metavar="SCORE",
                         help="exit with status 1 when the score is below SCORE")
+    parser.add_argument("--lang", default=None, metavar="ru|en",
+                        help=f"language of the report: ru or en (default: ${language.ENV_VAR}, a Russian locale, "
+                             f"the project's {language.INI_OPTION}, then en)")
     parser.add_argument("--no-isolate", dest="isolate", action="store_false",
                         help="import the submission into the test process (faster, for trusted code only)")
     parser.set_defaults(run=run, accepts_extra=True)
@@ -72,12 +77,18 @@ def run(args, pytest_args):
     except ValueError as error:
         print(f"grade: {error}", file=sys.stderr)
         return 2
+    try:
+        lang = language.choose(args.lang, language.configured_in(PROJECT))
+    except ValueError as error:
+        print(f"grade: {error}", file=sys.stderr)
+        return 2
+    language.set_current(lang)
     started = time.time()
     deadline = started + args.time_limit
     fixtures_before = fixtures_digest()
     suite = [str(GRADED_TESTS)] + ([str(HIDDEN_TESTS), "--hidden", f"--hidden-seed={args.hidden_seed}"]
                                    if args.hidden else [])
-    common = suite + [f"--impl={args.impl}", "-p", "no:cacheprovider", *pytest_args]
+    common = suite + [f"--impl={args.impl}", f"--lang={lang}", "-p", "no:cacheprovider", *pytest_args]
     collected = collect(common)
     if collected is None:
         return 2
@@ -259,10 +270,10 @@ def test_output(entry):
 def overall_output(tampering, skipped):
     lines = []
     if tampering:
-        lines.append("TAMPERING DETECTED: the submission touched what it must not, so it scores 0:")
+        lines.append(say("grade_tampering"))
         lines += [f"  - {event}" for event in tampering]
     if skipped:
-        lines.append("Not run here (no points): " + ", ".join(e["name"] for e in skipped))
+        lines.append(say("grade_not_run", names=", ".join(e["name"] for e in skipped)))
     return "\n".join(lines)
 
 
@@ -300,8 +311,7 @@ def part_rows(report):
     for part in PARTS:
         info = report["extra_data"]["parts"][part]
         if info["total"]:
-            bonus = " (bonus)" if part in OPTIONAL_PARTS else ""
-            yield part + bonus, info
+            yield (say("grade_bonus", part=part) if part in OPTIONAL_PARTS else part), info
 
 
 def markdown_summary(report):
@@ -324,11 +334,11 @@ def markdown_summary(report):
 
 
 def terminal_table(report):
-    lines = ["", f"{'part':<36} {'passed':>8} {'points':>15}", "-" * 61]
+    lines = ["", f"{say('grade_part'):<36} {say('grade_passed'):>8} {say('grade_points'):>15}", "-" * 61]
     for name, info in part_rows(report):
         lines.append(f"{name:<36} {info['passed']:>3}/{info['total']:<4} "
                      f"{info['score']:>7.2f} / {info['max_score']:<5g}")
-    lines += ["-" * 61, f"{'total':<36} {'':>8} {report['score']:>7.2f} / {report['max_score']:g}"]
+    lines += ["-" * 61, f"{say('grade_total'):<36} {'':>8} {report['score']:>7.2f} / {report['max_score']:g}"]
     if report["output"]:
         lines += ["", report["output"]]
     return "\n".join(lines)

@@ -1,14 +1,29 @@
-"""Every sentence the harness says to a student about a comparison, in one place.
+"""Every sentence the harness says to a student, in one place.
 
 Messages are templates keyed by a short name and filled with ``str.format``
 fields. ``say(key, **fields)`` renders one in the current language;
-``hint(tag, key, **fields)`` renders a hint, which always starts with
-``hint (<tag>):`` so that a student can find the tag in
-``docs/reading-failures.md`` and the self-tests can tell hints apart.
+``hint(key, **fields)`` renders a hint, which always starts with
+``hint (<tag>):`` (``подсказка (<tag>):`` in Russian) so that a student can
+find the tag in ``docs/reading-failures.md`` (``.ru.md``) and the self-tests
+can tell hints apart. Keys with a dot are hints (``"<tag>.<case>"``); others
+are not.
 
-To translate, add a table with the same keys (e.g. ``RU``) to :data:`TABLES`
-and set :data:`LANGUAGE`; a key missing from a table falls back to English.
+Translations (see :mod:`convgrader.judging.language`): the English template is
+the gettext msgid and the key its msgctxt, in
+``locale/ru/LC_MESSAGES/convgrader.po``. To add a message, add it to :data:`EN`
+and give it a Russian entry in that file, the same placeholders in the same
+form (``{error:.2e}`` stays ``{error:.2e}``)::
+
+    msgctxt "my_key"
+    msgid "{what} is wrong"
+    msgstr "{what} неверно"
+
+``python -m convgrader.judging.language`` adds the empty entries for you (and
+rewrites the ``.pot``); ``tests/selftest/test_messages_i18n.py`` names every
+message that still lacks its translation.
 """
+
+from convgrader.judging import language
 
 #: The tags a hint may carry, each a section of docs/reading-failures.md.
 HINT_TAGS = ("padding", "stride", "output_shape", "scale", "axes", "nan", "inplace", "dtype",
@@ -39,6 +54,45 @@ EN = {
     "backward_no_cache": "cannot test the backward pass: {name} must return (out, cache); it returned {got}",
     "exception": "{type_name} raised by the code under test: {message}",
     "also_wrong": "also wrong: {names}",
+
+    # ---- the submission's own failures (plugin.py) ----------------------------------------
+    "not_implemented": "not implemented yet",
+    "not_implemented_function": "{name} is not implemented yet: write it in {file}",
+    "not_implemented_method": "{name} is not implemented yet: write it in {file}",
+    "raised": "{type_name}: {message}",
+    "frame": "  {file}, line {line}, in {function}: {code}",
+    "hint_prefix": "hint ({tag}):",
+
+    # ---- a plain pytest run's report (plugin.py) ----------------------------------------
+    "failures_title": "what failed",
+    "same_failure": "The same failure in other tests of {part} ({count}): {names}",
+    "more_failures": "Other tests of {part} failed too ({count}), their messages not shown: {names} "
+                     "(pytest -v shows every message)",
+    "harness_error": "Some failures have no ready explanation, so pytest's traceback follows. If its last "
+                     "lines are not in your code but in convgrader/ or tests/, tell the course staff.",
+    "skipped_reason": "Tests skipped: {count}. Reason: {reason}",
+    "benchmark_only": "not benchmarks, and --benchmark-only runs benchmarks only",
+    "cifar10_missing": "CIFAR-10 is not on this machine, so the training checks on it are skipped "
+                       "(they carry no points); the same checks on scikit-learn's digits always run. "
+                       "To run them too: python -m convgrader download-cifar10 "
+                       "(or point CIFAR10_DIR to the folder cifar-10-batches-py)",
+    "table_title": "graded parts",
+    "table_row": "{passed}/{total} passed",
+    "table_mark_ok": "ok",
+    "table_mark_fail": "FAIL",
+    "table_mark_skip": "skip",
+    "outcome_passed": "{count} passed",
+    "outcome_failed": "{count} failed",
+    "outcome_skipped": "{count} skipped",
+
+    # ---- the grade command's table and report (grade.py) --------------------------------
+    "grade_part": "part",
+    "grade_passed": "passed",
+    "grade_points": "points",
+    "grade_total": "total",
+    "grade_bonus": "{part} (bonus)",
+    "grade_not_run": "Not run here (no points): {names}",
+    "grade_tampering": "TAMPERING DETECTED: the submission touched what it must not, so it scores 0:",
 
     # ---- hints (diagnostics.py), keyed "<tag>.<case>" ------------------------------------
     "padding.border": "only the outer {band} row(s) and column(s) of {what} are wrong, the inside is "
@@ -132,23 +186,27 @@ EN = {
     "forward.also_wrong": "your {forward} is also wrong on this input: fix it first, then the backward",
 }
 
-TABLES = {"en": EN}
-LANGUAGE = "en"
 
 
 def say(key, **fields):
-    """The message ``key`` in the current language, with ``fields`` filled in."""
-    template = TABLES.get(LANGUAGE, EN).get(key, EN[key])
-    return template.format(**fields)
+    """The message ``key`` in the current language, with ``fields`` filled in.
+
+    A translation that does not fit the fields (a placeholder misspelt in the
+    ``.po``) falls back to English rather than breaking the test it reports on.
+    """
+    try:
+        return language.translate(key, EN[key]).format(**fields)
+    except (KeyError, IndexError, ValueError):
+        return EN[key].format(**fields)
 
 
 def hint(key, **fields):
     """A hint line: ``hint (<tag>): <message>``, where ``key`` is ``"<tag>.<case>"``."""
     tag = key.split(".", 1)[0]
     assert tag in HINT_TAGS, key
-    return f"hint ({tag}): " + say(key, **fields)
+    return marker(tag) + " " + say(key, **fields)
 
 
 def marker(tag):
-    """The text every hint with ``tag`` starts with (what self-tests look for)."""
-    return f"hint ({tag}):"
+    """The text every hint with ``tag`` starts with, in the current language (what self-tests look for)."""
+    return say("hint_prefix", tag=tag)

@@ -13,19 +13,22 @@ same environment sees its options in ``--help`` and nothing else.
 import importlib.util
 import json
 import os
+import re
+import sys
 import traceback
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
 
-from convgrader.judging import diagnostics, outcomes
-from convgrader.running import implementation, sandbox
-from convgrader.running.implementation import ImplementationUnavailable
 from convgrader import limits
 from convgrader.assignment import BY_NAME, MARKER, PARTS, part_of
+from convgrader.judging import diagnostics, language, outcomes
+from convgrader.judging.messages import say
 from convgrader.judging.points import declared
 from convgrader.paths import GRADED_TESTS, HIDDEN_TESTS, PROJECT
+from convgrader.running import implementation, sandbox
+from convgrader.running.implementation import ImplementationUnavailable
 
 #: Folders of tests that a plain ``pytest`` run leaves out, with the option that brings each in.
 OPT_IN_FOLDERS = {
@@ -40,8 +43,18 @@ HIDDEN_SEED = 20261127
 #: Options that ask for grading wherever pytest runs.
 OWN_OPTIONS = ("impl", "selftest", "hidden", "isolate", "outcomes", "collect_manifest")
 
+#: Different failures of one part shown in full; the others are named (all of them with -v).
+FAILURES_SHOWN_PER_PART = 3
+#: Names listed in one "failed the same way" line.
+NAMES_SHOWN = 4
+
+#: The skeleton's text in each ``raise NotImplementedError(...)``.
+SKELETON_TODO = re.compile(r"(\S+) is not implemented yet: write it in (\S+)$")
+
 IMPLS = pytest.StashKey[list]()
 ACTIVE = pytest.StashKey[bool]()
+#: What groups a failure with others of its part: the failing lines for an exception, else the message.
+FAILURE_GROUP = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser):
@@ -70,6 +83,12 @@ def pytest_addoption(parser):
         "--call-timeout", type=float, default=limits.CALL, metavar="SECONDS",
         help=f"with --isolate: seconds one call of the submission may take (default {limits.CALL:g})")
     group.addoption(
+        "--lang", default=None, metavar="ru|en",
+        help=f"language of the messages: ru or en (default: ${language.ENV_VAR}, then a Russian locale, "
+             f"then the ini option {language.INI_OPTION}, then en)")
+    parser.addini(language.INI_OPTION, "language of the messages to students, ru or en (--lang overrides it)",
+                  default="")
+    group.addoption(
         "--outcomes", default=None, metavar="FILE",
         help="write one JSON line per test (part, outcome, message, output) to FILE as tests finish")
     group.addoption(
@@ -96,6 +115,10 @@ def pytest_configure(config):
     config.addinivalue_line("markers", f"{MARKER}(part, weight=1, scored=True): the graded part this test grades "
                                        "(see convgrader/assignment.py), its weight within the part, and whether it "
                                        "carries points")
+    try:
+        language.set_current(language.choose(config.getoption("lang"), config.getini(language.INI_OPTION)))
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
     values = config.getoption("impl") or [implementation.DEFAULT]
     try:
         config.stash[IMPLS] = [_implementation(value, config) for value in values]
@@ -107,8 +130,7 @@ def pytest_configure(config):
     if config.getoption("outcomes"):
         key = _read_key(config.getoption("outcomes_key_fd"))
         config.pluginmanager.register(OutcomeLog(config.getoption("outcomes"), key), "convgrader-outcomes")
-    if not config.getoption("benchmark_only", False):
-        config.pluginmanager.register(PartTally(config), "convgrader-tally")
+    config.pluginmanager.register(PartTally(config), "convgrader-tally")
     if config.getoption("selftest") and importlib.util.find_spec("tests.selftest.mutation_score"):
         config.pluginmanager.import_plugin("tests.selftest.mutation_score")
 
@@ -195,25 +217,36 @@ def check_declared_part(item):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
-    """Turn the submission's predictable failures into one-line messages."""
+    """Turn a failure of the submission into the short message ``grade`` gives: no pytest traceback.
+
+    An exception raised in the submission's code (a frame of its files in the
+    traceback) or one the diagnostics explain becomes ``Type: message``, the
+    submission's own frames and a hint. Anything else is the harness's failure
+    and keeps its full traceback.
+    """
     if not is_active(item.config):
         return (yield)
     try:
         return (yield)
     except NotImplementedError as error:
-        message = f"not implemented yet: {error}" if str(error) else "not implemented yet"
+        message = _not_implemented(error, _implementation_folders(item.config))
+        item.stash[FAILURE_GROUP] = message
     except ImplementationUnavailable as error:
         message = _with_hint(str(error), diagnostics.explain_exception_text(str(error)))
     except sandbox.SubmissionRaised as error:
         message = f"{error.type_name}: {error.message}\n{error.traceback_text}".rstrip()
         message = _with_hint(message, diagnostics.explain_exception(error.type_name, error.message))
+        item.stash[FAILURE_GROUP] = f"{error.type_name}\n{error.traceback_text}"
     except sandbox.SubmissionFailure as error:
         message = str(error)
     except Exception as error:  # raised in this process by the submission (without --isolate)
         explained = diagnostics.explain_exception(type(error).__name__, str(error))
-        if explained is None:
+        frames = _student_frames(error, _implementation_folders(item.config))
+        if explained is None and not frames:
             raise
-        message = _with_hint(_raised_here(error), explained)
+        where = [_frame_line(frame) for frame in frames[-3:]]
+        message = _with_hint("\n".join([_first_line(error), *where]), explained)
+        item.stash[FAILURE_GROUP] = "\n".join([type(error).__name__, *where])
     # Outside the except blocks, so the report carries the message alone.
     pytest.fail(message, pytrace=False)
 
@@ -222,15 +255,66 @@ def _with_hint(message, explained):
     return f"{message}\n{explained}" if explained else message
 
 
-def _raised_here(error):
-    """``Type: message`` and the last frames outside the harness, pytest and numpy."""
-    harness = (str(PROJECT / "convgrader"), str(PROJECT / "tests" / "graded"), str(PROJECT / "tests" / "hidden"),
-               "site-packages", "/numpy/", "/_pytest/", "/pluggy/")
-    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
-              if not any(part in frame.filename for part in harness)]
-    where = [f"  {Path(f.filename).name}, line {f.lineno}, in {f.name}: {f.line}" for f in frames[-3:]]
+def _first_line(error):
     first_line = (str(error).splitlines() or [""])[0]
-    return "\n".join([f"{type(error).__name__}: {first_line}".rstrip(), *where])
+    return say("raised", type_name=type(error).__name__, message=first_line).rstrip(": ")
+
+
+def _implementation_folders(config):
+    """The folders holding the code of the implementations under test (not their sandboxes)."""
+    folders = []
+    for impl in config.stash.get(IMPLS, []):
+        module = sys.modules.get(getattr(impl, "package", None) or "")
+        locations = getattr(module, "__path__", None)
+        if locations is None and getattr(impl, "package", None):
+            spec = importlib.util.find_spec(impl.package)
+            locations = spec.submodule_search_locations if spec else None
+        folders += [Path(location).resolve() for location in locations or []]
+    return folders
+
+
+def _student_frames(error, folders):
+    """``(frame, lineno, folder)`` of the traceback's frames that run the submission's files, outermost first."""
+    found = []
+    for frame, lineno in traceback.walk_tb(error.__traceback__):
+        path = Path(frame.f_code.co_filename).resolve()
+        folder = next((f for f in folders if path.is_relative_to(f)), None)
+        if folder is not None:
+            found.append((frame, lineno, folder))
+    return found
+
+
+def _shown_path(frame, folder):
+    """``student_impl/layers.py``: the file as the student knows it."""
+    return Path(frame.f_code.co_filename).resolve().relative_to(folder.parent).as_posix()
+
+
+def _frame_line(found):
+    import linecache
+
+    frame, lineno, folder = found
+    code = linecache.getline(frame.f_code.co_filename, lineno).strip()
+    return say("frame", file=_shown_path(frame, folder), line=lineno, function=frame.f_code.co_name, code=code)
+
+
+def _not_implemented(error, folders):
+    """What is not written yet and where, said once, in the run's language.
+
+    Found from the frame that raised; with --isolate (no frames here) from the
+    skeleton's own English text, which names both.
+    """
+    frames = _student_frames(error, folders)
+    if frames:
+        frame, _, folder = frames[-1]
+        name, file = getattr(frame.f_code, "co_qualname", frame.f_code.co_name), _shown_path(frame, folder)
+    else:
+        found = SKELETON_TODO.match(str(error).strip())
+        if found is None:
+            text = str(error).strip()
+            return f"{say('not_implemented')}: {text}" if text else say("not_implemented")
+        name, file = found.groups()
+    key = "not_implemented_method" if "." in name else "not_implemented_function"
+    return say(key, name=name, file=file)
 
 
 def _read_key(fd):
@@ -304,44 +388,187 @@ def _message_of(report):
     return report.longreprtext
 
 
+def _test_name(report):
+    return report.nodeid.split("::")[-1]
+
+
 class PartTally:
-    """Counts test outcomes per (implementation, graded part) and prints the table."""
+    """Counts test outcomes per (implementation, graded part), and keeps a plain pytest run short.
+
+    The part of a test is found where the test runs (``makereport``, in an xdist
+    worker too) and travels on the report, so the process that prints (the xdist
+    controller, or the only one) counts from ``pytest_runtest_logreport``. Each
+    test counts once, as ``grade`` counts it: its call, or the setup that failed
+    or skipped; a skipped test that carries no points (CIFAR-10) is left out,
+    and its reason is said once.
+
+    With the default ``--tb`` (and outside ``--selftest``), failures whose message
+    the harness wrote are printed grouped by part, the same failure once, instead
+    of pytest's sections and ``FAILED`` lines; harness errors keep pytest's
+    traceback. The table of parts is printed last, after pytest's own summary line.
+    """
 
     def __init__(self, config):
         self.config = config
         self.outcomes = defaultdict(Counter)
+        self.failures = defaultdict(list)  # (label, part) -> [(test name, group, message)]
+        self.skips = Counter()  # reason -> count
+        self.taken = {}  # what was lifted out of the terminal reporter's stats, put back for the final count
+        self.compact = (config.getoption("tbstyle", "auto") == "auto" and not config.getoption("selftest"))
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item, call):
         report = yield
-        part = part_of(item)
+        part, _, scored = declared(item)
         counted = report.when == "call" or (report.when == "setup" and not report.passed)
         if part is not None and counted:
             impl = getattr(item, "callspec", None) and item.callspec.params.get("impl")
-            self.outcomes[(impl.label if impl else "", part)][report.outcome] += 1
+            report.convgrader_part = part
+            report.convgrader_scored = scored
+            report.convgrader_impl = impl.label if impl else ""
+            excinfo = call.excinfo
+            if report.failed and excinfo is not None and isinstance(excinfo.value, pytest.fail.Exception) \
+                    and not excinfo.value.pytrace:
+                report.convgrader_group = item.stash.get(FAILURE_GROUP, report.longreprtext)
         return report
 
+    def pytest_runtest_logreport(self, report):
+        part = getattr(report, "convgrader_part", None)
+        if part is None:
+            if report.skipped and self.compact:
+                self.skips[_skip_reason(report)] += 1
+            return
+        if report.skipped and not report.convgrader_scored:
+            self.skips[_skip_reason(report)] += 1
+            return
+        key = (report.convgrader_impl, part)
+        self.outcomes[key][report.outcome] += 1
+        if report.skipped and self.compact:
+            self.skips[_skip_reason(report)] += 1
+        group = getattr(report, "convgrader_group", None)
+        if report.failed and group is not None:
+            self.failures[key].append((_test_name(report), group, _message_text(report)))
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_terminal_summary(self, terminalreporter):
+        if self.compact:
+            self._lift(terminalreporter)
+        try:
+            return (yield)
+        finally:
+            if self.compact:
+                self._write_failures(terminalreporter)
+                self._write_skips(terminalreporter)
+                self._put_back(terminalreporter)
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_sessionfinish(self, session):
+        result = yield
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None and not hasattr(self.config, "workerinput"):
+            self._write_table(reporter)
+        return result
+
+    def _lift(self, reporter):
+        """Take the reports this plugin prints itself out of pytest's FAILURES section and -ra lines."""
+        for kind in ("failed", "skipped"):
+            kept, taken = [], []
+            for report in reporter.stats.get(kind, []):
+                mine = (getattr(report, "convgrader_group", None) is not None if kind == "failed"
+                        else getattr(report, "when", None) is not None)
+                (taken if mine else kept).append(report)
+            if taken:
+                reporter.stats[kind] = kept
+                self.taken[kind] = taken
+        if reporter.stats.get("failed"):
+            reporter.write_line(say("harness_error"), yellow=True)
+
+    def _put_back(self, reporter):
+        for kind, taken in self.taken.items():
+            reporter.stats.setdefault(kind, []).extend(taken)
+        self.taken = {}
+
+    def _write_failures(self, reporter):
+        if not self.failures:
+            return
+        reporter.ensure_newline()
+        reporter.section(say("failures_title"), red=True, bold=True)
+        for label, part in self._keys():
+            failures = self.failures.get((label, part))
+            if not failures:
+                continue
+            groups = defaultdict(list)
+            for name, group, message in failures:
+                groups[group].append((name, message))
+            shown = list(groups.values())
+            if self.config.getoption("verbose") <= 0:
+                hidden, shown = shown[FAILURES_SHOWN_PER_PART:], shown[:FAILURES_SHOWN_PER_PART]
+            else:
+                hidden = []
+            for members in shown:
+                (first, message), others = members[0], [name for name, _ in members[1:]]
+                title = f"{label}: {first}" if label else first
+                reporter.write_sep("_", title, red=True, bold=True)
+                reporter.write_line(message)
+                if others:
+                    reporter.write_line(say("same_failure", count=len(others), part=part,
+                                            names=_names(others)))
+            if hidden:
+                names = [name for members in hidden for name, _ in members]
+                reporter.write_line(say("more_failures", count=len(names), part=part, names=_names(names)))
+
+    def _write_skips(self, reporter):
+        for reason, count in self.skips.items():
+            reporter.write_line(say("skipped_reason", count=count, reason=reason), yellow=True)
+
+    def _keys(self):
+        labels = sorted({label for label, _ in self.outcomes} | {label for label, _ in self.failures})
+        return [(label, part) for label in labels for part in PARTS]
+
+    def _write_table(self, reporter):
         if not self.outcomes:
             return
         labels = sorted({label for label, _ in self.outcomes})
-        terminalreporter.section("graded parts")
+        reporter.ensure_newline()
+        reporter.section(say("table_title"))
+        marks = {kind: say(f"table_mark_{kind}") for kind in ("ok", "fail", "skip")}
+        width = max(map(len, marks.values()))
         for label in labels:
             if label:
-                terminalreporter.write_line(f"{label}:")
+                reporter.write_line(f"{label}:")
             for part in PARTS:
                 counts = self.outcomes.get((label, part))
                 if counts:
-                    terminalreporter.write_line("  " + _summary_line(part, counts))
+                    reporter.write_line("  " + _summary_line(part, counts, marks, width))
 
 
-def _summary_line(part, counts):
+def _message_text(report):
+    """The failure message, without the ``[gw0] linux -- Python ...`` line xdist puts before it."""
+    lines = report.longreprtext.strip().splitlines()
+    return "\n".join(line for line in lines if not re.match(r"\[gw\d+\] ", line))
+
+
+def _skip_reason(report):
+    """A skip's reason without pytest's "Skipped: " prefix; pytest-benchmark's own reason translated."""
+    reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    reason = reason.removeprefix("Skipped: ")
+    return say("benchmark_only") if reason.startswith("Skipping non-benchmark") else reason
+
+
+def _names(names):
+    """A few test names, the parametrization only when they share the function's name."""
+    short = [name[name.index("["):] if "[" in name else name for name in names]
+    text = ", ".join(short[:NAMES_SHOWN])
+    return text + (", …" if len(short) > NAMES_SHOWN else "")
+
+
+def _summary_line(part, counts, marks, width):
     total = sum(counts.values())
     if counts["failed"]:
-        mark = "FAIL"
+        mark = marks["fail"]
     elif counts["passed"]:
-        mark = "ok  "
+        mark = marks["ok"]
     else:
-        mark = "skip"
-    detail = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
-    return f"{mark} {part:<28} {counts['passed']:>3}/{total:<3} passed ({detail})"
+        mark = marks["skip"]
+    detail = ", ".join(say(f"outcome_{outcome}", count=n) for outcome, n in sorted(counts.items()))
+    return f"{mark:<{width}} {part:<28} {say('table_row', passed=counts['passed'], total=total)} ({detail})"

@@ -45,7 +45,8 @@ def grade(impl, tmp_path, select=None, extra_args=()):
     """
     report = tmp_path / "junit.xml"
     command = [sys.executable, "-m", "pytest", str(PROJECT / "tests" / "graded"), f"--impl={impl}",
-               "-q", "-p", "no:cacheprovider", f"--junitxml={report}", "-o", "junit_family=xunit2"]
+               "-q", "-p", "no:cacheprovider", f"--junitxml={report}", "-o", "junit_family=xunit2",
+               "--lang=en"]  # the self-tests read English messages, whatever this machine's locale
     if select:
         command += ["-k", select]
     command += list(extra_args)
@@ -94,7 +95,7 @@ def grade_report(impl, tmp_path, select=None, extra_args=(), project=PROJECT):
     """Grade ``impl`` with ``python -m convgrader grade`` and return its results.json as a dict."""
     results = tmp_path / "results.json"
     command = [sys.executable, "-m", "convgrader", "grade", "--impl", str(impl), "--results", str(results),
-               *extra_args]
+               "--lang=en", *extra_args]
     if select:
         command += ["-k", select]
     run = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=1800)

@@ -1,0 +1,100 @@
+"""What a student sees from plain ``pytest -k conv_forward``: short, in their language, ending with the table.
+
+Two submissions a beginner writes: a typo (NameError) and ``np.pad(x, pad)``,
+which pads every axis (a broadcasting error on most cases, wrong values on one).
+Each is graded in a fresh process as a student runs it, in Russian and English.
+"""
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from convgrader.paths import PROJECT
+from tests.selftest.submission_files import write_tree
+
+#: More lines than this means tracebacks, arrays or docstrings got through.
+MAX_LINES = 40
+CONV_FORWARD = '''
+    stride, pad = conv_param["stride"], conv_param["pad"]
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    H_out = 1 + (H + 2 * pad - HH) // stride
+    W_out = 1 + (W + 2 * pad - WW) // stride
+    x_pad = PADDED
+    out = np.zeros((N, F, H_out, W_out))
+    for n in range(N):
+        for f in range(F):
+            for i in range(H_out):
+                for j in range(W_out):
+                    window = x_pad[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
+                    out[n, f, i, j] = np.sum(WINDOW * w[f]) + b[f]
+    return out, (x, w, b, conv_param)
+'''
+BUGS = {
+    "typo": {"PADDED": "np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))", "WINDOW": "windw"},
+    "padding": {"PADDED": "np.pad(x, pad)", "WINDOW": "window"},
+}
+TABLE_TITLE = {"ru": "части задания", "en": "graded parts"}
+CYRILLIC = re.compile("[а-яА-Я]")
+
+
+def skeleton_with(bug):
+    """student_impl/layers.py with conv_forward_naive written, carrying ``bug``."""
+    source = (PROJECT / "student_impl" / "layers.py").read_text(encoding="utf-8")
+    body = CONV_FORWARD
+    for placeholder, code in BUGS[bug].items():
+        body = body.replace(placeholder, code)
+    todo = re.compile(r'\n    raise NotImplementedError\(\n\s+"conv_forward_naive is not implemented yet[^)]*\)\n')
+    written, count = todo.subn(lambda _: body, source)
+    assert count == 1, "the skeleton's conv_forward_naive changed: update this test"
+    return written
+
+
+@pytest.fixture(scope="module")
+def submissions(tmp_path_factory):
+    root = tmp_path_factory.mktemp("student_output")
+    return {bug: write_tree(root / bug, {"layers.py": skeleton_with(bug), "__init__.py": ""}) for bug in BUGS}
+
+
+def student_run(folder, lang, *extra):
+    run = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--impl={folder}",
+                          "-k", "conv_forward", f"--lang={lang}", *extra],
+                         cwd=PROJECT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-3000:]
+    return run.stdout
+
+
+def assert_ends_with_the_table(output, lang):
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert lines[-2].strip("= ") == TABLE_TITLE[lang], output
+    assert "conv_forward_naive" in lines[-1], output
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+@pytest.mark.parametrize("bug", sorted(BUGS))
+def test_a_failing_conv_forward_is_short_and_ends_with_the_table(submissions, bug, lang):
+    output = student_run(submissions[bug], lang)
+    assert len(output.splitlines()) <= MAX_LINES, output
+    assert_ends_with_the_table(output, lang)
+    assert "Traceback" not in output and "array([" not in output and "Parameters" not in output, output
+    assert "FAILED " not in output, output  # no -ra line per test: the failures are grouped above the table
+    assert ("layers.py, строка 56" if lang == "ru" else "layers.py, line 56") in output, output
+    assert bool(CYRILLIC.search(output)) == (lang == "ru"), output
+
+
+def test_the_typo_is_shown_once_with_its_line(submissions):
+    output = student_run(submissions["typo"], "ru")
+    assert output.count("NameError: name 'windw' is not defined") == 1, output
+    assert "np.sum(windw * w[f])" in output
+    assert "Так же упали и другие проверки conv_forward_naive (10)" in output
+    assert output.rstrip().splitlines()[-1].split() == ["ОШИБКА", "conv_forward_naive", "пройдено", "0/11",
+                                                        "(не", "пройдено:", "11)"]
+
+
+def test_under_xdist_the_controller_counts_and_prints_the_same(submissions):
+    output = student_run(submissions["padding"], "en", "-n", "2")
+    assert_ends_with_the_table(output, "en")
+    assert "2/11 passed (9 failed, 2 passed)" in output.splitlines()[-1], output
+    assert "[gw" not in output.split("what failed")[1], output
