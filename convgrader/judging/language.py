@@ -12,7 +12,7 @@ variable, a Russian locale (``LC_ALL``, ``LC_MESSAGES`` or ``LANG`` starting wit
 ``ru``), the ``convgrader_lang`` ini option (the student release sets it to
 ``ru``), and English.
 
-``python -m convgrader.judging.language`` rewrites the ``.pot`` template from
+``python -m convgrader.judging.messages`` rewrites the ``.pot`` template from
 the English table and merges it into every ``.po``: new messages appear there
 with an empty ``msgstr``, ready to be translated.
 """
@@ -156,10 +156,3 @@ def update_files(table):
         catalogue.update(template, no_fuzzy_matching=True)
         with open(po_path(language), "wb") as file:
             write_po(file, catalogue, width=100, ignore_obsolete=True)
-
-
-if __name__ == "__main__":
-    from convgrader.judging.messages import EN
-
-    update_files(EN)
-    print(f"wrote {pot_path()} and merged it into " + ", ".join(str(po_path(l)) for l in LANGUAGES[1:]))

@@ -18,7 +18,7 @@ form (``{error:.2e}`` stays ``{error:.2e}``)::
     msgid "{what} is wrong"
     msgstr "{what} неверно"
 
-``python -m convgrader.judging.language`` adds the empty entries for you (and
+``python -m convgrader.judging.messages`` adds the empty entries for you (and
 rewrites the ``.pot``); ``tests/selftest/test_messages_i18n.py`` names every
 message that still lacks its translation.
 """
@@ -210,3 +210,9 @@ def hint(key, **fields):
 def marker(tag):
     """The text every hint with ``tag`` starts with, in the current language (what self-tests look for)."""
     return say("hint_prefix", tag=tag)
+
+
+if __name__ == "__main__":
+    language.update_files(EN)
+    print(f"wrote {language.pot_path()} and merged it into "
+          + ", ".join(str(language.po_path(code)) for code in language.LANGUAGES[1:]))

@@ -68,7 +68,7 @@ def test_catalogue_has_no_fuzzy_obsolete_or_unknown_entries(russian):
 def test_template_lists_every_message():
     template = {message.context: message.id for message in language.read_catalogue(language.pot_path())
                 if message.id}
-    assert template == EN, "the .pot is stale: run python -m convgrader.judging.language"
+    assert template == EN, "the .pot is stale: run python -m convgrader.judging.messages"
 
 
 def test_every_message_renders_differently_in_russian(speaking_russian):
