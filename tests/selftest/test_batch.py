@@ -20,7 +20,7 @@ from tests.selftest.submission_files import write_tree, write_zip
 
 from convgrader.course import batch
 from convgrader.course.batch import COLUMNS, Grader, MergeError, Shard, find_submissions, merge_gradebooks, run_batch
-from convgrader.assignment import OPTIONAL_PARTS, PARTS
+from convgrader.assignment import LAYER_FUNCTIONS, MODEL_CLASS, OPTIONAL_PARTS, PARTS
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -51,8 +51,8 @@ FAKE_GRADER = textwrap.dedent('''
         "extra_data": {"parts": parts, "bonus_parts": BONUS}}))
 ''')
 
-ALL_LAYERS = "".join(f"def {name}(*args):\n    pass\n" for name in PARTS[:-1])
-MODEL = f"class {PARTS[-1]}:\n    pass\n"
+ALL_LAYERS = "".join(f"def {name}(*args):\n    pass\n" for name in LAYER_FUNCTIONS)
+MODEL = f"class {MODEL_CLASS}:\n    pass\n"
 
 
 @pytest.fixture

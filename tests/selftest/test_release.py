@@ -92,7 +92,7 @@ def test_student_release_holds_what_students_need(student_release):
     shipped = {p.relative_to(PROJECT / "fixtures").as_posix() for p in (PROJECT / "fixtures" / "data").rglob("*.npz")}
     assert {p[len("fixtures/"):] for p in contents if p.startswith("fixtures/data/")} == shipped
     assert contents["README.md"] == (PROJECT / "docs" / "student-README.md").read_bytes()
-    assert contents[".github/workflows/grade.yml"] == (PROJECT / "docs" / "student-ci" / "grade.yml").read_bytes()
+    assert contents[".github/workflows/grade.yml"] == (PROJECT / release.RELEASE_FILES / "grade.yml").read_bytes()
     left_out = ["answer_key/layers.py", "convgrader/course/generate_fixtures.py", "tests/benchmarks/test_bench_batch.py",
                 "tests/hidden/conftest.py", "tests/selftest/conftest.py"]
     assert [p for p in left_out if p in contents] == []
@@ -408,6 +408,6 @@ def test_gradescope_broken_image_still_writes_results(autograder_root):
 
 def test_gradescope_scripts_are_valid_bash():
     for script in release.GRADESCOPE_SCRIPTS:
-        path = PROJECT / "docs" / "gradescope" / script
+        path = PROJECT / release.RELEASE_FILES / script
         assert subprocess.run(["bash", "-n", str(path)]).returncode == 0, script
         assert path.stat().st_mode & stat.S_IXUSR, f"{script} is not executable"
