@@ -110,14 +110,14 @@ def grade(args, pytest_args):
         if collected is None:
             return Report.failed(f"the test suite could not be collected ({why})",
                                  timings=_timings(started), **details)
-        isolation = ["--isolate", f"--deadline={deadline}", f"--call-timeout={args.call_timeout}"]
-        verdicts, problems, failure = run_tests(common + (isolation if args.isolate else []), collected,
+        sandboxing = ["--isolate", f"--deadline={deadline}", f"--call-timeout={args.call_timeout}"]
+        verdicts, problems, failure = run_tests(common + (sandboxing if args.isolate else []), collected,
                                                 deadline)
-        if failure:
-            return Report.failed(failure, timings=_timings(started), **details)
         tampering = [event for v in verdicts.values() for event in v.tamper] + problems
         if fixtures_digest() != fixtures_before:
             tampering.append("the fixture files changed during grading")
+        if failure:  # what was seen of tampering is kept, for whoever looks into the failure
+            return Report.failed(failure, tampering=sorted(set(tampering)), timings=_timings(started), **details)
         return build_report(args, collected, verdicts, sorted(set(tampering)), _timings(started), details)
     except Exception as error:  # a bug of ours must not read as the student's grade
         return Report.failed(f"the grader failed ({type(error).__name__}: {error})", timings=_timings(started),
