@@ -16,13 +16,14 @@ matrix) share a class; ``merge-gradebooks`` joins their gradebooks.
 import argparse
 import csv
 import hashlib
-import json
 import os
 import re
 import shutil
 import signal
+import site
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -30,21 +31,20 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from convgrader import limits
-from convgrader.assignment import PARTS
+from convgrader import limits, paths
 from convgrader.course.submissions import SubmissionRejected, is_junk, normalize
 from convgrader.paths import PROJECT
-
-COLUMNS = ("submission", "status", "total", "max_total", *PARTS, "bonus")
-GRADED = "graded"
-REJECTED = "rejected"
-GRADING_FAILED = "grading failed"
+from convgrader.report import (COLUMNS, GRADED, GRADING_FAILED, REJECTED, Report, read_results_json, to_csv_row,
+                               write_results_json)
+from convgrader.running import isolation
 # `grade` exits 0 when it graded (1 with --fail-under and a low score) and 2 when it could not.
 GRADE_RAN = (0, 1)
 GRADE_COULD_NOT_RUN = 2
 # Each grading process gets one core: several numpy processes with a thread per core each only fight.
 SINGLE_THREADED = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 SHARD_FILE = re.compile(r"gradebook-shard-(\d+)-of-(\d+)\.csv$")
+#: Exit status of a batch stopped because the harness changed under it.
+HARNESS_CHANGED_STATUS = 3
 
 
 def register(commands):
@@ -67,6 +67,10 @@ def register(commands):
     batch_parser.add_argument("--hidden", action="store_true", help="also run the hidden tests")
     batch_parser.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
                               help="passed on to `grade` (its bound on one submission's run)")
+    batch_parser.add_argument("--allow-weak-isolation", action="store_true",
+                              help="grade even where the sandbox cannot use Linux namespaces (bubblewrap): "
+                                   "submissions then run as separate processes only, and the harness is "
+                                   "fingerprinted around each one")
     batch_parser.add_argument("--wall-clock", type=float, default=None, metavar="SECONDS",
                               help=f"kill one submission's grading after this long (default: --time-limit + "
                                    f"{limits.WALL_CLOCK_MARGIN:g}, or {limits.WALL_CLOCK:g} without --time-limit)")
@@ -195,17 +199,26 @@ class Grader:
         Seconds a grading process may run.
     env : dict
         Its environment.
+    reap_orphans : bool
+        After each grading, kill every process that was orphaned to this one
+        (see :func:`become_subreaper`): what a submission left running in the
+        background, in a session of its own, cannot outlive its grading.
     """
 
     argv: object
     wall_clock: float = limits.WALL_CLOCK
     env: dict = field(default_factory=lambda: dict(os.environ))
+    reap_orphans: bool = False
     _running: set = field(default_factory=set, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _stopped: bool = field(default=False, init=False)
 
     def run(self, impl, results, log):
-        """Grade; return the grading process's exit status, or None if it was stopped at the cap."""
+        """Grade; return the grading process's exit status, or None if it was stopped at the cap.
+
+        When this returns, the grading process and its process group are gone
+        (and, with ``reap_orphans``, whatever escaped the group).
+        """
         with open(log, "wb") as log_stream, self._lock:
             if self._stopped:
                 raise BatchInterrupted("the batch was interrupted")
@@ -221,6 +234,8 @@ class Grader:
             _kill_group(process)  # whatever it left behind, too
             with self._lock:
                 self._running.discard(process)
+                if self.reap_orphans:
+                    kill_orphans(keep={p.pid for p in self._running})
         return status
 
     @property
@@ -250,6 +265,98 @@ def _kill_group(process):
     process.wait()
 
 
+def become_subreaper():
+    """Make this process adopt its descendants' orphans (Linux); whether it could.
+
+    A process a submission starts in a session of its own escapes the kill of
+    its grading's process group; orphaned, it is re-parented to the nearest
+    subreaper instead of init, where :func:`kill_orphans` finds it.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        PR_SET_CHILD_SUBREAPER = 36
+        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def kill_orphans(keep=()):
+    """Kill and reap every child of this process but ``keep`` (the gradings still running)."""
+    for _ in range(50):  # killing an orphan orphans its own children: go on until none is left
+        children = [pid for pid in _children() if pid not in keep]
+        if not children:
+            return
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError, PermissionError):
+                pass
+
+
+def _children():
+    me = os.getpid()
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == me:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+# --- the harness must not change while a class is graded ---
+
+class HarnessChanged(Exception):
+    """Files of the harness changed while a submission was graded; the message names them."""
+
+
+def harness_roots():
+    """What a submission could change to grade the next ones: the harness, its tests, site-packages hooks."""
+    roots = [paths.HARNESS, paths.GRADED_TESTS, paths.HIDDEN_TESTS, paths.FIXTURES, PROJECT / "conftest.py"]
+    folders = [*site.getsitepackages(), site.getusersitepackages(), *sys.path]
+    for folder in dict.fromkeys(Path(f) for f in folders if f):
+        if not folder.is_dir():
+            continue
+        roots += sorted(folder.glob("*.pth"))
+        roots += [folder / f"{name}{suffix}" for name in ("sitecustomize", "usercustomize")
+                  for suffix in (".py", "")]
+        roots += sorted((folder / "__pycache__").glob("*customize*.pyc"))
+    return roots
+
+
+def harness_fingerprint(roots):
+    """sha256 of each file under ``roots`` (``__pycache__`` included), by path; a missing root maps to None."""
+    found = {}
+    for root in map(Path, roots):
+        if root.is_dir():
+            files = sorted(p for p in root.rglob("*") if p.is_file() or p.is_symlink())
+        else:
+            files = [root]
+        for file in files:
+            try:
+                found[str(file)] = hashlib.sha256(file.read_bytes()).hexdigest()
+            except FileNotFoundError:
+                found[str(file)] = None
+            except OSError as error:
+                found[str(file)] = f"unreadable: {error.strerror}"
+    return {path: digest for path, digest in found.items() if digest is not None or Path(path).is_symlink()}
+
+
+def fingerprint_changes(before, after):
+    """Words for what differs between two :func:`harness_fingerprint` results."""
+    added = sorted(set(after) - set(before))
+    removed = sorted(set(before) - set(after))
+    changed = sorted(p for p in set(before) & set(after) if before[p] != after[p])
+    return ([f"changed {p}" for p in changed] + [f"added {p}" for p in added]
+            + [f"removed {p}" for p in removed])
+
+
 # --- one submission, start to row ---
 
 class SubmissionFolder:
@@ -271,36 +378,29 @@ class SubmissionFolder:
             shutil.rmtree(self.sources)
         self.root.mkdir(parents=True, exist_ok=True)
 
-    def read_results(self):
-        try:
-            results = json.loads(self.results.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        return results if isinstance(results, dict) and "score" in results else None
-
-    def write_stand_in_results(self, status, problems=()):
-        """A results.json for a submission that was not graded: score 0 and the reason."""
-        output = "\n".join([f"Not graded: {status}.", *problems])
-        results = {"score": 0.0, "execution_time": 0.0, "output": output, "tests": [],
-                   "extra_data": {"batch_status": status, "parts": {}, "bonus_parts": []}}
-        self.results.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        return results
-
 
 def previous_results(submission, folder):
-    """The results of an earlier batch if they grade this very submission, else None."""
-    results = folder.read_results()
-    if results is None or status_of(results).startswith(GRADING_FAILED):
+    """The report of an earlier batch if it grades this very submission, else None (a failed grading is redone)."""
+    report = read_results_json(folder.results)
+    if report is None or report.status == GRADING_FAILED:
         return None
     try:
         recorded = folder.stamp.read_text(encoding="ascii").strip()
     except OSError:
         return None
-    return results if recorded == fingerprint(submission.path) else None
+    return report if recorded == fingerprint(submission.path) else None
 
 
-def grade_submission(submission, out, grader):
-    """Normalize and grade one submission; return its results (never raises)."""
+def grade_submission(submission, out, grader, level=None):
+    """Normalize and grade one submission; write and return its :class:`~convgrader.report.Report` (never raises).
+
+    The grading process writes its results.json into a private folder
+    (``mkdtemp``: mode 0700, outside OUT, removed afterwards); it is read only
+    after the grading's processes are gone and then written to
+    ``OUT/<name>/results.json`` by this process. The submission's code runs in
+    the sandbox, either in namespaces with read-only binds or, when the grader
+    is root, as ``nobody``: neither can write that folder.
+    """
     folder = SubmissionFolder(out, submission.name)
     try:
         folder.clear()
@@ -308,62 +408,45 @@ def grade_submission(submission, out, grader):
         try:
             problems = normalize(submission.path, folder.sources)
         except SubmissionRejected as error:
-            status = f"{REJECTED}: {error}"
-            folder.problems.write_text(status + "\n", encoding="utf-8")
-            results = folder.write_stand_in_results(status)
+            folder.problems.write_text(f"{REJECTED}: {error}\n", encoding="utf-8")
+            report = Report.rejected(str(error))
         else:
             if problems:
                 folder.problems.write_text("\n".join(problems) + "\n", encoding="utf-8")
-            exit_status = grader.run(folder.sources, folder.results, folder.log)
-            results = folder.read_results() if exit_status in GRADE_RAN else None
-            if results is None:
-                status = f"{GRADING_FAILED}: {_why_not_graded(exit_status, grader, folder)}"
-                results = folder.write_stand_in_results(status, problems)
+            report = _grade_privately(folder, grader)
+            report.notes = problems + [n for n in report.notes if n not in problems]
+        report.isolation = report.isolation or level
+        write_results_json(report, folder.results)
         folder.stamp.write_text(source_hash + "\n", encoding="ascii")
-        return results
+        return report
     except Exception as error:  # a full disk, a permission, a bug of ours: still one row, not a dead batch
-        status = f"{GRADING_FAILED}: {type(error).__name__}: {error}"
-        return {"score": 0.0, "extra_data": {"batch_status": status}}
+        return Report.failed(f"{type(error).__name__}: {error}", isolation=level)
+
+
+def _grade_privately(folder, grader):
+    private = Path(tempfile.mkdtemp(prefix="convgrader-results-"))
+    try:
+        exit_status = grader.run(folder.sources, private / "results.json", folder.log)
+        found = read_results_json(private / "results.json") if exit_status is not None else None
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+    if grader.stopped:
+        return Report.failed("the batch was interrupted")
+    if found is not None and found.status == GRADING_FAILED:
+        found.reason = f"{found.reason}; see {folder.log.name}"
+        return found
+    if found is not None and exit_status in GRADE_RAN:
+        return found
+    return Report.failed(_why_not_graded(exit_status, grader, folder))
 
 
 def _why_not_graded(exit_status, grader, folder):
     log = folder.log.name
-    if grader.stopped:
-        return "the batch was interrupted"
     if exit_status is None:
         return f"stopped after {grader.wall_clock:g} s (the wall-clock cap); see {log}"
     if exit_status == GRADE_COULD_NOT_RUN:
         return f"the grader could not run (exit {exit_status}); see {log}"
     return f"the grader wrote no valid results.json (exit {exit_status}); see {log}"
-
-
-def status_of(results):
-    """``graded`` (saying so when the grader caught tampering), or why the submission was not graded."""
-    extra = results.get("extra_data") or {}
-    if "batch_status" in extra:
-        return extra["batch_status"]
-    tampering = extra.get("tampering") or []
-    return f"{GRADED}: tampering detected ({'; '.join(map(str, tampering))})" if tampering else GRADED
-
-
-def gradebook_row(name, results):
-    """The gradebook row (a dict keyed by :data:`COLUMNS`) of one submission's results."""
-    extra = results.get("extra_data") or {}
-    parts = extra.get("parts") or {}
-    bonus_parts = set(extra.get("bonus_parts") or ())
-    row = {"submission": name, "status": status_of(results),
-           "total": _number(results.get("score", 0)), "max_total": _number(results.get("max_score"))}
-    for part in PARTS:
-        row[part] = _number((parts.get(part) or {}).get("score"))
-    bonus = sum(float((parts.get(part) or {}).get("score") or 0) for part in bonus_parts)
-    row["bonus"] = _number(bonus) if parts else ""
-    return row
-
-
-def _number(value):
-    if value is None or value == "":
-        return ""
-    return f"{round(float(value), 6):.10g}"
 
 
 # --- the batch ---
@@ -379,8 +462,9 @@ class BatchSummary:
         return sum(row["status"].startswith(status) for row in self.rows)
 
 
-def run_batch(submissions_folder, out, grader, *, jobs=1, shard=None, force=False, progress=True):
-    """Grade a class; write the gradebook; return a :class:`BatchSummary`.
+def run_batch(submissions_folder, out, grader, *, jobs=1, shard=None, force=False, progress=True, level=None,
+              watch=None):
+    """Grade a class; write the gradebook after every submission; return a :class:`BatchSummary`.
 
     Parameters
     ----------
@@ -396,6 +480,19 @@ def run_batch(submissions_folder, out, grader, *, jobs=1, shard=None, force=Fals
         Regrade submissions whose results are up to date.
     progress : bool
         Show a progress bar (on stderr).
+    level : str, optional
+        The isolation level the submissions are graded at, recorded in every report.
+    watch : list of pathlib.Path, optional
+        Files and folders that must not change while the class is graded (see
+        :func:`harness_roots`); they are fingerprinted before the batch and
+        after each submission.
+
+    Raises
+    ------
+    HarnessChanged
+        When a fingerprint differs: the batch stops (the gradebook keeps what
+        was graded before), and the submission just graded is marked
+        ``grading failed``.
     """
     from tqdm import tqdm  # only the batch needs it
 
@@ -404,39 +501,70 @@ def run_batch(submissions_folder, out, grader, *, jobs=1, shard=None, force=Fals
     submissions = find_submissions(submissions_folder, out)
     if shard is not None:
         submissions = shard.select(submissions)
-    results = {} if force else {
+    gradebook = out / (shard.gradebook_name if shard else "gradebook.csv")
+    reports = {} if force else {
         submission.name: found for submission in submissions
         if (found := previous_results(submission, SubmissionFolder(out, submission.name))) is not None}
-    to_grade = [submission for submission in submissions if submission.name not in results]
-    if results and progress:
-        print(f"skipping {len(results)} submission(s) unchanged since the last batch (--force regrades them)",
+    to_grade = [submission for submission in submissions if submission.name not in reports]
+    if reports and progress:
+        print(f"skipping {len(reports)} submission(s) unchanged since the last batch (--force regrades them)",
               file=sys.stderr)
+    baseline = harness_fingerprint(watch) if watch is not None else None
+
+    def rows():
+        return [to_csv_row(reports[s.name], s.name) for s in submissions if s.name in reports]
+
+    write_gradebook(rows(), gradebook)
     with tqdm(total=len(to_grade), desc="grading", unit="submission", disable=not (progress and to_grade)) as bar, \
             ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(grade_submission, submission, out, grader): submission for submission in to_grade}
+        grade = partial(grade_submission, out=out, grader=grader, level=level)
+        futures = {pool.submit(grade, submission): submission for submission in to_grade}
         try:
             for future in as_completed(futures):
-                name = futures[future].name
-                results[name] = future.result()
-                bar.set_postfix_str(name, refresh=False)
+                submission = futures[future]
+                reports[submission.name] = future.result()
+                if baseline is not None:
+                    _check_harness(baseline, watch, submission, out, reports, grader, pool)
+                write_gradebook(rows(), gradebook)  # a batch killed now keeps every row so far
+                bar.set_postfix_str(submission.name, refresh=False)
                 bar.update()
         except KeyboardInterrupt:
             grader.stop()
             pool.shutdown(cancel_futures=True)
             raise
-    rows = [gradebook_row(submission.name, results[submission.name]) for submission in submissions]
-    gradebook = out / (shard.gradebook_name if shard else "gradebook.csv")
-    write_gradebook(rows, gradebook)
-    return BatchSummary(gradebook, rows, graded_now=len(to_grade), skipped=len(submissions) - len(to_grade))
+        except HarnessChanged:
+            write_gradebook(rows(), gradebook)
+            raise
+    return BatchSummary(gradebook, rows(), graded_now=len(to_grade), skipped=len(submissions) - len(to_grade))
+
+
+def _check_harness(baseline, watch, submission, out, reports, grader, pool):
+    """Stop the batch when the harness changed while ``submission`` (or one graded beside it) ran."""
+    changes = fingerprint_changes(baseline, harness_fingerprint(watch))
+    if not changes:
+        return
+    grader.stop()
+    pool.shutdown(cancel_futures=True)
+    shown = "; ".join(changes[:10]) + (f"; and {len(changes) - 10} more" if len(changes) > 10 else "")
+    report = Report.failed(f"the harness changed while it was graded ({shown})", isolation=reports[submission.name]
+                           .isolation)
+    write_results_json(report, SubmissionFolder(out, submission.name).results)
+    reports[submission.name] = report
+    raise HarnessChanged(f"the harness changed while {submission.name!r} was graded (the batch stopped; restore "
+                         f"the harness, e.g. from git or a fresh install, before grading on):\n  "
+                         + "\n  ".join(changes[:50]))
 
 
 def write_gradebook(rows, path, columns=COLUMNS):
+    """Write rows (dicts of text, already escaped) as CSV, atomically: a reader sees the old file or the new one."""
     # utf-8-sig: spreadsheet programs then read the students' Cyrillic names right.
-    temporary = path.with_name(path.name + ".partial")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
     with open(temporary, "w", newline="", encoding="utf-8-sig") as stream:
         writer = csv.DictWriter(stream, fieldnames=list(columns))
         writer.writeheader()
         writer.writerows(rows)
+        stream.flush()
+        os.fsync(stream.fileno())
     os.replace(temporary, path)
 
 
@@ -444,21 +572,35 @@ def run_batch_command(args, extra):
     if not args.submissions.is_dir():
         print(f"batch: {args.submissions} is not a folder", file=sys.stderr)
         return 2
+    level = isolation.available_level()
+    if level != isolation.NAMESPACES and not args.allow_weak_isolation:
+        print("batch: this machine cannot sandbox submissions with Linux namespaces (bubblewrap is missing or "
+              "user namespaces are disabled), so a submission would run as a plain process that can reach the "
+              "grader's files. Install bubblewrap (apt-get install bubblewrap), or accept the weaker "
+              "isolation with --allow-weak-isolation (the harness is then fingerprinted around each "
+              "submission).", file=sys.stderr)
+        return 2
     extra = extra[1:] if extra[:1] == ["--"] else extra
     wall_clock = args.wall_clock or (args.time_limit or limits.RUN) + limits.WALL_CLOCK_MARGIN
-    env = dict(os.environ)
+    # No grading process writes bytecode: the harness's __pycache__ then changes only if a submission writes it.
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     if args.jobs > 1:
         for variable in SINGLE_THREADED:
             env.setdefault(variable, "1")
     grader = Grader(partial(grade_argv, hidden=args.hidden, time_limit=args.time_limit, extra=extra),
-                    wall_clock=wall_clock, env=env)
+                    wall_clock=wall_clock, env=env, reap_orphans=become_subreaper())
+    print(f"isolation: {level}", file=sys.stderr)
     started = time.monotonic()
     try:
         summary = run_batch(args.submissions, args.out, grader, jobs=args.jobs, shard=args.shard,
-                            force=args.force)
+                            force=args.force, level=level,
+                            watch=harness_roots() if level != isolation.NAMESPACES else None)
     except KeyboardInterrupt:
         print("\nbatch interrupted; run it again to go on where it stopped", file=sys.stderr)
         return 130
+    except HarnessChanged as error:
+        print(f"batch: {error}", file=sys.stderr)
+        return HARNESS_CHANGED_STATUS
     elapsed = time.monotonic() - started
     print(f"{len(summary.rows)} submission(s): {summary.count(GRADED)} graded, {summary.count(REJECTED)} rejected, "
           f"{summary.count(GRADING_FAILED)} grading failed; {summary.skipped} skipped (unchanged since the last batch); "

@@ -38,8 +38,9 @@ from pathlib import Path, PurePosixPath
 
 from convgrader.course.submissions import JUNK_NAMES, SubmissionRejected, normalize
 from convgrader import limits
-from convgrader.judging import language
+from convgrader import language
 from convgrader.paths import PROJECT
+from convgrader.report import GRADED, Report, read_results_json, write_results_json
 
 #: The files the releases ship as they are (scripts, the students' CI workflow), relative to the project.
 RELEASE_FILES = "convgrader/course/release_files"
@@ -462,23 +463,6 @@ def submission_source(folder):
     return folder
 
 
-def failure_results(reason, notes=(), elapsed=0.0):
-    """results.json for a submission that could not be graded: score 0 and why."""
-    return {"score": 0.0, "execution_time": round(elapsed, 1), "output": "\n".join([reason, *notes]),
-            "output_format": "text", "visibility": "visible", "stdout_visibility": "hidden", "tests": [],
-            "extra_data": {"gradescope_run": reason}}
-
-
-def write_results(path, results):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    scratch = path.with_name(path.name + ".partial")
-    scratch.unlink(missing_ok=True)  # never write through a link someone left there
-    handle = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
-    with os.fdopen(handle, "w", encoding="utf-8") as output:
-        output.write(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    os.replace(scratch, path)
-
-
 def grade_in_subprocess(impl, results, time_limit, hidden, extra, log):
     """Run ``python -m convgrader grade`` on ``impl``; kill it and all it started after the time limit."""
     command = [sys.executable, "-m", "convgrader", "grade", "--impl", str(impl), "--results", str(results),
@@ -501,7 +485,7 @@ def grade_in_subprocess(impl, results, time_limit, hidden, extra, log):
 
 
 def autograde(root, time_limit=limits.RUN, hidden=True, extra=()):
-    """Grade ``root/submission`` into ``root/results/results.json``; return the results written.
+    """Grade ``root/submission`` into ``root/results/results.json``; return the :class:`~convgrader.report.Report`.
 
     The grading engine writes into a folder only root can reach, and the file is
     copied into ``results/`` once grading is over, so the submission's code has
@@ -520,10 +504,10 @@ def autograde(root, time_limit=limits.RUN, hidden=True, extra=()):
             try:
                 notes = normalize(submission_source(root / "submission"), impl)
             except SubmissionRejected as error:
-                results = failure_results(f"Your submission could not be graded: {error}.", [
-                    "Upload layers.py and classifiers/cnn.py (or the student_impl folder, or its .zip)."])
-                write_results(target, results)
-                return results
+                report = Report.rejected(f"{error}. Upload layers.py and classifiers/cnn.py (or the "
+                                         "student_impl folder, or its .zip)")
+                write_results_json(report, target)
+                return report
             for path in [scratch, *scratch.rglob("*")]:  # the worker may run as 'nobody'
                 path.chmod(0o755 if path.is_dir() else 0o644)
             private = Path(tempfile.mkdtemp(prefix="gradescope-results-"))  # 0700: root's alone
@@ -532,34 +516,24 @@ def autograde(root, time_limit=limits.RUN, hidden=True, extra=()):
                                              private / "grade.log")
                 log = (private / "grade.log").read_text(encoding="utf-8", errors="replace")
                 print(log[-20000:])
-                results = _read_results(private / "results.json") if status in (0, 1) else None
+                report = read_results_json(private / "results.json") if status is not None else None
             finally:
                 shutil.rmtree(private, ignore_errors=True)
-        if results is None:
+        if report is None or (report.status == GRADED and status not in (0, 1)):
             reason = ("the grading took longer than its time limit" if status is None
                       else f"the grader could not run (exit status {status})")
-            results = failure_results(f"Not graded: {reason}. This is not a judgement of your code: "
-                                      "tell your instructor.", notes, time.time() - started)
-        elif notes:
-            results["output"] = "\n".join(["Notes on your upload:", *[f"  - {n}" for n in notes],
-                                           results.get("output", "")]).strip()
+            report = Report.failed(reason, timings={"execution_time": time.time() - started})
+        report.notes = notes + report.notes
     except Exception as error:  # a bug of ours or a broken image: still a results file
-        results = failure_results(f"Not graded: the autograder failed ({type(error).__name__}: {error}). "
-                                  "Tell your instructor.", notes, time.time() - started)
-    write_results(target, results)
-    return results
-
-
-def _read_results(path):
-    try:
-        results = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return results if isinstance(results, dict) and "score" in results and "tests" in results else None
+        report = Report.failed(f"the autograder failed ({type(error).__name__}: {error})", notes=notes,
+                               timings={"execution_time": time.time() - started})
+    write_results_json(report, target)
+    return report
 
 
 def run_gradescope(args, extra):
-    results = autograde(args.root, time_limit=args.time_limit, hidden=args.hidden,
-                        extra=shlex.split(args.grade_args))
-    print(f"gradescope-run: score {results['score']} written to {args.root / 'results' / 'results.json'}")
+    report = autograde(args.root, time_limit=args.time_limit, hidden=args.hidden,
+                       extra=shlex.split(args.grade_args))
+    print(f"gradescope-run: {report.label}, score {report.score:g} written to "
+          f"{args.root / 'results' / 'results.json'}")
     return 0

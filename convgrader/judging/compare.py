@@ -52,7 +52,7 @@ import numpy as np
 import pytest
 
 from convgrader.judging import diagnostics
-from convgrader.judging.messages import hint, say
+from convgrader.messages import hint, say
 
 #: Tolerance on ``scaled_error`` by the working precision of the comparison.
 TOLERANCE = {np.dtype(np.float64): 1e-5, np.dtype(np.float32): 1e-4}

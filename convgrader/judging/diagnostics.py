@@ -25,7 +25,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from convgrader.assignment import AREAS
-from convgrader.judging.messages import hint, say
+from convgrader.messages import hint, say
 
 #: Most hints shown for one failure: the first ones, in the order of DETECTORS.
 MOST_HINTS = 2

@@ -26,23 +26,22 @@ import subprocess
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
-from convgrader import __version__, limits
+from convgrader import __version__, language, limits
 from convgrader.assignment import OPTIONAL_PARTS, PARTS
-from convgrader.judging import language, outcomes, points
-from convgrader.judging.messages import say
+from convgrader.judging import outcomes, points
 from convgrader.judging.plugin import HIDDEN_SEED
 from convgrader.paths import FIXTURES, GRADED_TESTS, HIDDEN_TESTS, PROJECT
-from convgrader.running import implementation
+from convgrader.report import (FAILED, GRADED, INFRASTRUCTURE, SKIPPED, VISIBILITY, PartTotal, Report, Verdict,
+                               to_junit, to_markdown, to_text, write_results_json)
+from convgrader.running import implementation, isolation
 
 #: Seconds given to pytest past the time limit to finish its report.
 GRACE = 60
 #: pytest exit statuses that mean the harness failed, not the submission (which
 #: runs in the sandbox and can at worst kill pytest, a negative status).
 HARNESS_FAILURES = {3: "internal error", 4: "usage error"}
-VISIBILITY = ("hidden", "after_due_date", "after_published", "visible")
 
 
 def register(commands):
@@ -78,35 +77,60 @@ def run(args, pytest_args):
         print(f"grade: {error}", file=sys.stderr)
         return 2
     try:
-        lang = language.choose(args.lang, language.configured_in(PROJECT))
+        args.lang = language.choose(args.lang, language.configured_in(PROJECT))
     except ValueError as error:
         print(f"grade: {error}", file=sys.stderr)
         return 2
-    language.set_current(lang)
-    started = time.time()
-    deadline = started + args.time_limit
-    fixtures_before = fixtures_digest()
-    suite = [str(GRADED_TESTS)] + ([str(HIDDEN_TESTS), "--hidden", f"--hidden-seed={args.hidden_seed}"]
-                                   if args.hidden else [])
-    common = suite + [f"--impl={args.impl}", f"--lang={lang}", "-p", "no:cacheprovider", *pytest_args]
-    collected = collect(common)
-    if collected is None:
-        return 2
-    isolation = ["--isolate", f"--deadline={deadline}", f"--call-timeout={args.call_timeout}"]
-    verdicts, problems, broken = run_tests(common + (isolation if args.isolate else []), collected, deadline)
-    tampering = [e for v in verdicts.values() for e in v.get("tamper", [])] + problems
-    if fixtures_digest() != fixtures_before:
-        tampering.append("the fixture files changed during grading")
-    report = build_report(args, collected, verdicts, sorted(set(tampering)), time.time() - started,
-                          fixtures_before)
+    language.set_current(args.lang)
+    report = grade(args, pytest_args)
     write_outputs(args, report)
-    print(terminal_table(report))
-    if broken:
-        print(f"grade: the harness itself failed ({broken}); this report is not a grade", file=sys.stderr)
+    print(to_text(report))
+    if report.status != GRADED:
+        print(f"grade: {report.label}; this report is not a grade", file=sys.stderr)
         return 2
-    if args.fail_under is not None and report["score"] < args.fail_under:
+    if args.fail_under is not None and report.score < args.fail_under:
         return 1
     return 0
+
+
+def grade(args, pytest_args):
+    """Grade ``args.impl`` into a :class:`~convgrader.report.Report`; never raises.
+
+    Whatever stops the harness (collection failing twice, pytest's own error
+    twice, a sandbox that cannot start twice, the time limit) gives a report of
+    status ``grading failed`` with the reason, never a graded 0.
+    """
+    started = time.time()
+    deadline = started + args.time_limit
+    details = {}
+    try:
+        fixtures_before = fixtures_digest()
+        details = run_details(args, fixtures_before)
+        suite = [str(GRADED_TESTS)] + ([str(HIDDEN_TESTS), "--hidden", f"--hidden-seed={args.hidden_seed}"]
+                                       if args.hidden else [])
+        common = suite + [f"--impl={args.impl}", f"--lang={args.lang}", "-p", "no:cacheprovider", *pytest_args]
+        collected, why = collect(common)
+        if collected is None:
+            collected, why = collect(common)  # once more: a loaded machine may have timed it out
+        if collected is None:
+            return Report.failed(f"the test suite could not be collected ({why})",
+                                 timings=_timings(started), **details)
+        sandboxing = ["--isolate", f"--deadline={deadline}", f"--call-timeout={args.call_timeout}"]
+        verdicts, problems, failure = run_tests(common + (sandboxing if args.isolate else []), collected,
+                                                deadline)
+        tampering = [event for v in verdicts.values() for event in v.tamper] + problems
+        if fixtures_digest() != fixtures_before:
+            tampering.append("the fixture files changed during grading")
+        if failure:  # what was seen of tampering is kept, for whoever looks into the failure
+            return Report.failed(failure, tampering=sorted(set(tampering)), timings=_timings(started), **details)
+        return build_report(args, collected, verdicts, sorted(set(tampering)), _timings(started), details)
+    except Exception as error:  # a bug of ours must not read as the student's grade
+        return Report.failed(f"the grader failed ({type(error).__name__}: {error})", timings=_timings(started),
+                             **details)
+
+
+def _timings(started):
+    return {"execution_time": round(time.time() - started, 1)}
 
 
 # -- running pytest ---------------------------------------------------------------------------------
@@ -116,50 +140,84 @@ def pytest_command(arguments):
 
 
 def collect(arguments):
-    """What collection tells of each test the run will execute, by node id, in order.
+    """What collection tells of each test the run will execute (a Verdict to be), by node id, in order.
 
-    None (and a message) when collection fails.
+    Returns ``(tests, None)``, or ``(None, why)`` when collection failed.
     """
     with tempfile.TemporaryDirectory(prefix="convgrader-") as scratch:
         manifest = Path(scratch) / "collected.jsonl"
-        run = subprocess.run(pytest_command(arguments + ["--collect-only", "-q", f"--collect-manifest={manifest}"]),
-                             cwd=PROJECT, capture_output=True, text=True, timeout=limits.COLLECTION)
+        command = pytest_command(arguments + ["--collect-only", "-q", f"--collect-manifest={manifest}"])
+        try:
+            run = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=limits.COLLECTION)
+        except subprocess.TimeoutExpired:
+            return None, f"pytest took more than {limits.COLLECTION} s to collect the tests"
         lines = manifest.read_text(encoding="utf-8").splitlines() if manifest.exists() else []
-    entries = [json.loads(line) for line in lines]
-    if run.returncode not in (0, 5) or not entries:
+    tests = {entry["nodeid"]: entry for entry in map(json.loads, lines)}
+    if run.returncode not in (0, 5) or not tests:
         print(f"grade: the test suite could not be collected (pytest exit {run.returncode}):\n"
               f"{run.stdout[-3000:]}{run.stderr[-3000:]}", file=sys.stderr)
-        return None
-    return {entry["nodeid"]: entry for entry in entries}
+        return None, f"pytest exit status {run.returncode}" if tests or run.returncode not in (0, 5) \
+            else "no test matched"
+    return tests, None
 
 
 def run_tests(arguments, collected, deadline):
-    """Run the suite, replacing a pytest process that dies; return verdicts by node id and problems.
+    """Run the suite; return verdicts by node id, problems of the outcome log, and why grading failed.
 
-    Each replacement skips the tests already done and charges the test that was
-    running to the submission, so every round makes progress.
+    A pytest process that dies is replaced: the replacement skips the tests
+    already done and charges the test that was running to the submission (it
+    killed its grader), so every round makes progress. The harness's own
+    failures are retried once and then fail the grading, never the student:
+    pytest's internal or usage error, a test whose sandbox could not start
+    (outcome ``grading failed``), the run's time limit.
     """
-    verdicts, problems, broken = {}, [], None
+    verdicts, problems, failure = {}, [], None
+    retried, harness_errors = set(), 0
     key = secrets.token_bytes(32)
     with tempfile.TemporaryDirectory(prefix="convgrader-") as scratch:
         log = Path(scratch) / "outcomes.jsonl"
-        while any(n not in verdicts for n in collected) and time.time() < deadline + GRACE:
+        while any(n not in verdicts for n in collected):
+            if time.time() >= deadline + GRACE:
+                failure = f"the grading run reached its time limit with {_unfinished(collected, verdicts)}"
+                break
+            log.unlink(missing_ok=True)
             deselect = [f"--deselect={n}" for n in collected if n in verdicts]
             status = run_pytest(arguments + deselect + [f"--outcomes={log}", "-q"], key,
                                 max(deadline - time.time(), 0) + GRACE)
-            found, problems = outcomes.read(log, key)
+            found, new_problems = outcomes.read(log, key)
+            problems += new_problems
             verdicts.update(found)
+            retry = [n for n, v in found.items() if v.outcome == INFRASTRUCTURE and n not in retried]
+            for nodeid in retry:  # once more, in the next round
+                retried.add(nodeid)
+                del verdicts[nodeid]
             if status in HARNESS_FAILURES:
-                broken = f"pytest exit status {status}: {HARNESS_FAILURES[status]}"
-            unfinished = [n for n in collected if n not in verdicts]
-            if not unfinished or status in (0, 1, 5):
+                harness_errors += 1
+                if harness_errors > 1:
+                    failure = f"pytest failed twice ({HARNESS_FAILURES[status]}, exit status {status})"
+                    break
+                continue
+            if status == "timeout":
+                failure = f"the grading run reached its time limit with {_unfinished(collected, verdicts)}"
                 break
-            reason = ("the grading run reached its time limit" if status == "timeout" or time.time() > deadline
-                      else f"the grading process was ended (status {status}) while this test ran")
-            verdicts[unfinished[0]] = lost(collected[unfinished[0]], reason)
-    for nodeid, entry in collected.items():
-        verdicts.setdefault(nodeid, lost(entry, "not run: the grading run ended before this test"))
-    return verdicts, problems, broken
+            unfinished = [n for n in collected if n not in verdicts]
+            if not unfinished or retry:
+                continue
+            if status in (0, 1, 5):  # pytest ended normally yet skipped tests it had collected
+                failure = f"pytest ended with {_unfinished(collected, verdicts)}"
+                break
+            verdicts[unfinished[0]] = lost(collected[unfinished[0]], f"the grading process was ended (status {status}) "
+                                                          "while this test ran")
+    infrastructure = [v for v in verdicts.values() if v.outcome == INFRASTRUCTURE]
+    if failure is None and infrastructure:
+        first = (infrastructure[0].message.strip().splitlines() or ["no message"])[0]
+        failure = f"{len(infrastructure)} test(s) could not run twice: {first}"
+    return verdicts, problems, failure
+
+
+def _unfinished(collected, verdicts):
+    left = sum(n not in verdicts for n in collected)
+    return f"{left} of {len(collected)} tests not run"
 
 
 def run_pytest(arguments, key, timeout):
@@ -177,8 +235,8 @@ def run_pytest(arguments, key, timeout):
 
 
 def lost(collected, reason):
-    """The verdict of a test that never reported one: failed, for ``reason``."""
-    return {**collected, "outcome": "failed", "message": reason, "duration": 0.0}
+    """The verdict of a test that never finished (as collection described it): failed, with the reason."""
+    return Verdict(**collected, outcome=FAILED, message=reason)
 
 
 # -- the report -------------------------------------------------------------------------------------
@@ -192,57 +250,43 @@ def fixtures_digest():
     return digest.hexdigest()
 
 
-def build_report(args, collected, verdicts, tampering, elapsed, fixtures_sha256):
-    entries = [verdicts[n] for n in collected]
-    graded = [e for e in entries if e["outcome"] != "skipped" or e["scored"]]
-    maxima = points.share_out(graded)
-    tests, parts = [], {p: {"score": 0.0, "max_score": float(points.part_points(p)), "passed": 0, "total": 0}
-                        for p in PARTS}
-    for number, (entry, max_score) in enumerate(zip(graded, maxima), start=1):
-        passed = entry["outcome"] == "passed" and not tampering
-        score = max_score if passed else 0.0
-        tests.append({
-            "name": entry["name"], "number": str(number), "score": round(score, 4),
-            "max_score": round(max_score, 4), "status": "passed" if passed else "failed",
-            "output": test_output(entry), "output_format": "text",
-            "visibility": args.hidden_visibility if entry.get("hidden") else "visible",
-            "tags": [entry["part"]] if entry["part"] else [],
-            "extra_data": {"nodeid": entry["nodeid"], "outcome": entry["outcome"],
-                           "duration": round(entry.get("duration", 0.0), 3)},
-        })
-        if entry["part"]:
-            part = parts[entry["part"]]
-            part["score"] += score
-            part["total"] += 1
-            part["passed"] += passed
-    skipped = [e for e in entries if e not in graded]
-    required = [p for p in PARTS if p not in OPTIONAL_PARTS]
-    score = sum(parts[p]["score"] for p in PARTS)
-    output = overall_output(tampering, skipped)
+def run_details(args, fixtures_sha256):
+    """What a regrade needs to know about this run, as :class:`~convgrader.report.Report` fields."""
     return {
-        "score": round(score, 2),
-        "max_score": float(sum(points.part_points(p) for p in required)),
-        "execution_time": round(elapsed, 1),
-        "output": output, "output_format": "text",
-        "visibility": "visible", "stdout_visibility": "hidden",
-        "tests": tests,
-        "extra_data": {
-            "parts": {p: {k: round(v, 4) if isinstance(v, float) else v for k, v in parts[p].items()}
-                      for p in PARTS},
-            "bonus_parts": list(OPTIONAL_PARTS),
-            "impl": implementation.label_of(args.impl),
-            "tampering": tampering,
-            "harness_version": __version__,
-            "python": platform.python_version(),
-            "numpy": numpy_version(),
-            "platform": platform.platform(),
-            "seeds": {"hidden_seed": args.hidden_seed if args.hidden else None,
-                      "fixtures": "fixed in convgrader/course/generate_fixtures.py"},
-            "fixtures_sha256": fixtures_sha256,
-            "command": shlex.join(sys.argv),
-            "graded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        },
+        "isolation": isolation.available_level() if args.isolate else "none",
+        "harness_version": __version__,
+        "impl": implementation.label_of(args.impl),
+        "environment": {"python": platform.python_version(), "numpy": numpy_version(),
+                        "platform": platform.platform()},
+        "seeds": {"hidden_seed": args.hidden_seed if args.hidden else None,
+                  "fixtures": "fixed in convgrader/course/generate_fixtures.py"},
+        "fixtures_sha256": fixtures_sha256,
+        "command": shlex.join(sys.argv),
+        "graded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+
+
+def build_report(args, collected, verdicts, tampering, timings, details):
+    """Score the verdicts: each part's points shared by its tests, nothing with tampering."""
+    entries = [verdicts[n] for n in collected]
+    graded = [v for v in entries if v.outcome != SKIPPED or v.scored]
+    maxima = points.share_out([{"part": v.part, "weight": v.weight, "scored": v.scored} for v in graded])
+    parts = {p: PartTotal(max_score=float(points.part_points(p))) for p in PARTS}
+    report = Report(status=GRADED, tests=graded, tampering=tampering, parts=parts,
+                    bonus_parts=list(OPTIONAL_PARTS), timings=timings,
+                    not_run=[v.name for v in entries if v not in graded], **details)
+    for verdict, max_score in zip(graded, maxima):
+        verdict.max_score = max_score
+        verdict.score = max_score if report.credited(verdict) else 0.0
+        verdict.visibility = args.hidden_visibility if verdict.hidden else "visible"
+        if verdict.part:
+            part = parts[verdict.part]
+            part.score += verdict.score
+            part.total += 1
+            part.passed += report.credited(verdict)
+    report.score = sum(part.score for part in parts.values())
+    report.max_score = float(sum(points.part_points(p) for p in PARTS if p not in OPTIONAL_PARTS))
+    return report
 
 
 def numpy_version():
@@ -254,91 +298,17 @@ def numpy_version():
         return None
 
 
-def test_output(entry):
-    text = entry.get("message", "") if entry["outcome"] != "passed" else ""
-    cap = limits.REPORT_OUTPUT_CHARACTERS
-    if len(text) > cap:
-        text = text[:cap] + f"\n[... {len(text) - cap} more characters cut]"
-    printed = entry.get("output_bytes", 0)
-    if printed:
-        note = f"(your code printed {printed:,} bytes during this test; the first {len(entry['output'])} " \
-               f"characters follow; printing costs no points)\n{entry['output'][:500]}"
-        text = f"{text}\n{note}" if text else note
-    return text.strip()
-
-
-def overall_output(tampering, skipped):
-    lines = []
-    if tampering:
-        lines.append(say("grade_tampering"))
-        lines += [f"  - {event}" for event in tampering]
-    if skipped:
-        lines.append(say("grade_not_run", names=", ".join(e["name"] for e in skipped)))
-    return "\n".join(lines)
-
-
 def write_outputs(args, report):
+    """Each requested format, from the one report; the Markdown also to ``$GITHUB_STEP_SUMMARY``."""
     if args.results:
-        args.results.parent.mkdir(parents=True, exist_ok=True)
-        args.results.write_text(json.dumps(report, indent=2), encoding="utf-8")
+        write_results_json(report, args.results)
     if args.junit:
         args.junit.parent.mkdir(parents=True, exist_ok=True)
-        junit_xml(report).write(args.junit, encoding="utf-8", xml_declaration=True)
-    markdown = markdown_summary(report)
+        args.junit.write_text(to_junit(report), encoding="utf-8")
+    markdown = to_markdown(report)
     if args.markdown:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text(markdown, encoding="utf-8")
     if os.environ.get("GITHUB_STEP_SUMMARY"):
         with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as summary:
             summary.write(markdown + "\n")
-
-
-def junit_xml(report):
-    failures = sum(t["status"] == "failed" for t in report["tests"])
-    suite = ElementTree.Element("testsuite", name="convgrader", tests=str(len(report["tests"])),
-                                failures=str(failures), errors="0",
-                                time=str(report["execution_time"]))
-    for test in report["tests"]:
-        case = ElementTree.SubElement(suite, "testcase", classname=test["tags"][0] if test["tags"] else "",
-                                      name=test["name"], time=str(test["extra_data"]["duration"]))
-        if test["status"] == "failed":
-            failure = ElementTree.SubElement(case, "failure", message=test["output"].split("\n")[0][:300])
-            failure.text = test["output"]
-    return ElementTree.ElementTree(suite)
-
-
-def part_rows(report):
-    for part in PARTS:
-        info = report["extra_data"]["parts"][part]
-        if info["total"]:
-            yield (say("grade_bonus", part=part) if part in OPTIONAL_PARTS else part), info
-
-
-def markdown_summary(report):
-    lines = [f"### Grade: {report['score']:g} / {report['max_score']:g}", "",
-             "| part | passed | points |", "|---|---|---|"]
-    for name, info in part_rows(report):
-        mark = "✅" if info["passed"] == info["total"] else "❌"
-        lines.append(f"| {mark} `{name}` | {info['passed']}/{info['total']} | "
-                     f"{info['score']:.2f} / {info['max_score']:g} |")
-    failed = [t for t in report["tests"] if t["status"] == "failed" and t["visibility"] == "visible"]
-    if failed:
-        lines += ["", "<details><summary>Failures</summary>", ""]
-        for test in failed[:30]:
-            first = test["output"].split("\n")[0] if test["output"] else ""
-            lines.append(f"- `{test['name']}`: {first[:200]}")
-        lines += ["", "</details>"]
-    if report["output"]:
-        lines += ["", "```", report["output"], "```"]
-    return "\n".join(lines) + "\n"
-
-
-def terminal_table(report):
-    lines = ["", f"{say('grade_part'):<36} {say('grade_passed'):>8} {say('grade_points'):>15}", "-" * 61]
-    for name, info in part_rows(report):
-        lines.append(f"{name:<36} {info['passed']:>3}/{info['total']:<4} "
-                     f"{info['score']:>7.2f} / {info['max_score']:<5g}")
-    lines += ["-" * 61, f"{say('grade_total'):<36} {'':>8} {report['score']:>7.2f} / {report['max_score']:g}"]
-    if report["output"]:
-        lines += ["", report["output"]]
-    return "\n".join(lines)

@@ -9,15 +9,19 @@ import hashlib
 import hmac
 import json
 
+from convgrader.report import Verdict
 
-def signed_line(entry, key):
+
+def signed_line(verdict, key):
+    """One line of the log: a :class:`~convgrader.report.Verdict` and its signature."""
+    entry = verdict.to_dict()
     body = json.dumps(entry, sort_keys=True)
     mac = hmac.new(key, body.encode(), hashlib.sha256).hexdigest() if key else None
     return json.dumps({"entry": entry, "mac": mac}) + "\n"
 
 
 def read(path, key):
-    """Verdicts by node id, and a list of problems (forged or unreadable lines)."""
+    """:class:`~convgrader.report.Verdict` objects by node id, and a list of problems (forged or unreadable lines)."""
     found, problems = {}, []
     if not path.exists():
         return found, problems
@@ -32,7 +36,12 @@ def read(path, key):
         if not isinstance(mac, str) or not hmac.compare_digest(mac, expected):
             problems.append(f"line {number} of the outcome log is forged")
             continue
-        found[entry["nodeid"]] = entry
+        try:
+            verdict = Verdict.from_dict(entry)
+        except (TypeError, AttributeError):  # signed by us, yet not a verdict: a bug, not the submission's doing
+            problems.append(f"line {number} of the outcome log is not a verdict")
+            continue
+        found[verdict.nodeid] = verdict
     return found, problems
 
 

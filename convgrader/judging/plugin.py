@@ -21,14 +21,15 @@ from pathlib import Path
 
 import pytest
 
-from convgrader import limits
+from convgrader import language, limits
 from convgrader.assignment import BY_NAME, MARKER, PARTS, part_of
-from convgrader.judging import diagnostics, language, outcomes
-from convgrader.judging.messages import say
+from convgrader.judging import diagnostics, outcomes
 from convgrader.judging.points import declared
+from convgrader.messages import say
 from convgrader.paths import GRADED_TESTS, HIDDEN_TESTS, PROJECT
 from convgrader.running import implementation, sandbox
 from convgrader.running.implementation import ImplementationUnavailable
+from convgrader.report import INFRASTRUCTURE, Verdict
 
 #: Folders of tests that a plain ``pytest`` run leaves out, with the option that brings each in.
 OPT_IN_FOLDERS = {
@@ -332,6 +333,10 @@ def _read_key(fd):
     return key
 
 
+#: Exceptions that mean the grading machinery failed (the sandbox's worker could not start, say).
+_INFRASTRUCTURE_ERRORS = tuple(filter(None, [getattr(sandbox, "GradingFailed", None)]))
+
+
 class OutcomeLog:
     """Writes one JSON line per finished test, so a run that dies midway still leaves its verdicts."""
 
@@ -343,18 +348,19 @@ class OutcomeLog:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item, call):
         report = yield
-        entry = self.current.setdefault(item.nodeid, {**collected_entry(item), "outcome": "passed",
-                                                      "message": "", "duration": 0.0})
-        entry["duration"] += report.duration
-        if report.failed or (report.skipped and entry["outcome"] == "passed"):
-            entry["outcome"] = ("error" if report.when != "call" else "failed") if report.failed else "skipped"
-            entry["message"] = _message_of(report)[:limits.MESSAGE_CHARACTERS]
+        verdict = self.current.setdefault(item.nodeid, Verdict(**collected_entry(item)))
+        verdict.duration += report.duration
+        if report.failed or (report.skipped and verdict.outcome == "passed"):
+            verdict.outcome = ("error" if report.when != "call" else "failed") if report.failed else "skipped"
+            verdict.message = _message_of(report)[:limits.MESSAGE_CHARACTERS]
+            if call.excinfo is not None and call.excinfo.errisinstance(_INFRASTRUCTURE_ERRORS):
+                verdict.outcome = INFRASTRUCTURE  # the harness's fault: grade retries, never charges it
         if report.when == "teardown":
             impl = item.callspec.params.get("impl") if hasattr(item, "callspec") else None
             impl = impl or item.config.stash[IMPLS][0]
             if isinstance(impl, sandbox.Sandbox):
-                entry["output"], entry["output_bytes"] = impl.take_output()
-                entry["tamper"] = list(impl.tamper_events)
+                verdict.output, verdict.output_bytes = impl.take_output()
+                verdict.tamper = list(impl.tamper_events)
             self.file.write(outcomes.signed_line(self.current.pop(item.nodeid), self.key))
             self.file.flush()
         return report

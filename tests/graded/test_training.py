@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from convgrader.judging.compare import fail
-from convgrader.judging.messages import say
+from convgrader.messages import say
 
 @pytest.fixture(scope="module")
 def cifar10():

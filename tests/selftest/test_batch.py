@@ -21,6 +21,8 @@ from tests.selftest.submission_files import write_tree, write_zip
 from convgrader.course import batch
 from convgrader.course.batch import COLUMNS, Grader, MergeError, Shard, find_submissions, merge_gradebooks, run_batch
 from convgrader.assignment import LAYER_FUNCTIONS, MODEL_CLASS, OPTIONAL_PARTS, PARTS
+from convgrader.report import from_csv_row, from_results_json, to_csv_row
+from convgrader.running import isolation
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -41,6 +43,19 @@ FAKE_GRADER = textwrap.dedent('''
         sys.exit(2)
     if "FAKE: no results" in source:
         sys.exit(0)
+    if "FAKE: grading failed" in source:  # what `grade` writes when its sandbox cannot start, twice
+        results.write_text(json.dumps({"score": 0.0, "tests": [], "extra_data": {
+            "status": "grading failed", "reason": "the sandbox's start crashed with SIGKILL"}}))
+        sys.exit(2)
+    for line in source.splitlines():
+        if line.startswith("# FAKE: write "):  # a submission that changes the harness
+            Path(line[len("# FAKE: write "):]).write_text("changed")
+    if "FAKE: daemon" in source:  # leaves a process in a session of its own that forges the report later
+        forger = f"import time; time.sleep(3); open({str(impl.parent / 'results.json')!r}, 'w').write('forged')"
+        child = subprocess.Popen([sys.executable, "-c", forger], start_new_session=True)
+        (impl.parent.parent / "daemon.pid").write_text(str(child.pid))
+    if "FAKE: slow" in source:
+        time.sleep(60)
     parts = {}
     for part in PARTS:
         score = float(f"def {part}(" in source or f"class {part}" in source)
@@ -274,6 +289,8 @@ def test_the_batch_command_grades_for_real(tmp_path):
     out = tmp_path / "out"
     command = [sys.executable, "-m", "convgrader", "batch", str(subs), "--out", str(out), "--jobs", "2",
                "-k", "conv_forward"]
+    if isolation.available_level() != isolation.NAMESPACES:
+        command.insert(-2, "--allow-weak-isolation")  # no bubblewrap here: what a CI runner without it must say
     run = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout + run.stderr
     rows = read_gradebook(out / "gradebook.csv")
@@ -284,6 +301,7 @@ def test_the_batch_command_grades_for_real(tmp_path):
     assert float(rows["key"]["total"]) > float(rows["skeleton"]["total"])
     results = json.loads((out / "key" / "results.json").read_text(encoding="utf-8"))
     assert set(results["extra_data"]["parts"]) <= set(PARTS)
+    assert results["extra_data"]["isolation"] == isolation.available_level()
     again = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=600)
     assert "3 skipped (unchanged since the last batch)" in again.stdout
 
@@ -292,7 +310,139 @@ def test_a_row_shows_tampering_and_leaves_unknown_numbers_blank():
     results = {"score": 0.0, "max_score": 100.0, "extra_data": {
         "parts": {"conv_forward_naive": {"score": 0.0, "max_score": 12.0, "passed": 0, "total": 11}},
         "bonus_parts": ["spatial_groupnorm_forward"], "tampering": ["import of answer_key"]}}
-    row = batch.gradebook_row("mallory", results)
+    row = to_csv_row(from_results_json(results), "mallory")
     assert row["status"] == "graded: tampering detected (import of answer_key)"
     assert (row["total"], row["max_total"], row["conv_forward_naive"], row["max_pool_forward_naive"], row["bonus"]) \
         == ("0", "100", "0", "", "0")
+
+
+def test_a_failed_grading_is_no_zero_and_the_next_run_retries_it(tmp_path, fake_grader):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    write_tree(subs / "anna", {"layers.py": "# FAKE: grading failed\n", "classifiers/cnn.py": MODEL})
+    write_tree(subs / "boris", {"layers.py": ALL_LAYERS, "classifiers/cnn.py": MODEL})
+    run_batch(subs, out, fake_grader, progress=False, level="namespaces")
+    rows = read_gradebook(out / "gradebook.csv")
+    assert rows["anna"]["status"] == "grading failed: the sandbox's start crashed with SIGKILL; see grade.log"
+    assert rows["anna"]["total"] == "" and rows["anna"]["conv_forward_naive"] == ""
+    report = from_results_json(json.loads((out / "anna" / "results.json").read_text(encoding="utf-8")))
+    assert report.status == "grading failed" and report.isolation == "namespaces"
+    assert from_results_json(json.loads((out / "boris" / "results.json").read_text())).isolation == "namespaces"
+    (subs / "anna" / "layers.py").write_text(ALL_LAYERS)  # say the machine is no longer overloaded
+    calls = len(fake_grader.calls())
+    run_batch(subs, out, fake_grader, progress=False)
+    assert fake_grader.calls()[calls:] == ["anna"]
+    assert read_gradebook(out / "gradebook.csv")["anna"]["status"] == "graded"
+
+
+def test_a_formula_as_a_submission_name_stays_text(tmp_path, fake_grader):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    name = '=HYPERLINK("http:evil","x")'
+    write_tree(subs / name, {"layers.py": ALL_LAYERS, "classifiers/cnn.py": MODEL})
+    run_batch(subs, out, fake_grader, progress=False)
+    rows = read_gradebook(out / "gradebook.csv")
+    assert list(rows) == ["'" + name]
+    assert from_csv_row(rows["'" + name])[0] == name
+
+
+KILLABLE_BATCH = textwrap.dedent('''
+    import sys
+    from pathlib import Path
+    from convgrader.course.batch import Grader, become_subreaper, run_batch
+
+    script, subs, out, calls = sys.argv[1:]
+    grader = Grader(lambda impl, results: [sys.executable, script, str(impl), str(results), calls], wall_clock=120,
+                    reap_orphans=become_subreaper())
+    run_batch(Path(subs), Path(out), grader, jobs=1, progress=False)
+''')
+
+
+def test_a_killed_batch_keeps_its_finished_rows_and_a_rerun_completes(tmp_path, fake_grader):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    for name in ("a", "b"):
+        write_tree(subs / name, {"layers.py": ALL_LAYERS, "classifiers/cnn.py": MODEL})
+    write_tree(subs / "c", {"layers.py": "# FAKE: slow\n" + ALL_LAYERS, "classifiers/cnn.py": MODEL})
+    driver = tmp_path / "driver.py"
+    driver.write_text(KILLABLE_BATCH)
+    process = subprocess.Popen([sys.executable, str(driver), str(tmp_path / "fake_grade.py"), str(subs), str(out),
+                                str(tmp_path / "calls.log")], cwd=PROJECT, start_new_session=True,
+                               env=dict(os.environ, PYTHONPATH=str(PROJECT)))
+    try:
+        deadline = time.monotonic() + 120
+        while "c" not in fake_grader.calls() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "c" in fake_grader.calls(), "the batch never reached the slow submission"
+    finally:
+        os.killpg(process.pid, 9)
+        process.wait()
+    rows = read_gradebook(out / "gradebook.csv")
+    assert {name: row["status"] for name, row in rows.items()} == {"a": "graded", "b": "graded"}
+    (subs / "c" / "layers.py").write_text(ALL_LAYERS)
+    summary = run_batch(subs, out, fake_grader, progress=False)
+    assert fake_grader.calls() == ["a", "b", "c", "c"] and summary.skipped == 2
+    assert [row["status"] for row in read_gradebook(out / "gradebook.csv").values()] == ["graded"] * 3
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="subreapers are Linux's")
+def test_nothing_a_grading_leaves_behind_outlives_it_or_rewrites_its_report(tmp_path, fake_grader):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    write_tree(subs / "mallory", {"layers.py": "# FAKE: daemon\n" + ALL_LAYERS, "classifiers/cnn.py": MODEL})
+    driver = tmp_path / "driver.py"
+    driver.write_text(KILLABLE_BATCH)
+    subprocess.run([sys.executable, str(driver), str(tmp_path / "fake_grade.py"), str(subs), str(out),
+                    str(tmp_path / "calls.log")], cwd=PROJECT, env=dict(os.environ, PYTHONPATH=str(PROJECT)),
+                   check=True, timeout=120)
+    daemon = int((out / "daemon.pid").read_text())
+    assert not alive_after(daemon, seconds=1), "the background process outlived the batch"
+    time.sleep(4)  # past the moment it meant to forge the report
+    report = from_results_json(json.loads((out / "mallory" / "results.json").read_text(encoding="utf-8")))
+    assert report.status == "graded" and report.score == len(PARTS)
+
+
+def test_weak_isolation_is_refused_unless_allowed(tmp_path, monkeypatch, capsys):
+    from convgrader import cli
+    from convgrader.running import isolation
+
+    write_tree(tmp_path / "subs" / "anna", {"layers.py": ALL_LAYERS, "classifiers/cnn.py": MODEL})
+    monkeypatch.setattr(isolation, "available_level", lambda: isolation.PROCESS)
+    monkeypatch.setattr(batch, "run_batch", lambda *args, **kwargs: pytest.fail("graded without OS isolation"))
+    status = cli.main(["batch", str(tmp_path / "subs"), "--out", str(tmp_path / "out")])
+    assert status == 2
+    assert "--allow-weak-isolation" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+    seen = {}
+    monkeypatch.setattr(batch, "run_batch", lambda *args, **kwargs: seen.update(kwargs) or batch.BatchSummary(
+        tmp_path / "gradebook.csv", [], 0, 0))
+    assert cli.main(["batch", str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--allow-weak-isolation"]) == 0
+    assert seen["level"] == "process" and seen["watch"], "weak isolation: the harness is watched"
+
+
+def test_a_changed_harness_stops_the_batch_naming_the_file(tmp_path, fake_grader):
+    subs, out, harness = tmp_path / "subs", tmp_path / "out", tmp_path / "harness"
+    write_tree(harness, {"convgrader/judging/compare.py": "x = 1\n", "convgrader/__pycache__/compare.pyc": "b"})
+    sitecustomize = tmp_path / "site" / "sitecustomize.py"
+    write_tree(tmp_path / "site", {"sitecustomize.py": "", "evil.pth": ""})
+    write_tree(subs / "a", {"layers.py": ALL_LAYERS, "classifiers/cnn.py": MODEL})
+    target = harness / "convgrader" / "__pycache__" / "compare.pyc"
+    write_tree(subs / "b", {"layers.py": f"# FAKE: write {target}\n" + ALL_LAYERS, "classifiers/cnn.py": MODEL})
+    write_tree(subs / "c", {"layers.py": ALL_LAYERS, "classifiers/cnn.py": MODEL})
+    with pytest.raises(batch.HarnessChanged, match=f"changed {target}"):
+        run_batch(subs, out, fake_grader, progress=False, level="process",
+                  watch=[harness, sitecustomize, tmp_path / "site" / "evil.pth"])
+    assert fake_grader.calls() == ["a", "b"], "the batch stopped after the submission that changed it"
+    rows = read_gradebook(out / "gradebook.csv")
+    assert rows["a"]["status"] == "graded"
+    assert rows["b"]["status"].startswith(f"grading failed: the harness changed while it was graded (changed {target}")
+    assert "c" not in rows
+
+    before = batch.harness_fingerprint([harness, sitecustomize])
+    sitecustomize.write_text("import os")
+    (harness / "new.py").write_text("")
+    assert batch.fingerprint_changes(before, batch.harness_fingerprint([harness, sitecustomize])) == \
+        [f"changed {sitecustomize}", f"added {harness / 'new.py'}"]
+
+
+def test_the_watched_harness_includes_its_bytecode_and_site_hooks():
+    roots = batch.harness_roots()
+    assert PROJECT / "convgrader" in roots and PROJECT / "tests" / "graded" in roots
+    assert any(root.name.endswith(".pth") or root.stem == "sitecustomize" for root in roots)

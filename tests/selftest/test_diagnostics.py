@@ -8,7 +8,7 @@ bug is worse than none.
 import numpy as np
 import pytest
 
-from convgrader.judging import messages
+from convgrader import messages
 from convgrader.judging.diagnostics import (Context, Window, explain, explain_exception, explain_exception_text,
                                     explain_order, explain_shape)
 

@@ -8,7 +8,7 @@ so no hint can ever be shown to them.
 
 import pytest
 
-from convgrader.judging.messages import marker
+from convgrader.messages import marker
 from tests.selftest.graded_runs import IMPLEMENTATIONS, MUTANTS, declared, grade, mutant_names
 
 pytestmark = pytest.mark.timeout(1800)

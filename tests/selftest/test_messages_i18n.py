@@ -1,8 +1,8 @@
 """Every message a student reads exists in Russian, with the same placeholders as the English one.
 
-A message added to ``convgrader/judging/messages.py`` without its ``.po`` entry makes
+A message added to ``convgrader/messages.py`` without its ``.po`` entry makes
 the first test fail with the list of what is missing (``python -m
-convgrader.judging.language`` adds empty entries to fill in).
+convgrader.language`` adds empty entries to fill in).
 """
 
 import re
@@ -11,8 +11,9 @@ import string
 import numpy as np
 import pytest
 
-from convgrader.judging import compare, language, messages
-from convgrader.judging.messages import EN
+from convgrader import language, messages
+from convgrader.judging import compare
+from convgrader.messages import EN
 
 #: Messages whose Russian text is the English one by design (nothing in them is English prose).
 SAME_IN_BOTH = {"raised"}
@@ -68,7 +69,7 @@ def test_catalogue_has_no_fuzzy_obsolete_or_unknown_entries(russian):
 def test_template_lists_every_message():
     template = {message.context: message.id for message in language.read_catalogue(language.pot_path())
                 if message.id}
-    assert template == EN, "the .pot is stale: run python -m convgrader.judging.messages"
+    assert template == EN, "the .pot is stale: run python -m convgrader.messages"
 
 
 def test_every_message_renders_differently_in_russian(speaking_russian):

@@ -1,6 +1,6 @@
 """Which language the harness speaks to students, and the gettext catalogue that holds Russian.
 
-The English templates of :mod:`convgrader.judging.messages` are the msgids; each
+The English templates of :mod:`convgrader.messages` are the msgids; each
 entry of ``locale/<lang>/LC_MESSAGES/convgrader.po`` carries the message's key as
 its ``msgctxt``, so two messages with the same English text stay apart and an
 English template that changes loses its (now stale) translation instead of
@@ -12,7 +12,7 @@ variable, a Russian locale (``LC_ALL``, ``LC_MESSAGES`` or ``LANG`` starting wit
 ``ru``), the ``convgrader_lang`` ini option (the student release sets it to
 ``ru``), and English.
 
-``python -m convgrader.judging.messages`` rewrites the ``.pot`` template from
+``python -m convgrader.messages`` rewrites the ``.pot`` template from
 the English table and merges it into every ``.po``: new messages appear there
 with an empty ``msgstr``, ready to be translated.
 """

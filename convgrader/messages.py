@@ -8,7 +8,7 @@ find the tag in ``docs/reading-failures.md`` (``.ru.md``) and the self-tests
 can tell hints apart. Keys with a dot are hints (``"<tag>.<case>"``); others
 are not.
 
-Translations (see :mod:`convgrader.judging.language`): the English template is
+Translations (see :mod:`convgrader.language`): the English template is
 the gettext msgid and the key its msgctxt, in
 ``locale/ru/LC_MESSAGES/convgrader.po``. To add a message, add it to :data:`EN`
 and give it a Russian entry in that file, the same placeholders in the same
@@ -18,12 +18,12 @@ form (``{error:.2e}`` stays ``{error:.2e}``)::
     msgid "{what} is wrong"
     msgstr "{what} неверно"
 
-``python -m convgrader.judging.messages`` adds the empty entries for you (and
+``python -m convgrader.messages`` adds the empty entries for you (and
 rewrites the ``.pot``); ``tests/selftest/test_messages_i18n.py`` names every
 message that still lacks its translation.
 """
 
-from convgrader.judging import language
+from convgrader import language
 
 #: The tags a hint may carry, each a section of docs/reading-failures.md.
 HINT_TAGS = ("padding", "stride", "output_shape", "scale", "axes", "nan", "inplace", "dtype",
@@ -93,6 +93,11 @@ EN = {
     "grade_bonus": "{part} (bonus)",
     "grade_not_run": "Not run here (no points): {names}",
     "grade_tampering": "TAMPERING DETECTED: the submission touched what it must not, so it scores 0:",
+    "report_notes": "Notes on your upload:",
+    "report_rejected": "Your submission could not be graded: {reason}.",
+    "report_grading_failed": "Not graded: {reason}. This is not a judgement of your code: the grader will try "
+                             "again, or tell your instructor.",
+    "report_isolation": "isolation: {level}",
 
     # ---- hints (diagnostics.py), keyed "<tag>.<case>" ------------------------------------
     "padding.border": "only the outer {band} row(s) and column(s) of {what} are wrong, the inside is "
