@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from convgrader.judging import diagnostics, outcomes
-from convgrader.running import implementation, sandbox
+from convgrader.running import implementation, isolation, sandbox
 from convgrader.running.implementation import ImplementationUnavailable
 from convgrader.assignment import PARTS, part_of
 from convgrader.paths import PROJECT
@@ -66,6 +66,10 @@ def pytest_addoption(parser):
         "--call-timeout", type=float, default=sandbox.CALL_TIMEOUT, metavar="SECONDS",
         help=f"with --isolate: seconds one call of the submission may take (default {sandbox.CALL_TIMEOUT:g})")
     group.addoption(
+        "--isolation", choices=("namespaces", "process", "auto"), default=None,
+        help="with --isolate: how the sandbox is isolated (default: $CONVGRADER_ISOLATION, else the "
+             "strongest available; see docs/threat-model.md)")
+    group.addoption(
         "--outcomes", default=None, metavar="FILE",
         help="write one JSON line per test (part, outcome, message, output) to FILE as tests finish")
     group.addoption(
@@ -79,7 +83,7 @@ def pytest_configure(config):
     values = config.getoption("impl") or [implementation.DEFAULT]
     try:
         config.stash[IMPLS] = [_implementation(value, config) for value in values]
-    except ValueError as error:
+    except (ValueError, isolation.IsolationUnavailable) as error:
         raise pytest.UsageError(str(error)) from None
     if config.getoption("outcomes"):
         key = _read_key(config.getoption("outcomes_key_fd"))
@@ -96,7 +100,7 @@ def _implementation(value, config):
         return implementation.resolve(value)
     kind, where = implementation.locate(value)
     return sandbox.Sandbox(where, implementation.label_of(value), deadline=config.getoption("deadline"),
-                           call_timeout=config.getoption("call_timeout"))
+                           call_timeout=config.getoption("call_timeout"), level=config.getoption("isolation"))
 
 
 def pytest_unconfigure(config):
@@ -162,6 +166,8 @@ def pytest_runtest_call(item):
         message = _with_hint(message, diagnostics.explain_exception(error.type_name, error.message))
     except sandbox.SubmissionFailure as error:
         message = str(error)
+    except sandbox.GradingFailed:
+        raise  # the machine's fault: reported as such (OutcomeLog), never as the submission's
     except Exception as error:  # raised in this process by the submission (without --isolate)
         explained = diagnostics.explain_exception(type(error).__name__, str(error))
         if explained is None:
@@ -220,12 +226,15 @@ class OutcomeLog:
         if report.failed or (report.skipped and entry["outcome"] == "passed"):
             entry["outcome"] = ("error" if report.when != "call" else "failed") if report.failed else "skipped"
             entry["message"] = _message_of(report)[:MESSAGE_CAP]
+        if call.excinfo is not None and call.excinfo.errisinstance(sandbox.GradingFailed):
+            entry["grading_failed"] = str(call.excinfo.value)
         if report.when == "teardown":
             impl = item.callspec.params.get("impl") if hasattr(item, "callspec") else None
             impl = impl or item.config.stash[IMPLS][0]
             if isinstance(impl, sandbox.Sandbox):
                 entry["output"], entry["output_bytes"] = impl.take_output()
                 entry["tamper"] = list(impl.tamper_events)
+                entry["isolation"] = impl.level
             self.file.write(outcomes.signed_line(self.current.pop(item.nodeid), self.key))
             self.file.flush()
         return report
