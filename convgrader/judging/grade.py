@@ -91,12 +91,14 @@ def run(args, pytest_args):
     isolation = ["--isolate", f"--deadline={deadline}", f"--call-timeout={args.call_timeout}"]
     verdicts, problems, broken = run_tests(common + (isolation if args.isolate else []), collected, deadline)
     tampering = [e for v in verdicts.values() for e in v.get("tamper", [])] + problems
+    broken = broken or next((v["grading_failed"] for v in verdicts.values() if v.get("grading_failed")), None)
     if fixtures_digest() != fixtures_before:
         tampering.append("the fixture files changed during grading")
     report = build_report(args, collected, verdicts, sorted(set(tampering)), time.time() - started,
                           fixtures_before)
     write_outputs(args, report)
     print(terminal_table(report))
+    print(f"isolation of the submission: {', '.join(report['extra_data']['isolation'])} (docs/threat-model.md)")
     if broken:
         print(f"grade: the harness itself failed ({broken}); this report is not a grade", file=sys.stderr)
         return 2
@@ -223,6 +225,7 @@ def build_report(args, collected, verdicts, tampering, elapsed, fixtures_sha256)
             "bonus_parts": list(OPTIONAL_PARTS),
             "impl": implementation.label_of(args.impl),
             "tampering": tampering,
+            "isolation": sorted({v["isolation"] for v in verdicts.values() if v.get("isolation")}) or ["none"],
             "harness_version": __version__,
             "python": platform.python_version(),
             "numpy": numpy_version(),
