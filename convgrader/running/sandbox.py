@@ -354,10 +354,15 @@ class Sandbox:
         return (value, changed) if header["op"] == "call" else value
 
     def _exit_code(self):
+        """The worker's exit status (negative: the signal that ended it), None if it is still running."""
         try:
-            return self.process.wait(timeout=2)
+            code = self.process.wait(timeout=2)
         except subprocess.TimeoutExpired:
             return None
+        # bwrap passes on a worker's death by signal as 128 + the signal's number.
+        if self.level == isolation.NAMESPACES and code > 128:
+            return 128 - code
+        return code
 
     def timeout(self, what, budget):
         """Tell 'too slow' from 'hung' by running the same function on a tiny input."""

@@ -259,7 +259,9 @@ def test_the_harness_cannot_be_changed(tmp_path, project_copy):
     for folder in poisoned:  # the attack got through: undo it before failing
         (folder / "convgrader_selftest_poison.pth").unlink()
     assert not poisoned and harness_digest(project_copy) == before
-    assert_costs_only(report, {}, ["conv_forward_naive"])
+    # The attempt itself is seen too: opening the harness for writing is tampering.
+    assert any("convgrader/judging" in event for event in report["extra_data"]["tampering"]), \
+        report["extra_data"]["tampering"]
 
 
 @needs_namespaces
@@ -301,8 +303,10 @@ def test_a_half_sent_reply_is_a_timeout_of_that_call_only(tmp_path):
 
 
 def test_huge_replies_are_refused_unread(tmp_path):
-    report = grade_hostile("huge_replies", tmp_path, "spatial_batchnorm_forward or max_pool_forward or conv_forward")
-    assert_costs_only(report, {"spatial_batchnorm_forward": "sent back 400 MB, more than the 268 MB",
+    # Encoding 400 MB takes the worker a few seconds on a busy machine: a longer call bound.
+    report = grade_hostile("huge_replies", tmp_path, "spatial_batchnorm_forward or max_pool_forward or conv_forward",
+                           ("--call-timeout", "60"))
+    assert_costs_only(report, {"spatial_batchnorm_forward": "sent back 400 MB, more than the",
                                "max_pool_forward_naive": "more than the"}, ["conv_forward_naive"])
 
 
