@@ -19,6 +19,10 @@ Time limits nest, each inner one ending its own work before the outer one would:
 CALL = 60.0
 #: Seconds a new worker may take to start Python and numpy, on a loaded machine (not the submission's time).
 STARTUP = 120.0
+#: Tries to start a worker before grading fails (the machine's fault, never the student's),
+#: and the first pause between them in seconds (doubled each time).
+STARTUP_ATTEMPTS = 3
+STARTUP_BACKOFF = 1.0
 #: Seconds the tiny probe input may take before the code is called hung.
 PROBE = 10.0
 #: Seconds a graded test may run in-process unless it says otherwise.
@@ -39,8 +43,11 @@ OUTPUT_BYTES = 4096
 MESSAGE_CHARACTERS = 2000
 #: Characters of a test's output in a report.
 REPORT_OUTPUT_CHARACTERS = 1500
-#: Bytes one file written by the submission may have.
+#: Bytes one file written by the submission may have (RLIMIT_FSIZE).
 FILE_BYTES = 64 << 20
+#: Bytes of the largest reply a call may send back. The tests' largest result is a few MB;
+#: a reply is refused before the grader allocates anything for it.
+REPLY_BYTES = 256 << 20
 #: The most address space a worker may have; at most half the machine's memory.
 MEMORY_BYTES_MAX = 8 << 30
 

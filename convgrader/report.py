@@ -79,6 +79,7 @@ class Verdict:
     output_bytes: int = 0
     duration: float = 0.0
     tamper: list = field(default_factory=list)
+    isolation: str = ""
     score: float = 0.0
     max_score: float = 0.0
     visibility: str = "visible"

@@ -10,6 +10,13 @@ Rules that hold for every function here:
   cache, and returns the gradients with the shapes of the forward inputs.
 - Do not modify the input arrays (x, w, b, gamma, beta, dout) in place.
 - Use numpy only. Replace each ``raise NotImplementedError(...)`` with your code.
+
+What you may import: numpy, the Python standard library and the provided course code
+(``reference``), nothing else (no scipy, torch, ``fast_ext``, the answer key or other
+people's code). Each function here must compute its result itself: while one of them runs,
+the provided fast layers (``reference.fast_layers``, ``reference.layer_utils``) refuse to
+work, and the grader says so ("conv_forward_naive must compute the convolution itself; it
+called the provided conv_forward_fast"). Breaking a rule costs that function's tests.
 """
 import numpy as np
 

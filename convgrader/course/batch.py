@@ -572,7 +572,11 @@ def run_batch_command(args, extra):
     if not args.submissions.is_dir():
         print(f"batch: {args.submissions} is not a folder", file=sys.stderr)
         return 2
-    level = isolation.available_level()
+    try:
+        level = isolation.chosen_level()  # what each grading's sandbox will use ($CONVGRADER_ISOLATION or the best)
+    except (ValueError, isolation.IsolationUnavailable) as error:
+        print(f"batch: {error}", file=sys.stderr)
+        return 2
     if level != isolation.NAMESPACES and not args.allow_weak_isolation:
         print("batch: this machine cannot sandbox submissions with Linux namespaces (bubblewrap is missing or "
               "user namespaces are disabled), so a submission would run as a plain process that can reach the "

@@ -253,7 +253,7 @@ def fixtures_digest():
 def run_details(args, fixtures_sha256):
     """What a regrade needs to know about this run, as :class:`~convgrader.report.Report` fields."""
     return {
-        "isolation": isolation.available_level() if args.isolate else "none",
+        "isolation": isolation.chosen_level() if args.isolate else "none",
         "harness_version": __version__,
         "impl": implementation.label_of(args.impl),
         "environment": {"python": platform.python_version(), "numpy": numpy_version(),
@@ -284,6 +284,9 @@ def build_report(args, collected, verdicts, tampering, timings, details):
             part.score += verdict.score
             part.total += 1
             part.passed += report.credited(verdict)
+    used = sorted({verdict.isolation for verdict in entries if verdict.isolation})
+    if used:  # what the sandboxes really ran at, over what was chosen up front
+        report.isolation = ", ".join(used)
     report.score = sum(part.score for part in parts.values())
     report.max_score = float(sum(points.part_points(p) for p in PARTS if p not in OPTIONAL_PARTS))
     return report

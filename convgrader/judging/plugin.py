@@ -27,7 +27,7 @@ from convgrader.judging import diagnostics, outcomes
 from convgrader.judging.points import declared
 from convgrader.messages import say
 from convgrader.paths import GRADED_TESTS, HIDDEN_TESTS, PROJECT
-from convgrader.running import implementation, sandbox
+from convgrader.running import implementation, isolation, sandbox
 from convgrader.running.implementation import ImplementationUnavailable
 from convgrader.report import INFRASTRUCTURE, Verdict
 
@@ -90,6 +90,10 @@ def pytest_addoption(parser):
     parser.addini(language.INI_OPTION, "language of the messages to students, ru or en (--lang overrides it)",
                   default="")
     group.addoption(
+        "--isolation", choices=("namespaces", "process", "auto"), default=None,
+        help="with --isolate: how the sandbox is isolated (default: $CONVGRADER_ISOLATION, else the "
+             "strongest available; see docs/threat-model.md)")
+    group.addoption(
         "--outcomes", default=None, metavar="FILE",
         help="write one JSON line per test (part, outcome, message, output) to FILE as tests finish")
     group.addoption(
@@ -123,7 +127,7 @@ def pytest_configure(config):
     values = config.getoption("impl") or [implementation.DEFAULT]
     try:
         config.stash[IMPLS] = [_implementation(value, config) for value in values]
-    except ValueError as error:
+    except (ValueError, isolation.IsolationUnavailable) as error:
         raise pytest.UsageError(str(error)) from None
     config.pluginmanager.register(Fixtures(), "convgrader-fixtures")
     if config.getoption("collect_manifest"):
@@ -142,7 +146,7 @@ def _implementation(value, config):
         return implementation.resolve(value)
     kind, where = implementation.locate(value)
     return sandbox.Sandbox(where, implementation.label_of(value), deadline=config.getoption("deadline"),
-                           call_timeout=config.getoption("call_timeout"))
+                           call_timeout=config.getoption("call_timeout"), level=config.getoption("isolation"))
 
 
 def pytest_unconfigure(config):
@@ -240,6 +244,8 @@ def pytest_runtest_call(item):
         item.stash[FAILURE_GROUP] = f"{error.type_name}\n{error.traceback_text}"
     except sandbox.SubmissionFailure as error:
         message = str(error)
+    except sandbox.GradingFailed:
+        raise  # the machine's fault: reported as such (OutcomeLog), never as the submission's
     except Exception as error:  # raised in this process by the submission (without --isolate)
         explained = diagnostics.explain_exception(type(error).__name__, str(error))
         frames = _student_frames(error, _implementation_folders(item.config))
@@ -334,9 +340,6 @@ def _read_key(fd):
 
 
 #: Exceptions that mean the grading machinery failed (the sandbox's worker could not start, say).
-_INFRASTRUCTURE_ERRORS = tuple(filter(None, [getattr(sandbox, "GradingFailed", None)]))
-
-
 class OutcomeLog:
     """Writes one JSON line per finished test, so a run that dies midway still leaves its verdicts."""
 
@@ -353,7 +356,7 @@ class OutcomeLog:
         if report.failed or (report.skipped and verdict.outcome == "passed"):
             verdict.outcome = ("error" if report.when != "call" else "failed") if report.failed else "skipped"
             verdict.message = _message_of(report)[:limits.MESSAGE_CHARACTERS]
-            if call.excinfo is not None and call.excinfo.errisinstance(_INFRASTRUCTURE_ERRORS):
+            if call.excinfo is not None and call.excinfo.errisinstance(sandbox.GradingFailed):
                 verdict.outcome = INFRASTRUCTURE  # the harness's fault: grade retries, never charges it
         if report.when == "teardown":
             impl = item.callspec.params.get("impl") if hasattr(item, "callspec") else None
@@ -361,6 +364,7 @@ class OutcomeLog:
             if isinstance(impl, sandbox.Sandbox):
                 verdict.output, verdict.output_bytes = impl.take_output()
                 verdict.tamper = list(impl.tamper_events)
+                verdict.isolation = impl.level
             self.file.write(outcomes.signed_line(self.current.pop(item.nodeid), self.key))
             self.file.flush()
         return report

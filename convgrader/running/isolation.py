@@ -3,39 +3,209 @@
 Two levels exist, and every report records which one graded it:
 
 ``namespaces``
-    The worker runs under bubblewrap (``bwrap``) in new user, PID, network, IPC and
-    UTS namespaces, seeing read-only binds of only what it needs. Nothing it does
-    outlives its grading or reaches the grader's files.
+    The worker runs under bubblewrap (``bwrap``) in new user, PID, network, IPC,
+    UTS and cgroup namespaces, as uid 65534 with no capabilities and a minimal
+    environment, seeing read-only binds of only what it needs (see
+    :func:`worker_binds`) and a private, size-capped tmpfs as ``/tmp`` and working
+    folder. Nothing it does outlives its grading (PID namespace, die-with-parent)
+    or reaches the grader's files, other submissions or the network.
 ``process``
     Where Linux namespaces are unavailable (macOS, Windows, containers without user
     namespaces such as Gradescope's): a separate, resource-limited process, run as
-    ``nobody`` when the grader is root. Good enough for a student checking their own
+    ``nobody`` when the grader is root, started in isolated mode (``python -I``)
+    with a minimal environment. Good enough for a student checking their own
     code; ``batch`` refuses it for a class unless told ``--allow-weak-isolation``.
+
+The level is the strongest available unless ``CONVGRADER_ISOLATION`` (or the
+pytest option ``--isolation``) asks for one: ``process`` forces the weaker level
+(tests, students without bwrap); ``namespaces`` insists, and grading fails when
+bwrap cannot start a sandbox here. See ``docs/threat-model.md``.
 """
 
 import functools
+import os
 import shutil
 import subprocess
+import sys
+from pathlib import Path
+
+from convgrader import paths
 
 NAMESPACES = "namespaces"
 PROCESS = "process"
 LEVELS = (NAMESPACES, PROCESS)
+#: The environment variable that chooses a level (``process``, ``namespaces`` or ``auto``).
+LEVEL_VARIABLE = "CONVGRADER_ISOLATION"
+
+#: Where the graded folder appears inside the sandbox: ``/submission/<its folder name>``.
+SUBMISSION_ROOT = "/submission"
+#: Size of the sandbox's private ``/tmp`` (also its working folder).
+TMPFS_BYTES = 256 << 20
+#: The uid and gid a submission has inside its user namespace ('nobody').
+NOBODY = 65534
+#: Variables a worker inherits from the grader: speed settings only, never secrets.
+#: Everything else (tokens, keys, paths of the grader's files) stays out.
+PASSED_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "GOMP_SPINCOUNT", "OMP_WAIT_POLICY")
+#: The harness's files a worker imports: the rest of convgrader/ (judging, the
+#: commands, the course tools) and everything else in the project stay unseen.
+WORKER_MODULES = ("convgrader/__init__.py", "convgrader/paths.py", "convgrader/assignment.py", "convgrader/limits.py",
+                  "convgrader/running")
+#: The provided course code a submission may import, and the kernels it runs on.
+COURSE_CODE = ("reference", "fast_ext")
+#: The harness's own correct and one-bug implementations, graded by the self-tests.
+SELFTEST_IMPLEMENTATIONS = paths.SELF_TESTS / "implementations"
+#: ... except these, which attack the grader and are treated like any student's.
+HOSTILE_IMPLEMENTATIONS = SELFTEST_IMPLEMENTATIONS / "hostile"
+
+
+class IsolationUnavailable(Exception):
+    """The level asked for cannot be had on this machine."""
+
+
+def _bwrap_works(found):
+    """True when ``found`` starts a sandbox with a new user namespace and every other one."""
+    try:
+        check = subprocess.run([found, "--ro-bind", "/", "/", "--unshare-all", "--unshare-user",
+                                "--uid", str(NOBODY), "--gid", str(NOBODY), "--die-with-parent",
+                                "--cap-drop", "ALL", "--", "/bin/true"], capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return check.returncode == 0
 
 
 @functools.cache
 def bwrap():
     """The path of a bubblewrap that can start a sandbox on this machine, or None."""
     found = shutil.which("bwrap")
-    if found is None:
-        return None
-    try:
-        check = subprocess.run([found, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent",
-                                "--", "/bin/true"], capture_output=True, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return found if check.returncode == 0 else None
+    return found if found and _bwrap_works(found) else None
 
 
 def available_level():
     """The strongest level this machine offers."""
     return NAMESPACES if bwrap() else PROCESS
+
+
+def chosen_level(requested=None):
+    """The level to grade with: ``requested`` (or ``$CONVGRADER_ISOLATION``), else the strongest available.
+
+    Raises
+    ------
+    IsolationUnavailable
+        When ``namespaces`` is asked for and bwrap cannot start a sandbox here.
+    ValueError
+        For an unknown level.
+    """
+    requested = (requested or os.environ.get(LEVEL_VARIABLE) or "auto").strip().lower()
+    if requested == "auto":
+        return available_level()
+    if requested not in LEVELS:
+        raise ValueError(f"unknown isolation level {requested!r}: choose one of {', '.join(LEVELS)} or auto")
+    if requested == NAMESPACES and bwrap() is None:
+        raise IsolationUnavailable("namespaces were asked for, but bubblewrap (bwrap) is missing or cannot "
+                                   "create user namespaces here (Debian: apt-get install bubblewrap)")
+    return requested
+
+
+def is_trusted(folder):
+    """True for implementations the harness itself owns: the answer key and the self-tests' correct and mutant ones.
+
+    Decided by path: those may import the answer key and each other (the
+    mutants are the answer key with one bug), so their sandbox shows them.
+    The hostile ones, and anything outside the project, are a student's.
+    """
+    folder = Path(os.path.realpath(folder))
+    if folder == paths.ANSWER_KEY:
+        return True
+    return folder.is_relative_to(SELFTEST_IMPLEMENTATIONS) and not folder.is_relative_to(HOSTILE_IMPLEMENTATIONS)
+
+
+def inside_path(folder):
+    """Where the graded ``folder`` appears inside the sandbox."""
+    return f"{SUBMISSION_ROOT}/{Path(folder).name}"
+
+
+def python_prefixes():
+    """The interpreter's installation folders (a venv's and the Python it was made from), resolved."""
+    found = []
+    for prefix in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+                   os.path.dirname(os.path.dirname(os.path.realpath(sys.executable)))):
+        for path in (os.path.abspath(prefix), os.path.realpath(prefix)):
+            if path not in found and path != "/" and os.path.isdir(path):
+                found.append(path)
+    return found
+
+
+def worker_binds(folder):
+    """(outside, inside) pairs bound read-only into a worker's sandbox.
+
+    The interpreter and its packages, the system's libraries, the harness's
+    worker modules, the provided course code and the graded folder; for a
+    trusted implementation (see :func:`is_trusted`) also the answer key and the
+    self-tests' implementations. Never the hidden or graded tests, the
+    fixtures, the reports, or other submissions.
+    """
+    project = str(paths.PROJECT)
+    binds = [(path, path) for path in python_prefixes()]
+    binds += [(os.path.join(project, name), os.path.join(project, name))
+              for name in WORKER_MODULES + COURSE_CODE]
+    if is_trusted(folder):
+        binds.append((str(paths.ANSWER_KEY), str(paths.ANSWER_KEY)))
+        for package in (paths.TESTS, paths.SELF_TESTS):
+            init = str(package / "__init__.py")
+            binds.append((init, init))
+        binds.append((str(SELFTEST_IMPLEMENTATIONS), str(SELFTEST_IMPLEMENTATIONS)))
+    binds.append((str(folder), inside_path(folder)))
+    return [(outside, inside) for outside, inside in binds if os.path.exists(outside)]
+
+
+def _system_arguments():
+    """Binds of the system's programs and libraries: /usr, and /bin, /lib ... as links or binds."""
+    arguments = ["--ro-bind", "/usr", "/usr"]
+    for name in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(name):
+            arguments += ["--symlink", os.readlink(name), name]
+        elif os.path.isdir(name):
+            arguments += ["--ro-bind", name, name]
+    # The dynamic loader's cache and the time zone: read by libc, never secret.
+    for name in ("/etc/ld.so.cache", "/etc/localtime"):
+        if os.path.exists(name):
+            arguments += ["--ro-bind", name, name]
+    return arguments
+
+
+def minimal_environment(extra):
+    """The variables a worker gets: a fixed PATH, HOME and LANG, speed settings, and ``extra``."""
+    environment = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"}
+    environment.update({name: os.environ[name] for name in PASSED_VARIABLES if name in os.environ})
+    environment.update(extra)
+    return environment
+
+
+def bwrap_command(argv, folder, environment, tmpfs_bytes=TMPFS_BYTES):
+    """The command running ``argv`` in a sandbox of its own (see the module's docstring).
+
+    Parameters
+    ----------
+    argv : list of str
+        The worker's command line, with paths as seen inside.
+    folder : str
+        The graded implementation's folder (outside path).
+    environment : dict
+        The worker's whole environment (bwrap starts from an empty one).
+    tmpfs_bytes : int
+        Size cap of the private ``/tmp``.
+    """
+    found = bwrap()
+    if found is None:
+        raise IsolationUnavailable("bubblewrap (bwrap) cannot start a sandbox here")
+    command = [found, "--unshare-all", "--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY),
+               "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv",
+               "--proc", "/proc", "--dev", "/dev",
+               "--size", str(tmpfs_bytes), "--tmpfs", "/tmp", *_system_arguments()]
+    for outside, inside in worker_binds(folder):
+        command += ["--ro-bind", outside, inside]
+    for name, value in environment.items():
+        command += ["--setenv", name, value]
+    # The folders bwrap made to hold the binds live in its own tmpfs root: make
+    # that read-only too, so only /tmp is writable.
+    return command + ["--remount-ro", "/", "--chdir", "/tmp", "--", *argv]

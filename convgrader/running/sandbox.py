@@ -16,7 +16,16 @@ SIGALRM, catches everything   slow", told apart by a probe on a tiny input
 segfaults, is killed          status or signal
 allocates past the limit      ``MemoryError`` inside, reported as raised
 prints hundreds of MB         nothing: output is drained and capped
+sends part of a reply, stops  :class:`SubmissionTimeout` of that call only
+sends a huge reply            :class:`SubmissionOversized`, refused unread
+breaks a rule (fast layers,   :class:`SubmissionRaised` naming the rule
+forbidden imports)            (:mod:`convgrader.running.rules`)
 ============================  ============================================
+
+The worker runs at the isolation level of :mod:`convgrader.running.isolation`
+(bubblewrap namespaces where available, else a plain process). A worker that
+cannot start is retried; if it still cannot, :class:`GradingFailed` (not a
+:class:`SubmissionFailure`) says that grading failed, not the student.
 
 After a crash or a timeout the worker is killed and the next call starts a new
 one. Values come back as copies; objects that cannot be copied (a model, a
@@ -26,7 +35,8 @@ cache) stay in the worker and are used through :class:`RemoteObject`.
 import functools
 import json
 import os
-import select
+import importlib.util
+import shutil
 import signal
 import socket
 import subprocess
@@ -39,7 +49,7 @@ import numpy as np
 
 from convgrader import limits, paths
 from convgrader.assignment import AREAS, BY_NAME, MODEL_CLASS
-from convgrader.running import wire
+from convgrader.running import isolation, wire, worker
 from convgrader.running.implementation import ImplementationUnavailable
 
 PROJECT = str(paths.PROJECT)
@@ -64,6 +74,25 @@ class SubmissionRaised(SubmissionFailure):
 
 class SubmissionCrashed(SubmissionFailure):
     pass
+
+
+class SubmissionOversized(SubmissionFailure):
+    """The submission's reply was larger than :data:`limits.REPLY_BYTES`; it was not read."""
+
+
+class GradingFailed(Exception):
+    """The grader could not run the submission at all (the machine's fault): not a SubmissionFailure.
+
+    Reports say "grading failed: <reason>" and charge the student nothing.
+    """
+
+    def __init__(self, reason):
+        super().__init__(f"grading failed: {reason}")
+        self.reason = reason
+
+
+class StartupFailed(Exception):
+    """One attempt to start a worker failed before any of the submission's code ran."""
 
 
 class SubmissionTimeout(SubmissionFailure):
@@ -126,10 +155,19 @@ class Sandbox:
         ``time.time()`` after which no call starts: the run's wall-clock bound.
     memory_bytes : int, optional
         Address-space cap of the worker.
+    call_timeout : float
+        Seconds one call may take.
+    level : str, optional
+        ``"namespaces"`` or ``"process"`` (see :mod:`convgrader.running.isolation`);
+        by default ``$CONVGRADER_ISOLATION`` or the strongest this machine offers.
     """
 
-    def __init__(self, impl_value, label, deadline=None, memory_bytes=None, call_timeout=limits.CALL):
+    def __init__(self, impl_value, label, deadline=None, memory_bytes=None, call_timeout=limits.CALL,
+                 level=None):
         self.impl_value, self.label = impl_value, label
+        self.folder = implementation_folder(impl_value)
+        self.level = isolation.chosen_level(level)
+        self.workdir = None
         self.deadline, self.call_timeout = deadline, call_timeout
         self.memory_bytes = memory_bytes or default_memory_cap()
         self.process = self.sock = self.tap = None
@@ -153,27 +191,73 @@ class Sandbox:
 
     # -- the worker's life ----------------------------------------------------------------------
     def start(self):
+        """Start a worker and wait for it to answer, retrying what is not the submission's fault.
+
+        Nothing of the submission runs before the worker's first answer, so a
+        failure then is the machine's (a loaded machine, a missing library):
+        it is retried with backoff, and if it persists the call raises
+        :class:`GradingFailed`, which never costs the student points.
+        """
+        failures = []
+        for attempt in range(limits.STARTUP_ATTEMPTS):
+            try:
+                self._start_once()
+                return
+            except StartupFailed as error:
+                failures.append(str(error))
+                self.stop()
+                if attempt + 1 < limits.STARTUP_ATTEMPTS:
+                    time.sleep(limits.STARTUP_BACKOFF * 2 ** attempt)
+        raise GradingFailed(f"the sandbox could not start ({limits.STARTUP_ATTEMPTS} attempts): "
+                            + "; ".join(failures))
+
+    def _start_once(self):
         parent, child = socket.socketpair()
         worker_limits = {"memory_bytes": self.memory_bytes, "file_bytes": limits.FILE_BYTES,
-                  "protected": protected_paths(self.impl_value),
-                  "block_answer_key": not grades_answer_key(self.impl_value)}
-        workdir = tempfile.mkdtemp(prefix="convgrader-sandbox-")
-        user = unprivileged_user()
-        if user:
-            os.chmod(workdir, 0o777)
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([PROJECT, os.environ.get("PYTHONPATH", "")]),
-                   PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1",
-                   **{name: WORKER_THREADS for name in THREAD_VARIABLES})
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "convgrader.running.worker", str(child.fileno()), self.impl_value,
-             json.dumps(worker_limits)],
-            pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, cwd=workdir, env=env, start_new_session=True,
-            **user)
-        child.close()
+                         "protected": protected_paths(self.impl_value),
+                         "block_answer_key": not grades_answer_key(self.impl_value),
+                         "import_rule": not isolation.is_trusted(self.folder)}
+        environment = isolation.minimal_environment({name: WORKER_THREADS for name in THREAD_VARIABLES})
+        # Isolated mode: no PYTHON* variables, no user site, no working folder on sys.path.
+        python = [sys.executable, "-I", "-B", "-u", "-c", worker.BOOTSTRAP, json.dumps([PROJECT])]
+        user, workdir = {}, None
+        if self.level == isolation.NAMESPACES:
+            command = isolation.bwrap_command(
+                python + [str(child.fileno()), isolation.inside_path(self.folder), json.dumps(worker_limits)],
+                self.folder, environment)
+            workdir_for_popen = "/"
+        else:
+            command = python + [str(child.fileno()), self.impl_value, json.dumps(worker_limits)]
+            user = unprivileged_user()
+            # A folder of its own, writable by the worker's user alone.
+            workdir = workdir_for_popen = tempfile.mkdtemp(prefix="convgrader-sandbox-")
+            if user:
+                shutil.chown(workdir, user["user"], user["group"])
+        if self.level == isolation.PROCESS:
+            become_subreaper()
+        try:
+            self.process = subprocess.Popen(
+                command, pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, cwd=workdir_for_popen, env=environment, start_new_session=True,
+                **user)
+        except OSError as error:
+            parent.close()
+            raise StartupFailed(f"cannot run the worker ({error})") from None
+        finally:
+            child.close()
+        _LIVE_WORKERS.add(self.process.pid)
+        self.workdir = workdir
         self.sock, self.tap = parent, OutputTap(self.process.stdout)
         # Starting Python and numpy is not the submission's time: wait for it apart.
-        self.request({"op": "ping"}, what="the sandbox's start", timeout=limits.STARTUP)
+        try:
+            wire.send(self.sock, {"op": "ping"})
+            wire.receive(self.sock, deadline=time.monotonic() + limits.STARTUP, max_bytes=1 << 16)
+        except wire.WireTimeout:
+            raise StartupFailed(f"no answer within {limits.STARTUP:g} s") from None
+        except (EOFError, OSError, wire.WireError) as error:
+            detail = self.tap.take()[0].strip()[-500:] if self.tap else ""
+            raise StartupFailed(f"the worker {describe_exit(self._exit_code())}"
+                                + (f" ({detail})" if detail else "")) from None
 
     def ensure_running(self):
         """Start a worker if there is none, or if the last one died after its last answer."""
@@ -183,7 +267,7 @@ class Sandbox:
             self.start()
 
     def stop(self):
-        """Kill the worker; every object it held is lost (see RemoteObject's generation)."""
+        """Kill the worker and everything it started; every object it held is lost (see RemoteObject's generation)."""
         self.generation += 1
         if self.process is not None:
             try:
@@ -192,6 +276,12 @@ class Sandbox:
                 pass
             self.process.wait()
             self.sock.close()
+            _LIVE_WORKERS.discard(self.process.pid)
+            if self.level == isolation.PROCESS:
+                reap_strays()
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
         self.process = None
 
     close = stop
@@ -211,18 +301,27 @@ class Sandbox:
             budget = min(budget, left)
         generation = self.generation
         try:
+            self.sock.settimeout(budget)  # a worker that reads nothing cannot block the grader's send
             wire.send(self.sock, header, blobs)
-            ready, _, _ = select.select([self.sock], [], [], budget)
-            if not ready:
-                self.stop()
-                raise self.timeout(what, budget)
-            reply, reply_blobs = wire.receive(self.sock)
+            reply, reply_blobs = wire.receive(self.sock, deadline=time.monotonic() + budget,
+                                              max_bytes=limits.REPLY_BYTES)
+        except (wire.WireTimeout, socket.timeout):
+            self.stop()
+            raise self.timeout(what, budget) from None
+        except wire.WireOversized as error:
+            self.stop()
+            raise SubmissionOversized(
+                f"{what} sent back {error.size / 1e6:,.0f} MB, more than the {error.cap / 1e6:,.0f} MB a reply "
+                "may take; return arrays of the expected shapes") from None
         except (EOFError, OSError, wire.WireError) as error:
             code = self._exit_code()
             self.stop()
             if isinstance(error, wire.WireError):
                 raise SubmissionCrashed(f"{what} sent an unreadable reply ({error})") from None
             raise SubmissionCrashed(f"{what} {describe_exit(code)}") from None
+        finally:
+            if self.sock is not None and self.sock.fileno() != -1:
+                self.sock.settimeout(None)
         self.tamper_events += [e for e in reply.get("tamper", []) if e not in self.tamper_events]
         resolve = lambda h: RemoteObject(self, h, generation)  # noqa: E731
         if "error" in reply:
@@ -237,10 +336,15 @@ class Sandbox:
         return (value, changed) if header["op"] == "call" else value
 
     def _exit_code(self):
+        """The worker's exit status (negative: the signal that ended it), None if it is still running."""
         try:
-            return self.process.wait(timeout=2)
+            code = self.process.wait(timeout=2)
         except subprocess.TimeoutExpired:
             return None
+        # bwrap passes on a worker's death by signal as 128 + the signal's number.
+        if self.level == isolation.NAMESPACES and code > 128:
+            return 128 - code
+        return code
 
     def timeout(self, what, budget):
         """Tell 'too slow' from 'hung' by running the same function on a tiny input."""
@@ -392,6 +496,64 @@ def default_memory_cap():
     except (ValueError, OSError, AttributeError):
         total = 8 << 30
     return int(min(total // 2, limits.MEMORY_BYTES_MAX))
+
+
+def implementation_folder(impl_value):
+    """The folder of an implementation given as a folder path or an importable package name."""
+    if os.path.isdir(impl_value):
+        return os.path.realpath(impl_value)
+    spec = importlib.util.find_spec(impl_value)
+    if spec is None or not spec.submodule_search_locations:
+        raise ValueError(f"{impl_value} is not a package laid out like student_impl/")
+    return os.path.realpath(list(spec.submodule_search_locations)[0])
+
+
+#: pids of the workers this process started and has not stopped yet.
+_LIVE_WORKERS = set()
+
+
+@functools.cache
+def become_subreaper():
+    """Make this process adopt its workers' orphans (Linux), so :func:`reap_strays` can find them.
+
+    A daemon a submission starts in a session of its own, or by forking twice,
+    would otherwise be adopted by init and outlive its grading.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        return False
+
+
+def reap_strays():
+    """At the process level, kill and reap the orphans of stopped workers that this process adopted.
+
+    Any child of this process that is not a live worker is such an orphan: the
+    grader starts no other long-lived children. (The namespaces level needs
+    none of this: its PID namespace ends with the worker.)
+    """
+    if not become_subreaper():
+        return
+    me = str(os.getpid())
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in _LIVE_WORKERS:
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                parent = stat.read().rsplit(")", 1)[1].split()[1]
+        except (OSError, IndexError):
+            continue
+        if parent == me:
+            try:
+                os.kill(int(entry), signal.SIGKILL)
+                os.waitpid(int(entry), 0)
+            except (ChildProcessError, ProcessLookupError, PermissionError):
+                pass
 
 
 def grades_answer_key(impl_value):

@@ -9,17 +9,28 @@ cache holding a closure) stays in the sandbox and travels as a
 
 Frame: 8-byte big-endian header length, JSON header, then each array's
 ``.npy`` bytes, their lengths listed in the header.
+
+Reading is bounded in time and size (:func:`receive`): every size is checked
+against its cap before a byte is allocated for it, bytes go straight into one
+buffer of the announced size, and arrays are views of that buffer, so a reply
+costs the grader about its own size and never more than ``max_bytes``; a peer
+that sends part of a message and stops is a :class:`WireTimeout`, not a hang.
 """
 
 import io
 import json
+import socket
 import struct
+import time
 
 import numpy as np
 
-#: Largest message accepted from the sandbox: a submission cannot exhaust the
+#: Largest message accepted by default: a submission cannot exhaust the
 #: grader's memory through the channel.
 MAX_MESSAGE_BYTES = 1 << 30
+#: Largest JSON header: it describes the structure, arrays travel apart; parsing
+#: JSON costs many times its size in objects, so it gets a much smaller cap.
+MAX_HEADER_BYTES = 8 << 20
 _LENGTH = struct.Struct(">Q")
 
 
@@ -37,7 +48,19 @@ class Handle:
 
 
 class WireError(Exception):
-    """A malformed or oversized message."""
+    """A malformed message."""
+
+
+class WireOversized(WireError):
+    """A message larger than its cap, refused before it was read."""
+
+    def __init__(self, what, size, cap):
+        super().__init__(f"{what} of {size:,} bytes, more than the {cap:,} allowed")
+        self.size, self.cap = size, cap
+
+
+class WireTimeout(WireError):
+    """No complete message before the deadline (nothing, or only part of one, arrived)."""
 
 
 def encode(value, blobs, keep):
@@ -83,7 +106,7 @@ def decode(description, blobs, resolve):
     if kind == "v" or kind in ("int", "float"):
         return description["v"]
     if kind == "nd":
-        array = np.load(io.BytesIO(blobs[description["i"]]), allow_pickle=False)
+        array = _array_view(blobs[description["i"]])
         return array[()] if description.get("scalar") else array
     if kind == "dtype":
         dtype = np.dtype(description["v"])
@@ -109,24 +132,86 @@ def send(sock, header, blobs=()):
     sock.sendall(_LENGTH.pack(len(data)) + data + b"".join(blobs))
 
 
-def receive(sock):
-    """Read one message; returns (header, blobs). Raises EOFError when the peer is gone."""
-    size = _LENGTH.unpack(_read_exactly(sock, _LENGTH.size))[0]
-    if size > MAX_MESSAGE_BYTES:
-        raise WireError(f"message header of {size} bytes")
-    header = json.loads(_read_exactly(sock, size))
-    sizes = header.pop("blob_sizes", [])
-    if not isinstance(sizes, list) or sum(sizes) > MAX_MESSAGE_BYTES:
-        raise WireError("oversized message")
-    return header, [_read_exactly(sock, n) for n in sizes]
+def receive(sock, deadline=None, max_bytes=MAX_MESSAGE_BYTES):
+    """Read one message; returns (header, blobs).
+
+    Parameters
+    ----------
+    sock : socket.socket
+    deadline : float, optional
+        ``time.monotonic()`` by which the whole message must have arrived.
+    max_bytes : int
+        Cap of the message's arrays together; the header's cap is the smaller
+        of ``MAX_HEADER_BYTES`` and this.
+
+    Raises
+    ------
+    EOFError
+        The peer is gone.
+    WireTimeout
+        The deadline passed before the message was complete.
+    WireOversized
+        A size over its cap was announced (nothing of that part was read).
+    WireError
+        The message is malformed.
+    """
+    size = _LENGTH.unpack(_read_exactly(sock, _LENGTH.size, deadline))[0]
+    if size > min(MAX_HEADER_BYTES, max_bytes):
+        raise WireOversized("a message header", size, min(MAX_HEADER_BYTES, max_bytes))
+    try:
+        header = json.loads(_read_exactly(sock, size, deadline))
+    except (ValueError, RecursionError) as error:
+        raise WireError(f"an unreadable message header ({type(error).__name__})") from None
+    sizes = header.pop("blob_sizes", []) if isinstance(header, dict) else None
+    if not isinstance(sizes, list) or not all(type(n) is int and n >= 0 for n in sizes):
+        raise WireError("a message without valid array sizes")
+    if sum(sizes) > max_bytes:
+        raise WireOversized("arrays", sum(sizes), max_bytes)
+    return header, [_read_exactly(sock, n, deadline) for n in sizes]
 
 
-def _read_exactly(sock, count):
-    chunks, remaining = [], count
-    while remaining:
-        chunk = sock.recv(min(remaining, 1 << 20))
-        if not chunk:
-            raise EOFError("the other side closed the channel")
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
+def _read_exactly(sock, count, deadline=None):
+    """``count`` bytes into one buffer of that size, by ``deadline`` (``time.monotonic()``)."""
+    buffer = bytearray(count)
+    view, filled = memoryview(buffer), 0
+    try:
+        while filled < count:
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise WireTimeout(f"only {filled:,} of {count:,} bytes arrived in time")
+                sock.settimeout(left)
+            received = sock.recv_into(view[filled:], min(count - filled, 1 << 22))
+            if not received:
+                raise EOFError("the other side closed the channel")
+            filled += received
+    except socket.timeout:
+        raise WireTimeout(f"only {filled:,} of {count:,} bytes arrived in time") from None
+    finally:
+        if deadline is not None:
+            sock.settimeout(None)
+    return buffer
+
+
+def _array_view(blob):
+    """The array in ``.npy`` bytes, as a view of them (no copy); never unpickles."""
+    stream = io.BytesIO(blob)
+    try:
+        version = np.lib.format.read_magic(stream)
+        read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                       (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+        if read_header is None:
+            raise ValueError(f".npy version {version}")
+        shape, fortran, dtype = read_header(stream)
+    except ValueError as error:
+        raise WireError(f"an unreadable array ({error})") from None
+    if dtype.hasobject:
+        raise WireError("an array of Python objects")
+    count = 1
+    for length in shape:
+        count *= length
+    offset = stream.tell()
+    if count * dtype.itemsize != len(blob) - offset:
+        raise WireError(f"an array of shape {shape} and dtype {dtype} in {len(blob) - offset} bytes")
+    flat = np.frombuffer(blob, dtype=dtype, count=count, offset=offset)
+    return flat.reshape(shape[::-1]).T if fortran else flat.reshape(shape)

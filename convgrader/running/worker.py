@@ -1,9 +1,15 @@
 """The sandboxed side: imports the submission and runs the calls the grader sends.
 
-Started by :mod:`convgrader.running.sandbox` as ``python -m convgrader.running.worker FD IMPL
-LIMITS_JSON``, never forked from the grader. Everything here is untrusted once
-the submission's code is imported: the grader believes nothing this process
-says except the values it returns, and decodes those without pickle.
+Started by :mod:`convgrader.running.sandbox` as ``python -I -B -u -c BOOTSTRAP FD IMPL
+LIMITS_JSON`` (see :data:`BOOTSTRAP`), never forked from the grader, under bubblewrap
+where the machine allows it. Everything here is untrusted once the submission's
+code is imported: the grader believes nothing this process says except the values
+it returns, and decodes those without pickle.
+
+Order of the start: numpy and the provided fast layers are imported and guarded
+(:mod:`convgrader.running.rules`) before the memory and file-size caps are set
+and before any of the submission's code runs, so starting the interpreter is
+never charged to the submission and the submission only ever sees guarded names.
 """
 
 import json
@@ -77,7 +83,7 @@ class Worker:
         return self.objects[handle.id]
 
     def handle(self, header, blobs):
-        from convgrader.running import wire
+        from convgrader.running import rules, wire
 
         op = header["op"]
         if op == "ping":
@@ -89,7 +95,8 @@ class Worker:
         if op == "call":
             kwargs = dict(wire.decode(header["kwargs"], blobs, self.resolve)) if "kwargs" in header else {}
             before = [a.copy() if hasattr(a, "copy") and hasattr(a, "dtype") else None for a in args]
-            result = target(*args, **kwargs)
+            with rules.graded_call(header.get("name")):
+                result = target(*args, **kwargs)
             from convgrader.assignment import FORWARDS
 
             if header.get("name") in FORWARDS and isinstance(result, tuple) and len(result) == 2:
@@ -158,17 +165,29 @@ def describe(error):
     return {"type": kind, "message": message[:2000], "traceback": where[-3000:]}
 
 
+#: The ``-c`` program that starts a worker in isolated mode (``python -I``: no
+#: PYTHON* variables, no user site, and neither the working folder nor a script's
+#: folder on sys.path, so nothing planted there can shadow a module). Its first
+#: argument after the socket is the list of folders to import the harness from.
+BOOTSTRAP = ("import json, sys; sys.path[:0] = json.loads(sys.argv[1]); del sys.argv[1]; "
+             "from convgrader.running.worker import main; main(sys.argv)")
+
+
 def main(argv):
     fd, impl_value, limits = int(argv[1]), argv[2], json.loads(argv[3])
     sock = socket.socket(fileno=fd)
-    apply_limits(limits)
-    import numpy  # noqa: F401 -- loaded before the guards, as the grader would
+    import numpy  # noqa: F401 -- the infrastructure's start, before the caps
 
+    from convgrader.running import rules
     from convgrader.running.implementation import resolve
 
+    rules.guard_fast_layers()
+    apply_limits(limits)
     worker = Worker(resolve(impl_value))
     if limits.get("block_answer_key", True):
         sys.meta_path.insert(0, AnswerKeyBlocker(worker.tamper_events))
+    if limits.get("import_rule", True):
+        rules.ImportRule(worker.impl.package, worker.tamper_events).install()
     watch_files(worker.tamper_events, [(p, w) for p, w in limits.get("protected", [])])
     worker.serve(sock)
 

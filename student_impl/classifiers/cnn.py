@@ -3,6 +3,10 @@
 Build it from the provided fast and "sandwich" layers imported below
 (conv_relu_pool_forward/backward, affine_relu_forward/backward, affine_forward/backward,
 softmax_loss); it does not need your naive layers.
+
+What you may import: numpy, the Python standard library and the provided course code
+(``reference``), nothing else (no scipy, torch or ``fast_ext`` directly). Unlike the naive
+functions of layers.py, the model may use the provided fast and sandwich layers.
 """
 import numpy as np
 

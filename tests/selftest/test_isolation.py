@@ -3,18 +3,126 @@
 Every submission here (tests/selftest/implementations/hostile/) is graded with
 ``python -m convgrader grade``, restricted to the attacked parts and one
 bystander part, which must keep full marks; the report must be complete and
-say what happened.
+say what happened, the harness must be unchanged, and no process the
+submission started may outlive its grading.
+
+Each is graded from a copy outside the project, as a student's submission
+would be (inside the project, the self-tests' own implementations are trusted
+with the answer key: see ``convgrader.running.isolation.is_trusted``); the
+copy carries the honest code it builds on (``../vectorized/``) as files of its
+own. The attacks run at the strongest isolation this machine offers
+(namespaces under bubblewrap in CI); those that only the namespaces stop are
+skipped, saying why, where bwrap cannot run.
 """
 
+import hashlib
+import os
 import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
 
 import pytest
 
+from convgrader.running import isolation, sandbox, worker
 from tests.selftest.graded_runs import IMPLEMENTATIONS, PROJECT, grade_report
 
 HOSTILE = IMPLEMENTATIONS / "hostile"
+VECTORIZED = IMPLEMENTATIONS / "vectorized"
 #: Short bounds keep the self-test quick; hangs are told from slowness all the same.
 FAST = ("--call-timeout", "5")
+LEVEL = isolation.available_level()
+needs_namespaces = pytest.mark.skipif(
+    LEVEL != isolation.NAMESPACES,
+    reason="only the namespaces level stops this attack, and bubblewrap cannot create namespaces on this "
+           "machine (Debian: apt-get install bubblewrap; CI has it)")
+#: Rewrites of the hostile sources' imports of the honest code, to the copy's own files.
+HONEST_IMPORTS = {
+    "layers.py": {"from tests.selftest.implementations.vectorized.layers import": "from .honest_layers import",
+                  "from tests.selftest.implementations.vectorized import layers as":
+                      "from . import honest_layers as"},
+    "cnn.py": {"from tests.selftest.implementations.vectorized.classifiers.cnn import": "from .honest_cnn import"},
+}
+
+
+def untrusted_copy(submission, tmp_path, source=None):
+    """A copy of a hostile submission outside the project, carrying its honest code with it."""
+    copy = tmp_path / "submissions" / submission
+    shutil.copytree(source or HOSTILE / submission, copy)
+    shutil.copy(VECTORIZED / "layers.py", copy / "honest_layers.py")
+    honest_cnn = (VECTORIZED / "classifiers" / "cnn.py").read_text()
+    (copy / "classifiers").mkdir(exist_ok=True)
+    (copy / "classifiers" / "honest_cnn.py").write_text(honest_cnn.replace("from ..layers import",
+                                                                           "from ..honest_layers import"))
+    for path in (copy / "layers.py", copy / "classifiers" / "cnn.py"):
+        if path.exists():
+            text = path.read_text()
+            for old, new in HONEST_IMPORTS[path.name].items():
+                text = text.replace(old, new)
+            path.write_text(text)
+    return copy
+
+
+def processes_mentioning(*needles):
+    """Command lines of live processes that mention any of ``needles``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if entry.isdigit() and int(entry) != os.getpid() and any(n in command for n in needles):
+            found.append(f"{entry}: {command[:200]}")
+    return found
+
+
+def assert_nothing_outlives(*needles, grace=10):
+    """No process mentioning ``needles`` is left (a killed one may take a moment to go)."""
+    end = time.time() + grace
+    while processes_mentioning(*needles) and time.time() < end:
+        time.sleep(0.2)
+    assert not processes_mentioning(*needles), processes_mentioning(*needles)
+
+
+def harness_digest(project=PROJECT):
+    """sha256 over the harness's files and every .pth file of the interpreter's site-packages."""
+    import site
+
+    digest = hashlib.sha256()
+    for path in sorted((project / "convgrader").rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(project)).encode() + path.read_bytes())
+    for folder in site.getsitepackages() + [site.getusersitepackages()]:
+        for path in sorted(Path(folder).glob("*.pth")):
+            digest.update(str(path).encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def grade_hostile(submission, tmp_path, select, extra_args=FAST, project=PROJECT):
+    """Grade an untrusted copy of ``submission``; check that nothing of it outlives the grading."""
+    copy = untrusted_copy(submission, tmp_path)
+    report = grade_report(copy, tmp_path, select, extra_args, project=project)
+    assert_nothing_outlives(str(copy), isolation.inside_path(copy))
+    return report
+
+
+def assert_costs_only(report, attacked, bystanders):
+    """Every test of the ``attacked`` parts fails saying one of their words; the bystanders keep full marks."""
+    for part, words in attacked.items():
+        hit = results_of(report, part)
+        assert hit, f"no test of {part} ran"
+        assert all(t["status"] == "failed" and t["score"] == 0 for t in hit), \
+            [t["name"] for t in hit if t["status"] == "passed"]
+        words = (words,) if isinstance(words, str) else words
+        assert all(any(w in t["output"] for w in words) for t in hit), \
+            [t["output"][:300] for t in hit if not any(w in t["output"] for w in words)]
+    for part in bystanders:
+        spared = results_of(report, part)
+        assert spared and all(t["status"] == "passed" for t in spared), [t["output"][:300] for t in spared]
+        info = report["extra_data"]["parts"][part]
+        assert info["score"] == info["max_score"]
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -40,8 +148,9 @@ ATTACKS = {
                          "a module-level bug", "ThreeLayerConvNet"),
     "patches_numpy_and_helpers": ("conv_forward or spatial_batchnorm_forward", "conv_forward_naive", "shape",
                                   "spatial_batchnorm_forward"),
-    "kills_the_grader": ("max_pool_forward or conv_forward", "max_pool_forward_naive", "grading process was ended",
-                         "conv_forward_naive"),
+    # Under namespaces its parent is the sandbox's init, which ignores the signal: the call returns None.
+    "kills_the_grader": ("max_pool_forward or conv_forward", "max_pool_forward_naive",
+                         ("grading process was ended", "None"), "conv_forward_naive"),
     "slow_on_large_inputs": ("conv_forward and agrees or max_pool_forward", "conv_forward_naive", "too slow",
                              "max_pool_forward_naive"),
 }
@@ -54,19 +163,14 @@ def results_of(report, part):
 @pytest.mark.parametrize("submission", sorted(ATTACKS))
 def test_an_attack_costs_only_the_tests_it_hits(tmp_path, submission):
     select, attacked, words, bystander = ATTACKS[submission]
-    report = grade_report(HOSTILE / submission, tmp_path, select, FAST)
-    hit, spared = results_of(report, attacked), results_of(report, bystander)
-    assert hit and spared, "the selection ran no test of the attacked or the bystander part"
-    assert all(t["status"] == "failed" and t["score"] == 0 for t in hit), \
-        [t["name"] for t in hit if t["status"] == "passed"]
-    assert all(words in t["output"] for t in hit), [t["output"][:300] for t in hit if words not in t["output"]]
-    assert all(t["status"] == "passed" for t in spared), [t["output"][:300] for t in spared]
-    assert report["extra_data"]["parts"][bystander]["score"] == report["extra_data"]["parts"][bystander]["max_score"]
+    report = grade_hostile(submission, tmp_path, select)
+    assert_costs_only(report, {attacked: words}, [bystander])
     assert not report["extra_data"]["tampering"]
+    assert report["extra_data"]["isolation"] == [LEVEL]
 
 
 def test_printing_hundreds_of_megabytes_costs_nothing(tmp_path):
-    report = grade_report(HOSTILE / "prints_hundreds_of_megabytes", tmp_path, "conv_forward_naive")
+    report = grade_hostile("prints_hundreds_of_megabytes", tmp_path, "conv_forward_naive", ())
     tests = results_of(report, "conv_forward_naive")
     assert tests and all(t["status"] == "passed" for t in tests)
     assert any("printed" in t["output"] and "costs no points" in t["output"] for t in tests)
@@ -83,7 +187,7 @@ def project_copy(tmp_path):
 
 @pytest.mark.parametrize("submission", ["rewrites_fixtures_and_reports", "reads_answer_key"])
 def test_tampering_is_detected_and_scores_zero(tmp_path, project_copy, submission):
-    impl = project_copy / "tests" / "selftest" / "implementations" / "hostile" / submission
+    impl = untrusted_copy(submission, tmp_path)
     report = grade_report(impl, tmp_path, "conv_forward_naive or max_pool_forward_naive", FAST,
                           project=project_copy)
     assert report["extra_data"]["tampering"], "the tampering went unnoticed"
@@ -103,3 +207,122 @@ def test_the_report_is_complete_and_follows_gradescopes_schema(tmp_path):
         assert test["output_format"] in ("text", "html", "md", "ansi", "simple_format")
     extra = report["extra_data"]
     assert {"harness_version", "python", "numpy", "fixtures_sha256", "seeds"} <= set(extra)
+
+
+# -- naive means naive (both levels: the rules are enforced in the worker) ---------------------------
+
+@pytest.mark.parametrize("level", sorted({LEVEL, isolation.PROCESS}))
+def test_the_fast_layers_refuse_to_work_for_a_naive_function(tmp_path, level):
+    report = grade_hostile("uses_fast_layers_in_naive", tmp_path,
+                           "conv_forward or max_pool or spatial_batchnorm_forward", FAST + ("--isolation", level))
+    assert_costs_only(report, {
+        "conv_forward_naive": "conv_forward_naive must compute the convolution itself; it called the provided "
+                              "conv_forward_fast",
+        "max_pool_backward_naive": "max_pool_backward_naive must compute the max pooling's gradient itself; it "
+                                   "called the provided max_pool_forward_fast"},
+        ["max_pool_forward_naive", "spatial_batchnorm_forward"])
+    assert report["extra_data"]["isolation"] == [level]
+
+
+def test_forbidden_imports_cost_only_the_functions_that_use_them(tmp_path):
+    report = grade_hostile("imports_forbidden_code", tmp_path,
+                           "conv_forward or max_pool_forward or spatial_batchnorm_forward or "
+                           "spatial_groupnorm_forward or ThreeLayerConvNet and init")
+    rule = "may import numpy, the Python standard library and the provided course code (reference) only"
+    assert_costs_only(report, {"conv_forward_naive": [rule, "it imported scipy"],
+                               "max_pool_forward_naive": [rule, "it imported fast_ext"],
+                               "spatial_batchnorm_forward": [rule, "it imported tests.selftest"]},
+                      ["spatial_groupnorm_forward", "ThreeLayerConvNet"])
+
+
+# -- what only the operating system's isolation stops -------------------------------------------------
+
+@needs_namespaces
+def test_the_answer_key_is_out_of_reach_without_open(tmp_path):
+    report = grade_hostile("reads_key_without_open", tmp_path, "conv_forward_naive or max_pool_forward_naive")
+    assert all(t["score"] == 0 for t in results_of(report, "conv_forward_naive"))
+    if not report["extra_data"]["tampering"]:  # caught trying: all zero, which is fine too
+        assert_costs_only(report, {"conv_forward_naive": "no way to the answer key"}, ["max_pool_forward_naive"])
+
+
+@needs_namespaces
+def test_the_graders_process_and_files_are_out_of_reach(tmp_path):
+    report = grade_hostile("reads_grader_memory", tmp_path, "conv_forward_naive or max_pool_forward_naive")
+    assert_costs_only(report, {"conv_forward_naive": "out of reach"}, ["max_pool_forward_naive"])
+
+
+@needs_namespaces
+def test_the_harness_cannot_be_changed(tmp_path, project_copy):
+    before = harness_digest(project_copy)
+    report = grade_hostile("poisons_the_harness", tmp_path, "conv_forward_naive", project=project_copy)
+    poisoned = [p for p in map(Path, __import__("site").getsitepackages()) if (p / "convgrader_selftest_poison.pth").exists()]
+    for folder in poisoned:  # the attack got through: undo it before failing
+        (folder / "convgrader_selftest_poison.pth").unlink()
+    assert not poisoned and harness_digest(project_copy) == before
+    # The attempt itself is seen too: opening the harness for writing is tampering.
+    assert any("convgrader/judging" in event for event in report["extra_data"]["tampering"]), \
+        report["extra_data"]["tampering"]
+
+
+@needs_namespaces
+def test_other_submissions_are_out_of_reach(tmp_path):
+    select = "conv_forward or max_pool_forward"
+    reports = {}
+
+    def grade(name, source):
+        copy = untrusted_copy(name, tmp_path / name, source)
+        reports[name] = grade_report(copy, tmp_path / name, select, FAST)
+
+    (tmp_path / "attacker").mkdir(), (tmp_path / "neighbour").mkdir()
+    attacker = threading.Thread(target=grade, args=("attacker", HOSTILE / "attacks_other_submissions"))
+    attacker.start()
+    time.sleep(3)  # the neighbour starts while the attacker's daemon runs
+    grade("neighbour", VECTORIZED)
+    attacker.join()
+    for name in ("attacker", "neighbour"):
+        assert_costs_only(reports[name], {}, ["conv_forward_naive", "max_pool_forward_naive"])
+    assert_nothing_outlives("convgrader-selftest-daemon")
+
+
+@needs_namespaces
+def test_the_graders_environment_is_not_shown(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONVGRADER_SELFTEST_TOKEN", "ghp_selftest_secret_0123456789")
+    report = grade_hostile("prints_environment", tmp_path, "conv_forward_naive", ())
+    assert_costs_only(report, {}, ["conv_forward_naive"])
+    printed = " ".join(t["output"] for t in report["tests"])
+    assert "PATH" in printed and "ghp_selftest_secret" not in printed
+
+
+# -- the channel: bounded in time and size --------------------------------------------------------------
+
+def test_a_half_sent_reply_is_a_timeout_of_that_call_only(tmp_path):
+    started = time.time()
+    report = grade_hostile("half_sent_reply", tmp_path, "max_pool_forward or conv_forward")
+    assert_costs_only(report, {"max_pool_forward_naive": ("hung", "too slow")}, ["conv_forward_naive"])
+    assert time.time() - started < 600
+
+
+def test_huge_replies_are_refused_unread(tmp_path):
+    # Encoding 400 MB takes the worker a few seconds on a busy machine: a longer call bound.
+    report = grade_hostile("huge_replies", tmp_path, "spatial_batchnorm_forward or max_pool_forward or conv_forward",
+                           ("--call-timeout", "60"))
+    assert_costs_only(report, {"spatial_batchnorm_forward": "sent back 400 MB, more than the",
+                               "max_pool_forward_naive": "more than the"}, ["conv_forward_naive"])
+
+
+# -- infrastructure is never the student's fault -----------------------------------------------------------
+
+def test_a_sandbox_that_cannot_start_is_grading_failed_not_a_zero(monkeypatch):
+    monkeypatch.setattr(worker, "BOOTSTRAP", "import os; os._exit(3)")
+    monkeypatch.setattr(sandbox, "STARTUP_BACKOFF", 0.01)
+    box = sandbox.Sandbox(str(VECTORIZED), "vectorized")
+    with pytest.raises(sandbox.GradingFailed, match="grading failed: the sandbox could not start") as raised:
+        box.get("conv_forward_naive")
+    assert not isinstance(raised.value, sandbox.SubmissionFailure)
+    assert raised.value.reason.count("exit status 3") == sandbox.STARTUP_ATTEMPTS
+
+
+def test_the_isolation_level_is_reported_and_can_be_forced(tmp_path):
+    report = grade_report("answer_key", tmp_path, "conv_forward_naive", ("--isolation", "process"))
+    assert report["extra_data"]["isolation"] == ["process"]
+    assert report["tests"] and all(t["status"] == "passed" for t in report["tests"])
