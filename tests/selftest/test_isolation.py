@@ -166,7 +166,7 @@ def test_an_attack_costs_only_the_tests_it_hits(tmp_path, submission):
     report = grade_hostile(submission, tmp_path, select)
     assert_costs_only(report, {attacked: words}, [bystander])
     assert not report["extra_data"]["tampering"]
-    assert report["extra_data"]["isolation"] == [LEVEL]
+    assert report["extra_data"]["isolation"] == LEVEL
 
 
 def test_printing_hundreds_of_megabytes_costs_nothing(tmp_path):
@@ -221,7 +221,7 @@ def test_the_fast_layers_refuse_to_work_for_a_naive_function(tmp_path, level):
         "max_pool_backward_naive": "max_pool_backward_naive must compute the max pooling's gradient itself; it "
                                    "called the provided max_pool_forward_fast"},
         ["max_pool_forward_naive", "spatial_batchnorm_forward"])
-    assert report["extra_data"]["isolation"] == [level]
+    assert report["extra_data"]["isolation"] == level
 
 
 def test_forbidden_imports_cost_only_the_functions_that_use_them(tmp_path):
@@ -324,5 +324,5 @@ def test_a_sandbox_that_cannot_start_is_grading_failed_not_a_zero(monkeypatch):
 
 def test_the_isolation_level_is_reported_and_can_be_forced(tmp_path):
     report = grade_report("answer_key", tmp_path, "conv_forward_naive", ("--isolation", "process"))
-    assert report["extra_data"]["isolation"] == ["process"]
+    assert report["extra_data"]["isolation"] == "process"
     assert report["tests"] and all(t["status"] == "passed" for t in report["tests"])
