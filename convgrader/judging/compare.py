@@ -284,8 +284,9 @@ def cache_from(forward, *args):
     test cannot run, and the message says which function to fix first.
     """
     name = getattr(forward, "__name__", "the forward function")
+    call = getattr(forward, "for_cache", forward)  # a sandboxed forward: outside the naive-means-naive rule
     try:
-        result = forward(*args)
+        result = call(*args)
     except NotImplementedError:
         result = NotImplemented
     if result is NotImplemented:  # failing outside the except block keeps the message alone

@@ -95,7 +95,8 @@ class Worker:
         if op == "call":
             kwargs = dict(wire.decode(header["kwargs"], blobs, self.resolve)) if "kwargs" in header else {}
             before = [a.copy() if hasattr(a, "copy") and hasattr(a, "dtype") else None for a in args]
-            with rules.graded_call(header.get("name")):
+            graded = header.get("name") if header.get("purpose", "graded") == "graded" else None
+            with rules.graded_call(graded):
                 result = target(*args, **kwargs)
             from convgrader.assignment import FORWARDS
 

@@ -224,6 +224,13 @@ def test_the_fast_layers_refuse_to_work_for_a_naive_function(tmp_path, level):
     assert report["extra_data"]["isolation"] == level
 
 
+def test_a_refused_forward_does_not_cost_its_backward(tmp_path):
+    """The backward's tests take their cache from the student's forward, outside the rule the forward broke."""
+    report = grade_hostile("peeks_at_fast_in_forward", tmp_path, "conv_forward or conv_backward")
+    assert_costs_only(report, {"conv_forward_naive": "conv_forward_naive must compute the convolution itself"},
+                      ["conv_backward_naive"])
+
+
 def test_forbidden_imports_cost_only_the_functions_that_use_them(tmp_path):
     report = grade_hostile("imports_forbidden_code", tmp_path,
                            "conv_forward or max_pool_forward or spatial_batchnorm_forward or "
