@@ -27,19 +27,14 @@ import contextlib
 import importlib
 import sys
 
+from convgrader.assignment import PARTS_TABLE
+
 #: Top-level modules a submission may import, besides the standard library and its own package.
 ALLOWED_PACKAGES = frozenset({"numpy", "reference", "__future__"})
 #: Imports that reach for the grader's secrets: refused at once and recorded as tampering.
 SECRET_PACKAGES = frozenset({"answer_key", "fixtures"})
 #: What each graded layer function must compute itself, for the refusal's message.
-COMPUTES = {
-    "conv_forward_naive": "the convolution", "conv_backward_naive": "the convolution's gradients",
-    "max_pool_forward_naive": "the max pooling", "max_pool_backward_naive": "the max pooling's gradient",
-    "spatial_batchnorm_forward": "the batch normalization",
-    "spatial_batchnorm_backward": "the batch normalization's gradients",
-    "spatial_groupnorm_forward": "the group normalization",
-    "spatial_groupnorm_backward": "the group normalization's gradients",
-}
+COMPUTES = {part.name: part.computes for part in PARTS_TABLE if not part.is_class}
 FAST_LAYERS = ("conv_forward_fast", "conv_backward_fast", "max_pool_forward_fast", "max_pool_backward_fast")
 KERNELS = ("conv_forward", "conv_backward", "max_pool_forward", "max_pool_backward")
 IMPORT_RULE = ("may import numpy, the Python standard library and the provided course code (reference) "

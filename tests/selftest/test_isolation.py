@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from convgrader import limits
 from convgrader.running import isolation, sandbox, worker
 from tests.selftest.graded_runs import IMPLEMENTATIONS, PROJECT, grade_report
 
@@ -321,12 +322,12 @@ def test_huge_replies_are_refused_unread(tmp_path):
 
 def test_a_sandbox_that_cannot_start_is_grading_failed_not_a_zero(monkeypatch):
     monkeypatch.setattr(worker, "BOOTSTRAP", "import os; os._exit(3)")
-    monkeypatch.setattr(sandbox, "STARTUP_BACKOFF", 0.01)
+    monkeypatch.setattr(limits, "STARTUP_BACKOFF", 0.01)
     box = sandbox.Sandbox(str(VECTORIZED), "vectorized")
     with pytest.raises(sandbox.GradingFailed, match="grading failed: the sandbox could not start") as raised:
         box.get("conv_forward_naive")
     assert not isinstance(raised.value, sandbox.SubmissionFailure)
-    assert raised.value.reason.count("exit status 3") == sandbox.STARTUP_ATTEMPTS
+    assert raised.value.reason.count("exit status 3") == limits.STARTUP_ATTEMPTS
 
 
 def test_the_isolation_level_is_reported_and_can_be_forced(tmp_path):
