@@ -20,6 +20,10 @@ EN = {
     "not_array": "{what} is not an array: got {kind} ({error})",
     "not_numeric": "{what} is not a numeric array: got {kind} of dtype {dtype}",
     "shape": "{what} has shape {actual}, expected {expected}",
+    "not_ndarray": "{what} is a {kind} (of {dtype} values), expected a numpy array of shape {shape}: "
+                   "return the array itself (np.array(...) or the array you filled)",
+    "complex": "{what} has the complex dtype {dtype}, expected real floating values (float32 or float64)",
+    "not_float": "{what} has dtype {dtype}, expected floating values (float32 or float64)",
     "nonfinite": "{what} contains {kinds} ({count} of {total} values), first at {index}; "
                  "expected finite values",
     "values": "{what} differs from the expected values: error {error:.2e} "
@@ -116,6 +120,8 @@ EN = {
                        "`+=`, `-=` or out= write through them (np.pad and x.copy() make new arrays)",
     "dtype.integer": "{what} has integer dtype {dtype}, so fractions were cut off: create float arrays "
                      "(np.zeros(shape) or np.zeros_like(x, dtype=float))",
+    "dtype.complex": "a complex number leaked into the result (a `+ 0j`, np.emath/np.lib.scimath, or a power "
+                     "of a complex value): keep the arithmetic real; even a zero imaginary part is a wrong type",
     "dtype.changed": "create arrays with the dtype you were given (np.zeros(shape, dtype=self.dtype), "
                      "or .astype(self.dtype)); a float64 value mixed in upcasts the result",
     "return.none": "the function returned None: is the `return` statement missing, or inside a loop?",
