@@ -153,8 +153,11 @@ def check_returned(value, what, expected, *, context=None, tolerance=None):
         array = _as_array(value, what)  # says why a list of objects or of strings is not numbers
         fail(say("not_ndarray", what=what, kind=type(value).__name__, shape=shape, dtype=array.dtype))
     array = np.asarray(value)
-    explained = lambda: (diagnostics.explain(array, expected, what, context, tolerance or TOLERANCE.get(array.dtype, 1e-5))  # noqa: E731
-                         if full else [])
+    def explained():
+        if not full:
+            return []
+        return diagnostics.explain(array, expected, what, context, tolerance or TOLERANCE.get(array.dtype, 1e-5))
+
     if np.iscomplexobj(array):
         fail_with_hints(say("complex", what=what, dtype=array.dtype), [hint("dtype.complex")])
     if array.dtype not in RETURNED_DTYPES:
@@ -163,8 +166,7 @@ def check_returned(value, what, expected, *, context=None, tolerance=None):
         hints = [line for line in (explained() if array.shape == shape else []) if line.startswith("hint (dtype")]
         fail_with_hints(say("not_float", what=what, dtype=array.dtype), hints or [hint("dtype.changed")])
     if array.shape != shape:
-        hints = explained() if full else [line for line in [diagnostics.explain_shape(array.shape, shape, what)]
-                                          if line]
+        hints = explained() if full else [line for line in [diagnostics.explain_shape(array.shape, shape, what)] if line]
         fail_with_hints(say("shape", what=what, actual=array.shape, expected=shape), hints)
     return array
 

@@ -43,6 +43,7 @@ EN = {
     "backward_no_cache": "cannot test the backward pass: {name} must return (out, cache); it returned {got}",
     "exception": "{type_name} raised by the code under test: {message}",
     "also_wrong": "also wrong: {names}",
+    "smallest_input": "smallest input that fails: {input}",
 
     # ---- hints (diagnostics.py), keyed "<tag>.<case>" ------------------------------------
     "padding.border": "only the outer {band} row(s) and column(s) of {what} are wrong, the inside is "
