@@ -31,6 +31,9 @@ EN = {
               "  {bad} of {total} values are off; the worst at {index}: got {got:.8g}, expected {wanted:.8g}",
     "excerpt": "  around it, yours:    {actual}\n"
                 "             expected: {expected}",
+    "tie_rule": "  (this input has windows with tied maxima: 'expected' is the valid {what} nearest to yours, where "
+                "each window's upstream value goes to its maxima only, in non-negative shares that add up to it)",
+    "whole": "  yours:    {actual}\n  expected: {expected}",
     "rel_error": "  (the notebook's rel_error would print {rel:.2e})",
     "modified": "{what} was modified in place by the call ({count} of {total} values changed); "
                 "the function must leave its inputs unchanged",

@@ -17,6 +17,8 @@ where the examples come from: fixed for the visible tests, from
 ``--hidden-seed`` for the hidden ones (see ``tests/hidden/conftest.py``).
 """
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -49,6 +51,9 @@ VISIBLE = settings(max_examples=VISIBLE_EXAMPLES, derandomize=True, **COMMON)
 #: Hidden tests: seeded from --hidden-seed by tests/hidden/conftest.py.
 HIDDEN = settings(max_examples=HIDDEN_EXAMPLES, derandomize=False, **COMMON)
 
+#: How cache_from's messages start (the forward is not implemented or returns no cache): the same for
+#: every input, so they are passed on without one.
+UNTESTABLE = os.path.commonprefix([say("backward_untestable", name=""), say("backward_no_cache", name="", got="")])
 #: Arrays of at most this many values are printed in full in a failure message.
 SMALL = 12
 
@@ -85,6 +90,11 @@ def make_case(area, summary, arrays, params, dtype):
     """A :class:`Case` whose floating arrays are in ``dtype`` and whose name is ``summary``."""
     arrays = {key: (value.astype(dtype) if value.dtype.kind == "f" else value) for key, value in arrays.items()}
     return Case(area, f"{summary}, {dtype.name}", arrays, params)
+
+
+def in_float64(case, *names):
+    """The case's arrays ``names`` in float64, in which every oracle computes expected values."""
+    return [case[name].astype(np.float64) for name in names]
 
 
 def dims(shape):
@@ -169,11 +179,14 @@ def batchnorm_cases(draw, modes=("train", "test"), running_var_below_eps=None):
 
 @st.composite
 def groupnorm_cases(draw):
-    """x (N, C, H, W) with C = G * (C // G), G from 1 to C, gamma and beta (1, C, 1, 1), a gn_param."""
+    """x (N, C, H, W) with C = G * (C // G), G from 1 to C, at least 4 values per group,
+    gamma and beta (1, C, 1, 1), a gn_param."""
     groups, per_group = draw(st.integers(1, 4)), draw(st.integers(1, 3))
     c = groups * per_group
     n, h, w = draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    h = max(h, -(-2 // (per_group * w)))  # at least 2 values per group
+    # At least 4 values per group: normalizing 2 values gives +-1 whatever they are, so dx is nearly
+    # all cancellation (of order eps / var) and float32 code could not match it to 1e-4.
+    h = max(h, -(-4 // (per_group * w)))
     eps, dtype = draw(st.sampled_from(EPS_CHOICES)), draw(DTYPES)
     scale = draw(st.sampled_from((0.1, 0.5, 2.0, 5.0)))
     rng = np.random.RandomState(draw(SEEDS))
@@ -190,8 +203,8 @@ def describe(case, names):
     lines = [case.name.replace(f"{case.area}/", "")]
     for name in names:
         if name in case and case[name].size <= SMALL:
-            lines.append(f"    {name} = {np.array2string(case[name], precision=4, separator=', ')}"
-                         .replace("\n", " "))
+            text = np.array2string(case[name], precision=4, separator=", ", max_line_width=10_000)
+            lines.append(f"    {name} = {text}".replace("\n", ""))
     return "\n".join(lines)
 
 
@@ -208,6 +221,8 @@ def property_test(strategy, profile, shown=("x",)):
             try:
                 check(impl, case)
             except pytest.fail.Exception as failure:
+                if failure.msg.startswith(UNTESTABLE):
+                    raise  # the forward that makes the cache is missing: no input to show
                 message = failure.msg
             except (NotImplementedError, ImplementationUnavailable):
                 raise  # the same for every input: the plugin says it once, without an input

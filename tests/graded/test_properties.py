@@ -31,12 +31,8 @@ from convgrader.judging.diagnostics import Context
 from reference.fast_layers import conv_forward_fast, max_pool_backward_fast, max_pool_forward_fast
 from reference.gradient_check import eval_numerical_gradient_array
 from reference.layers import batchnorm_forward
-from tests.graded.contract import (VISIBLE, batchnorm_cases, conv_cases, groupnorm_cases, pool_cases,
+from tests.graded.contract import (VISIBLE, batchnorm_cases, conv_cases, groupnorm_cases, in_float64, pool_cases,
                                    property_test)
-
-
-def in_float64(case, *names):
-    return [case[name].astype(np.float64) for name in names]
 
 
 def numerical_gradients(forward, inputs, dout):

@@ -1,15 +1,9 @@
 """Hidden: conv_forward_naive and conv_backward_naive against the answer key, across the contract."""
 
-import numpy as np
-
 from answer_key import layers as key
 from convgrader.judging.compare import assert_all_close, assert_close, cache_from, unpack
 from convgrader.judging.diagnostics import Context
-from tests.graded.contract import HIDDEN, conv_cases, property_test
-
-
-def in_float64(case, *names):
-    return [case[name].astype(np.float64) for name in names]
+from tests.graded.contract import HIDDEN, conv_cases, in_float64, property_test
 
 
 def expected_conv(case):
