@@ -153,7 +153,8 @@ def check_returned(value, what, expected, *, context=None, tolerance=None):
         array = _as_array(value, what)  # says why a list of objects or of strings is not numbers
         fail(say("not_ndarray", what=what, kind=type(value).__name__, shape=shape, dtype=array.dtype))
     array = np.asarray(value)
-    def explained():
+
+    def explained():  # the detectors' hints, which need the expected values
         if not full:
             return []
         return diagnostics.explain(array, expected, what, context, tolerance or TOLERANCE.get(array.dtype, 1e-5))
