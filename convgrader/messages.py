@@ -35,6 +35,10 @@ EN = {
     "not_array": "{what} is not an array: got {kind} ({error})",
     "not_numeric": "{what} is not a numeric array: got {kind} of dtype {dtype}",
     "shape": "{what} has shape {actual}, expected {expected}",
+    "not_ndarray": "{what} is a {kind} (of {dtype} values), expected a numpy array of shape {shape}: "
+                   "return the array itself (np.array(...) or the array you filled)",
+    "complex": "{what} has the complex dtype {dtype}, expected real floating values (float32 or float64)",
+    "not_float": "{what} has dtype {dtype}, expected floating values (float32 or float64)",
     "nonfinite": "{what} contains {kinds} ({count} of {total} values), first at {index}; "
                  "expected finite values",
     "values": "{what} differs from the expected values: error {error:.2e} "
@@ -42,6 +46,9 @@ EN = {
               "  {bad} of {total} values are off; the worst at {index}: got {got:.8g}, expected {wanted:.8g}",
     "excerpt": "  around it, yours:    {actual}\n"
                 "             expected: {expected}",
+    "tie_rule": "  (this input has windows with tied maxima: 'expected' is the valid {what} nearest to yours, where "
+                "each window's upstream value goes to its maxima only, in non-negative shares that add up to it)",
+    "whole": "  yours:    {actual}\n  expected: {expected}",
     "rel_error": "  (the notebook's rel_error would print {rel:.2e})",
     "modified": "{what} was modified in place by the call ({count} of {total} values changed); "
                 "the function must leave its inputs unchanged",
@@ -54,6 +61,7 @@ EN = {
     "backward_no_cache": "cannot test the backward pass: {name} must return (out, cache); it returned {got}",
     "exception": "{type_name} raised by the code under test: {message}",
     "also_wrong": "also wrong: {names}",
+    "smallest_input": "smallest input that fails: {input}",
 
     # ---- the submission's own failures (plugin.py) ----------------------------------------
     "not_implemented": "not implemented yet",
@@ -175,6 +183,8 @@ EN = {
                        "`+=`, `-=` or out= write through them (np.pad and x.copy() make new arrays)",
     "dtype.integer": "{what} has integer dtype {dtype}, so fractions were cut off: create float arrays "
                      "(np.zeros(shape) or np.zeros_like(x, dtype=float))",
+    "dtype.complex": "a complex number leaked into the result (a `+ 0j`, np.emath/np.lib.scimath, or a power "
+                     "of a complex value): keep the arithmetic real; even a zero imaginary part is a wrong type",
     "dtype.changed": "create arrays with the dtype you were given (np.zeros(shape, dtype=self.dtype), "
                      "or .astype(self.dtype)); a float64 value mixed in upcasts the result",
     "return.none": "the function returned None: is the `return` statement missing, or inside a loop?",

@@ -8,6 +8,10 @@ Rules that hold for every function here:
   ``*_backward`` needs. It is only ever handed back to your own backward function.
 - Each ``*_backward`` takes the upstream gradient ``dout`` (shaped like ``out``) and that
   cache, and returns the gradients with the shapes of the forward inputs.
+- What is checked before any value: the number of returned items, and that every
+  returned array is a numpy array of a real floating dtype (float32 or float64; no
+  complex, no integers, no lists) of exactly the documented shape.
+- Convolution and pooling windows fit exactly (see the output sizes below).
 - Do not modify the input arrays (x, w, b, gamma, beta, dout) in place.
 - Use numpy only. Replace each ``raise NotImplementedError(...)`` with your code.
 
@@ -44,9 +48,17 @@ def conv_forward_naive(x, w, b, conv_param):
 
     Returns
     -------
-    out : (N, F, H', W') with H' = 1 + (H + 2 * pad - HH) // stride and
-          W' = 1 + (W + 2 * pad - WW) // stride.
+    out : (N, F, H', W') with H' = 1 + (H + 2 * pad - HH) / stride and
+          W' = 1 + (W + 2 * pad - WW) / stride, divisions that are exact.
     cache : anything your ``conv_backward_naive`` needs, e.g. (x, w, b, conv_param).
+
+    Notes
+    -----
+    The windows fit exactly: you are only ever given sizes where (H + 2 * pad - HH) and
+    (W + 2 * pad - WW) are multiples of the stride, so H' and W' are whole numbers.
+    Rounding down (``//``) or asserting that the division is exact are both correct.
+    Every returned array is a real floating numpy array (float32 or float64) of exactly
+    the shape given here.
     """
     raise NotImplementedError(
         "conv_forward_naive is not implemented yet: write it in student_impl/layers.py")
@@ -88,9 +100,17 @@ def max_pool_forward_naive(x, pool_param):
 
     Returns
     -------
-    out : (N, C, H', W') with H' = 1 + (H - pool_height) // stride and
-          W' = 1 + (W - pool_width) // stride.
+    out : (N, C, H', W') with H' = 1 + (H - pool_height) / stride and
+          W' = 1 + (W - pool_width) / stride, divisions that are exact.
     cache : anything your ``max_pool_backward_naive`` needs, e.g. (x, pool_param).
+
+    Notes
+    -----
+    The windows fit exactly: you are only ever given sizes where (H - pool_height) and
+    (W - pool_width) are multiples of the stride. Rounding down (``//``) or asserting
+    that the division is exact are both correct. Windows may overlap (stride smaller
+    than the window) or leave gaps (stride larger), and inputs may hold ties (several
+    equal maxima in a window, e.g. integer-valued images or ReLU outputs).
     """
     raise NotImplementedError(
         "max_pool_forward_naive is not implemented yet: write it in student_impl/layers.py")
@@ -100,8 +120,11 @@ def max_pool_backward_naive(dout, cache):
     """Backward pass of a max-pooling layer.
 
     Each upstream value goes to the input position that held the maximum of its window.
-    If a window holds several equal maxima, sending it to any one of them (or splitting
-    it evenly between them) is correct.
+    Ties: if a window holds several equal maxima, its upstream value must go to those
+    maxima only, in non-negative shares that add up to the value: all of it to any one
+    of them (the first, the last), or split evenly between them, are all correct. Giving
+    the whole value to every tied maximum (the mask ``window == window.max()``) counts
+    it several times and is wrong.
     If windows overlap (stride smaller than the window), contributions add up.
 
     Parameters

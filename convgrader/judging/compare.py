@@ -115,10 +115,78 @@ def _as_array(value, what):
     return array
 
 
+#: The dtypes a returned array may have: SPEC lets a layer given float32 answer in float32 or float64.
+RETURNED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def check_returned(value, what, expected, *, context=None, tolerance=None):
+    """The return contract of one value, checked before any of its values is judged.
+
+    A returned value must be a numpy array (a 0-d array or numpy float for a
+    scalar), of a real floating dtype (float32 or float64), of the expected
+    shape. Everything that judges a returned value starts here, so a value of
+    the wrong kind can never pass a check of its statistics or of its real part.
+
+    Parameters
+    ----------
+    value : object
+        What the implementation returned.
+    what : str
+        Its name in messages, e.g. ``"dx"``.
+    expected : ndarray or tuple of int
+        The expected value (its shape is what counts; with an array, a wrong
+        shape or dtype is explained by the detectors) or the expected shape.
+    context, tolerance
+        As for :func:`assert_close`.
+
+    Returns
+    -------
+    ndarray
+        ``value`` as an array, unchanged.
+    """
+    full = isinstance(expected, np.ndarray)
+    shape = expected.shape if full else tuple(expected)
+    if value is None:
+        fail_with_hints(say("none", what=what), [hint("return.none")])
+    scalar = isinstance(value, np.floating) and shape == ()
+    if not isinstance(value, np.ndarray) and not scalar:
+        array = _as_array(value, what)  # says why a list of objects or of strings is not numbers
+        fail(say("not_ndarray", what=what, kind=type(value).__name__, shape=shape, dtype=array.dtype))
+    array = np.asarray(value)
+
+    def explained():  # the detectors' hints, which need the expected values
+        if not full:
+            return []
+        return diagnostics.explain(array, expected, what, context, tolerance or TOLERANCE.get(array.dtype, 1e-5))
+
+    if np.iscomplexobj(array):
+        fail_with_hints(say("complex", what=what, dtype=array.dtype), [hint("dtype.complex")])
+    if array.dtype not in RETURNED_DTYPES:
+        if array.dtype == object or not np.issubdtype(array.dtype, np.number):
+            fail(say("not_numeric", what=what, kind=type(value).__name__, dtype=array.dtype))
+        hints = [line for line in (explained() if array.shape == shape else []) if line.startswith("hint (dtype")]
+        fail_with_hints(say("not_float", what=what, dtype=array.dtype), hints or [hint("dtype.changed")])
+    if array.shape != shape:
+        hints = explained() if full else [line for line in [diagnostics.explain_shape(array.shape, shape, what)] if line]
+        fail_with_hints(say("shape", what=what, actual=array.shape, expected=shape), hints)
+    return array
+
+
 def _index_text(index, ndim):
     """An index as the student thinks of it: ``(n, c, h, w) = (0, 1, 2, 3)`` for a 4-d array."""
     values = "(" + ", ".join(str(i) for i in index) + ")"
     return f"(n, c, h, w) = {values}" if ndim == 4 else f"index {values}"
+
+
+#: Arrays of at most this many values are shown whole in a failure message (the smallest failing
+#: inputs of the property tests give such arrays).
+WHOLE_ARRAY = 12
+
+
+def _whole(array):
+    """A small array on one line, rounded."""
+    return np.array2string(np.asarray(array, dtype=np.float64), precision=4, suppress_small=True,
+                           separator=", ", max_line_width=10_000).replace("\n", "")
 
 
 def _excerpt(array, index):
@@ -150,12 +218,10 @@ def assert_close(actual, expected, what, *, precision=None, context=None):
         submission's own functions), so that a failure can say what is likely
         wrong: see :mod:`convgrader.judging.diagnostics`.
     """
-    actual = _as_array(actual, what)
     expected = np.asarray(expected)
+    actual = check_returned(actual, what, expected, context=context,
+                            tolerance=TOLERANCE[working_precision(expected, precision=precision)])
     tolerance = TOLERANCE[working_precision(actual, expected, precision=precision)]
-    if actual.shape != expected.shape:
-        fail_with_hints(say("shape", what=what, actual=actual.shape, expected=expected.shape),
-                        diagnostics.explain(actual, expected, what, context, tolerance))
     bad = ~np.isfinite(actual)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -174,10 +240,126 @@ def assert_close(actual, expected, what, *, precision=None, context=None):
                      bad=int(np.sum(diff > tolerance * scale)), total=max(actual.size, 1),
                      index=_index_text(index, actual.ndim), got=float(actual[index]),
                      wanted=float(expected[index]))]
-        if actual.size > 1:
+        if 1 < actual.size <= WHOLE_ARRAY:
+            lines.append(say("whole", actual=_whole(actual), expected=_whole(expected)))
+        elif actual.size > 1:
             lines.append(say("excerpt", actual=_excerpt(actual, index), expected=_excerpt(expected, index)))
         lines.append(say("rel_error", rel=rel_error(actual, expected)))
         fail_with_hints("\n".join(lines), diagnostics.explain(actual, expected, what, context, tolerance))
+
+
+def _pool_windows(x, pool_param):
+    """Every pooling window of ``x`` and which of its elements are its maxima.
+
+    Returns
+    -------
+    positions : ndarray of int, (N, C, H', W', ph * pw)
+        The flat index in ``x`` of each element of each window.
+    is_max : ndarray of bool, (N, C, H', W', ph * pw)
+        Whether that element equals its window's maximum (ties: several).
+    """
+    height, width, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    flat = np.arange(x.size).reshape(x.shape)
+    view = lambda a: np.lib.stride_tricks.sliding_window_view(a, (height, width), axis=(2, 3))[  # noqa: E731
+        :, :, ::stride, ::stride].reshape(*a.shape[:2], -1, height * width)
+    windows, positions = view(x), view(flat)
+    rows = 1 + (x.shape[2] - height) // stride
+    shape = (*x.shape[:2], rows, windows.shape[2] // rows, height * width)
+    is_max = windows == windows.max(axis=-1, keepdims=True)
+    return positions.reshape(shape), is_max.reshape(shape)
+
+
+def nearest_valid_pool_gradient(dx, x, dout, pool_param):
+    """The valid max-pool gradient closest to ``dx`` (largest difference smallest).
+
+    SPEC's tie rule: each window's upstream value goes to its maxima only, in
+    non-negative fractions summing to one, and overlapping windows add up. A
+    window with one maximum leaves no choice; the fractions of the tied windows
+    are found by a small linear program minimising max |dx - valid|, so a
+    submission is judged against the routing nearest to its own: any valid one
+    passes, anything else (e.g. the whole value to every tied maximum) fails.
+
+    Parameters
+    ----------
+    dx : ndarray (N, C, H, W)
+        The gradient under test.
+    x : ndarray (N, C, H, W)
+        The forward's input, which decides the maxima.
+    dout : ndarray (N, C, H', W')
+        The upstream gradient.
+    pool_param : dict
+        ``pool_height``, ``pool_width``, ``stride``.
+
+    Returns
+    -------
+    ndarray (N, C, H, W), float64
+    """
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix, hstack, vstack
+
+    x = np.asarray(x, dtype=np.float64)
+    dout = np.asarray(dout, dtype=np.float64).ravel()
+    positions, is_max = _pool_windows(x, pool_param)
+    positions, is_max = positions.reshape(dout.size, -1), is_max.reshape(dout.size, -1)
+    tied = is_max.sum(axis=1) > 1
+    valid = np.zeros(x.size)
+    single = ~tied
+    np.add.at(valid, positions[single][is_max[single]], dout[single])
+    if tied.any():
+        window, slot = np.nonzero(is_max & tied[:, None])  # one LP variable per (tied window, maximum)
+        target = positions[window, slot]
+        touched, row = np.unique(target, return_inverse=True)
+        gap = np.asarray(dx, dtype=np.float64).ravel()[touched] - valid[touched]
+        routed = coo_matrix((dout[window], (row, np.arange(window.size))), shape=(touched.size, window.size))
+        ones = np.ones((touched.size, 1))
+        # |gap - routed @ fractions| <= bound, written as two one-sided rows; minimise bound.
+        upper = hstack([routed, -ones]).tocsr()
+        lower = hstack([-routed, -ones]).tocsr()
+        windows, group = np.unique(window, return_inverse=True)
+        sums = hstack([coo_matrix((np.ones(window.size), (group, np.arange(window.size))),
+                                  shape=(windows.size, window.size)), np.zeros((windows.size, 1))]).tocsr()
+        cost = np.zeros(window.size + 1)
+        cost[-1] = 1.0
+        solved = linprog(cost, A_ub=vstack([upper, lower]), b_ub=np.concatenate([gap, -gap]),
+                         A_eq=sums, b_eq=np.ones(windows.size), bounds=(0, None), method="highs")
+        if solved.status != 0:
+            raise RuntimeError(f"the tie-routing linear program failed: {solved.message}")
+        np.add.at(valid, target, dout[window] * solved.x[:-1])
+    return valid.reshape(x.shape)
+
+
+def assert_pool_gradient_close(actual, expected, x, dout, pool_param, what="dx", *, precision=None, context=None):
+    """Compare a max-pool gradient, accepting every valid routing of tied maxima.
+
+    Without ties the routing is unique and this is :func:`assert_close`
+    against ``expected``; with ties, against the valid gradient nearest to
+    ``actual`` (see :func:`nearest_valid_pool_gradient`).
+
+    Parameters
+    ----------
+    actual : array_like
+        The dx returned.
+    expected : ndarray
+        One valid dx (the answer key's, first maximum in row-major order).
+    x, dout, pool_param
+        The forward's input and parameters and the upstream gradient.
+    precision, context
+        As for :func:`assert_close`.
+    """
+    expected = np.asarray(expected)
+    actual = check_returned(actual, what, expected, context=context)
+    positions, is_max = _pool_windows(np.asarray(x, dtype=np.float64), pool_param)
+    if not ((is_max.sum(axis=-1) > 1).any() and np.all(np.isfinite(actual))):
+        assert_close(actual, expected, what, precision=precision, context=context)
+        return
+    try:
+        assert_close(actual, nearest_valid_pool_gradient(actual, x, dout, pool_param), what, precision=precision,
+                     context=context)
+    except pytest.fail.Exception as failure:
+        message = failure.msg
+    else:
+        return
+    fail(f"{message}\n{say('tie_rule', what=what)}")
 
 
 def assert_all_close(actuals, expected, names, *, precision=None, context=None):
@@ -243,8 +425,12 @@ def assert_dtype(value, dtype, what):
         fail_with_hints(say("dtype", what=what, actual=found, expected=np.dtype(dtype)), [hint("dtype.changed")])
 
 
-def unpack(result, count, what, *, like=None):
-    """Check that a function returned a tuple of ``count`` items and return it.
+def unpack(result, count, what, *, like=None, context=None):
+    """Check that a function returned ``count`` items, each as its contract says, and return them.
+
+    This is where the return contract is checked, before any value is judged:
+    the arity first, then (with ``like``) the type, dtype and shape of every
+    returned array (see :func:`check_returned`).
 
     Parameters
     ----------
@@ -254,9 +440,12 @@ def unpack(result, count, what, *, like=None):
         How many items the contract says it returns.
     what : str
         The names of the items as the contract says them, e.g. ``"(out, cache)"``.
-    like : sequence of ndarray, optional
-        The expected items (or arrays of their shapes): when given, items
-        returned in another order are recognised and reported as such.
+    like : sequence, optional
+        One entry per item: the expected array (or its shape as a tuple) for
+        an array, None for an opaque item such as a cache. Items returned in
+        another order are recognised and reported as such.
+    context : convgrader.judging.diagnostics.Context, optional
+        Explains a wrong shape or dtype (see :func:`assert_close`).
     """
     example = what.strip("()")
     if result is None:
@@ -269,11 +458,16 @@ def unpack(result, count, what, *, like=None):
         fail_with_hints(say("returned_wrong", got=got, count=count, what=what),
                         [hint("return.count", count=count, what=what, example=example)])
     if like is not None:
-        shapes = [np.shape(item) for item in result]
-        order = diagnostics.explain_order(shapes, [np.shape(item) for item in like], what)
+        checked = [(name.strip(), item, want) for name, item, want in zip(example.split(","), result, like)
+                   if want is not None]
+        shapes = [np.shape(item) for _, item, _ in checked]
+        order = diagnostics.explain_order(shapes, [np.shape(want) if isinstance(want, np.ndarray) else tuple(want)
+                                                   for _, _, want in checked], what)
         if order:
             fail_with_hints(say("returned_wrong", got=f"values of shapes {', '.join(map(str, shapes))}",
                                 count=count, what=what), [order])
+        for name, item, want in checked:
+            check_returned(item, name, want, context=context)
     return tuple(result)
 
 

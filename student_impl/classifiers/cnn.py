@@ -18,7 +18,8 @@ from reference.layer_utils import *  # noqa: F401,F403
 class ThreeLayerConvNet:
     """conv - relu - 2x2 max pool - affine - relu - affine - softmax.
 
-    The network works on minibatches of shape (N, C, H, W).
+    The network works on minibatches of shape (N, C, H, W), where H and W are even (so the
+    2x2 pooling with stride 2 fits exactly: H // 2 is H / 2).
 
     - conv: F filters of size filter_size x filter_size, stride 1,
       pad (filter_size - 1) // 2, so that H and W are kept (filter_size is odd);
@@ -51,7 +52,7 @@ class ThreeLayerConvNet:
 
         Parameters
         ----------
-        input_dim : (C, H, W), the shape of one input.
+        input_dim : (C, H, W), the shape of one input; H and W are even.
         num_filters : F, the number of convolution filters.
         filter_size : height and width of each filter.
         hidden_dim : number of units of the hidden affine layer.

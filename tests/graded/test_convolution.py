@@ -11,10 +11,12 @@ from convgrader.judging.fixtures import over_cases
 @over_cases("conv")
 def test_conv_forward_naive(impl, case):
     x, w, b = case["x"], case["w"], case["b"]
-    out, _ = unpack(impl.conv_forward_naive(x, w, b, case.param("conv_param")), 2, "(out, cache)")
+    context = Context.of(case)
+    out, _ = unpack(impl.conv_forward_naive(x, w, b, case.param("conv_param")), 2, "(out, cache)",
+                    like=(case["out"], None), context=context)
     for name, value in {"x": x, "w": w, "b": b}.items():
         assert_unchanged(value, case[name], name)
-    assert_close(out, case["out"], "out", precision=x.dtype, context=Context.of(case))
+    assert_close(out, case["out"], "out", precision=x.dtype, context=context)
 
 
 @pytest.mark.grades("conv_backward_naive")
@@ -22,7 +24,8 @@ def test_conv_forward_naive(impl, case):
 def test_conv_backward_naive(impl, case):
     x, dout = case["x"], case["dout"]
     cache = cache_from(impl.conv_forward_naive, x, case["w"], case["b"], case.param("conv_param"))
-    grads = unpack(impl.conv_backward_naive(dout, cache), 3, "(dx, dw, db)", like=(x, case["w"], case["b"]))
-    assert_unchanged(dout, case["dout"], "dout")
     context = Context.of(case, impl.conv_forward_naive, impl.conv_backward_naive)
+    grads = unpack(impl.conv_backward_naive(dout, cache), 3, "(dx, dw, db)",
+                   like=(case["dx"], case["dw"], case["db"]), context=context)
+    assert_unchanged(dout, case["dout"], "dout")
     assert_all_close(grads, case, ("dx", "dw", "db"), precision=x.dtype, context=context)

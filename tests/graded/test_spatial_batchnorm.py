@@ -27,16 +27,19 @@ def bn_param_of(case):
 def test_spatial_batchnorm_forward(impl, case):
     x, gamma, beta = case["x"], case["gamma"], case["beta"]
     bn_param = bn_param_of(case)
-    out, _ = unpack(impl.spatial_batchnorm_forward(x, gamma, beta, bn_param), 2, "(out, cache)")
+    context = Context.of(case, bn_param=bn_param_of(case))
+    out, _ = unpack(impl.spatial_batchnorm_forward(x, gamma, beta, bn_param), 2, "(out, cache)",
+                    like=(case["out"], None), context=context)
     assert_unchanged(x, case["x"], "x")
-    assert_close(out, case["out"], "out", precision=x.dtype, context=Context.of(case, bn_param=bn_param_of(case)))
+    assert_close(out, case["out"], "out", precision=x.dtype, context=context)
 
 
 @pytest.mark.grades("spatial_batchnorm_forward")
 @over_cases("spatial_batchnorm", having=("running_mean_after",))
 def test_spatial_batchnorm_forward_updates_running_averages(impl, case):
     bn_param = bn_param_of(case)
-    impl.spatial_batchnorm_forward(case["x"], case["gamma"], case["beta"], bn_param)
+    unpack(impl.spatial_batchnorm_forward(case["x"], case["gamma"], case["beta"], bn_param), 2, "(out, cache)",
+           like=(case["out"], None), context=Context.of(case, bn_param=bn_param_of(case)))
     for key in ("running_mean", "running_var"):
         if key not in bn_param:
             fail(f"bn_param has no {key!r} after a train-mode pass: write the running average back into bn_param")
@@ -52,7 +55,8 @@ def test_spatial_batchnorm_forward_normalizes_each_channel(impl, case_name):
 
     case = load("spatial_batchnorm", case_name)
     gamma, beta = case["gamma"], case["beta"]
-    out, _ = unpack(impl.spatial_batchnorm_forward(case["x"], gamma, beta, {"mode": "train"}), 2, "(out, cache)")
+    out, _ = unpack(impl.spatial_batchnorm_forward(case["x"], gamma, beta, {"mode": "train"}), 2, "(out, cache)",
+                    like=(case["x"].shape, None))
     out = np.asarray(out, dtype=np.float64)
     assert_within(out.mean(axis=(0, 2, 3)), beta, STATISTIC_TOLERANCE, "per-channel mean of out (should equal beta)")
     assert_within(out.std(axis=(0, 2, 3)), gamma, STATISTIC_TOLERANCE, "per-channel std of out (should equal gamma)")
@@ -65,9 +69,10 @@ def test_spatial_batchnorm_forward_test_mode_after_training(impl):
     gamma, beta = np.ones(4), np.zeros(4)
     bn_param = {"mode": "train"}
     for x in train:
-        impl.spatial_batchnorm_forward(x, gamma, beta, bn_param)
+        unpack(impl.spatial_batchnorm_forward(x, gamma, beta, bn_param), 2, "(out, cache)", like=(x.shape, None))
     bn_param["mode"] = "test"
-    out, _ = unpack(impl.spatial_batchnorm_forward(fresh, gamma, beta, bn_param), 2, "(out, cache)")
+    out, _ = unpack(impl.spatial_batchnorm_forward(fresh, gamma, beta, bn_param), 2, "(out, cache)",
+                    like=(fresh.shape, None))
     out = np.asarray(out, dtype=np.float64)
     # Running averages of 50 batches of 1320 values each: the means land within a
     # few hundredths of 0, the stds within a few hundredths of 1.
@@ -82,8 +87,8 @@ def test_spatial_batchnorm_forward_test_mode_after_training(impl):
 def test_spatial_batchnorm_backward(impl, case):
     x, dout = case["x"], case["dout"]
     cache = cache_from(impl.spatial_batchnorm_forward, x, case["gamma"], case["beta"], bn_param_of(case))
-    grads = unpack(impl.spatial_batchnorm_backward(dout, cache), 3, "(dx, dgamma, dbeta)",
-                   like=(x, case["gamma"], case["beta"]))
     context = Context.of(case, impl.spatial_batchnorm_forward, impl.spatial_batchnorm_backward,
                          bn_param=bn_param_of(case))
+    grads = unpack(impl.spatial_batchnorm_backward(dout, cache), 3, "(dx, dgamma, dbeta)",
+                   like=(case["dx"], case["dgamma"], case["dbeta"]), context=context)
     assert_all_close(grads, case, ("dx", "dgamma", "dbeta"), precision=x.dtype, context=context)

@@ -13,19 +13,21 @@ from convgrader.judging.diagnostics import Context
 from convgrader.judging.fixtures import load, over_cases
 
 
-def forward(impl, case, x=None):
+def forward(impl, case, x=None, context=None):
     x = case["x"] if x is None else x
     return unpack(impl.spatial_groupnorm_forward(x, case["gamma"], case["beta"], case.param("G"),
-                                                 case.param("gn_param")), 2, "(out, cache)")
+                                                 case.param("gn_param")), 2, "(out, cache)",
+                  like=(case["out"], None), context=context)
 
 
 @pytest.mark.grades("spatial_groupnorm_forward")
 @over_cases("spatial_groupnorm")
 def test_spatial_groupnorm_forward(impl, case):
     x = case["x"]
-    out, _ = forward(impl, case, x)
+    context = Context.of(case)
+    out, _ = forward(impl, case, x, context)
     assert_unchanged(x, case["x"], "x")
-    assert_close(out, case["out"], "out", precision=x.dtype, context=Context.of(case))
+    assert_close(out, case["out"], "out", precision=x.dtype, context=context)
 
 
 @pytest.mark.grades("spatial_groupnorm_forward")
@@ -45,7 +47,7 @@ def test_spatial_groupnorm_backward(impl, case):
     x, dout = case["x"], case["dout"]
     cache = cache_from(impl.spatial_groupnorm_forward, x, case["gamma"], case["beta"],
                        case.param("G"), case.param("gn_param"))
-    grads = unpack(impl.spatial_groupnorm_backward(dout, cache), 3, "(dx, dgamma, dbeta)",
-                   like=(x, case["gamma"], case["beta"]))
     context = Context.of(case, impl.spatial_groupnorm_forward, impl.spatial_groupnorm_backward)
+    grads = unpack(impl.spatial_groupnorm_backward(dout, cache), 3, "(dx, dgamma, dbeta)",
+                   like=(case["dx"], case["dgamma"], case["dbeta"]), context=context)
     assert_all_close(grads, case, ("dx", "dgamma", "dbeta"), precision=x.dtype, context=context)

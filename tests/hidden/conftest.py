@@ -1,19 +1,21 @@
 """The hidden tests: kept from students, collected only with ``--hidden``.
 
-The cases are random, so a submission cannot be tuned to them, but fixed by
-``--hidden-seed`` (default ``convgrader.judging.plugin.HIDDEN_SEED``), so a run can be
-repeated. They are drawn here, at collection, rather than in a fixture: the
-parametrization has to exist before any test runs, and its ids name the cases.
+Their cases are drawn by Hypothesis from the strategies of
+``tests/graded/contract.py``, seeded by ``--hidden-seed`` (default
+``convgrader.judging.plugin.HIDDEN_SEED``, recorded in every report): a
+submission cannot be tuned to them, every submission of a run sees the same
+examples, and a run can be repeated exactly.
 """
 
-from tests.hidden.cases import generator_for
+import zlib
+
+import hypothesis
 
 
 def pytest_generate_tests(metafunc):
-    recipe = getattr(metafunc.function, "random_cases", None)
-    if recipe is None:
-        return
-    draw, count = recipe
-    rng = generator_for(metafunc.config.getoption("hidden_seed"), metafunc.function.__name__)
-    cases = [draw(rng, index) for index in range(count)]
-    metafunc.parametrize("case", cases, ids=[case.name for case in cases])
+    test = metafunc.function
+    if getattr(test, "is_hypothesis_test", False):
+        # One stream per test: the hidden seed and a stable number from the test's name (CRC-32,
+        # as hash() changes from run to run).
+        name = metafunc.definition.originalname
+        hypothesis.seed(metafunc.config.getoption("hidden_seed") * 2 ** 32 + zlib.crc32(name.encode()))(test)

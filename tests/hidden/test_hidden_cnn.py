@@ -8,33 +8,11 @@ set after construction, so random initialization plays no part.
 import numpy as np
 import pytest
 
-from convgrader.judging.compare import assert_close, fail, unpack
 from answer_key.classifiers.cnn import ThreeLayerConvNet as KeyConvNet
-from tests.hidden.cases import dims, dtype_of, make_case, random_cases
+from convgrader.judging.compare import assert_close, fail, unpack
+from tests.graded.contract import HIDDEN, model_cases, property_test
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2", "W3", "b3")
-REG_CHOICES = (0.0, 0.05, 0.3, 1.0)
-
-
-def draw_model(rng, index):
-    dtype = dtype_of(index)
-    batch, channels = int(rng.integers(1, 5)), int(rng.integers(1, 4))
-    height, width = (2 * int(v) for v in rng.integers(1, 5, size=2))
-    filters, filter_size = int(rng.integers(1, 5)), int(rng.choice([1, 3, 5]))
-    hidden, classes = int(rng.integers(2, 9)), int(rng.integers(2, 7))
-    reg = float(REG_CHOICES[rng.integers(len(REG_CHOICES))])
-    weight_scale = rng.uniform(0.05, 0.5)
-    shapes = dict(W1=(filters, channels, filter_size, filter_size), b1=(filters,),
-                  W2=(filters * (height // 2) * (width // 2), hidden), b2=(hidden,),
-                  W3=(hidden, classes), b3=(classes,))
-    arrays = {name: weight_scale * rng.standard_normal(shape) for name, shape in shapes.items()}
-    arrays["X"] = rng.standard_normal((batch, channels, height, width))
-    arrays["y"] = rng.integers(classes, size=batch)
-    kwargs = dict(input_dim=(channels, height, width), num_filters=filters, filter_size=filter_size,
-                  hidden_dim=hidden, num_classes=classes, reg=reg)
-    name = (f"case{index}-{dtype.name}-X{dims(arrays['X'].shape)}-filters{filters}x{filter_size}x{filter_size}"
-            f"-hidden{hidden}-classes{classes}-reg{reg:g}")
-    return make_case("model", name, arrays, {"model_kwargs": kwargs, "dtype": dtype.name}, dtype)
 
 
 def build(model_class, case, dtype):
@@ -53,7 +31,7 @@ def expected_model(case):
 
 
 @pytest.mark.grades("ThreeLayerConvNet")
-@random_cases(draw_model, count=4)
+@property_test(model_cases(), HIDDEN, shown=())
 def test_hidden_ThreeLayerConvNet_scores(impl, case):
     dtype = np.dtype(case.param("dtype"))
     expected, _, _ = expected_model(case)
@@ -62,7 +40,7 @@ def test_hidden_ThreeLayerConvNet_scores(impl, case):
 
 
 @pytest.mark.grades("ThreeLayerConvNet")
-@random_cases(draw_model, count=4)
+@property_test(model_cases(), HIDDEN, shown=())
 def test_hidden_ThreeLayerConvNet_loss_and_gradients(impl, case):
     dtype = np.dtype(case.param("dtype"))
     _, expected_loss, expected_grads = expected_model(case)

@@ -10,7 +10,8 @@ import pytest
 from convgrader.assignment import PARTS
 from tests.selftest.graded_runs import IMPLEMENTATIONS, MUTANTS, declared, grade, mutant_names
 
-CORRECT_STYLES = ["vectorized", "loops_float32"]
+# ties_*: the answer key but for max-pool backward, routing a tie to the last maximum or splitting it.
+CORRECT_STYLES = ["vectorized", "loops_float32", "ties_last_maximum", "ties_split_evenly"]
 # Only the CIFAR-10 rows may skip: the data set cannot be downloaded here.
 MAY_SKIP = ("cifar10",)
 
