@@ -27,7 +27,7 @@ from convgrader import language
 
 #: The tags a hint may carry, each a section of docs/reading-failures.md.
 HINT_TAGS = ("padding", "stride", "output_shape", "scale", "axes", "nan", "inplace", "dtype",
-             "return", "numpy_alias", "forward")
+             "return", "numpy_alias", "forward", "unfinished", "bias", "accumulate", "scalar")
 
 EN = {
     # ---- comparisons (compare.py) -------------------------------------------------------
@@ -119,8 +119,21 @@ EN = {
     "padding.empty_slice": "an array being assigned to has an empty axis (shape {target}): a slice "
                            "a[pad:-pad] is empty when pad = 0, since -0 is 0; write a[pad:pad + H] or use np.pad",
     "padding.short_window": "a slice came back shorter than the window ({shapes}): numpy silently "
-                            "shortens a slice that runs past the end; cut windows from the padded input "
-                            "(H + 2·pad rows), not from x",
+                            "shortens a slice that runs past the end, so the array the windows are cut from "
+                            "is too small at the bottom or right; it needs H + 2·pad rows and W + 2·pad "
+                            "columns: pad both sides (np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))) "
+                            "and cut the windows from the padded array, not from x",
+    "padding.empty_crop": "{what} has shape {shape}, empty along H or W, and pad is 0 here: the crop "
+                          "a[:, :, pad:-pad, pad:-pad] is a[:, :, 0:0, 0:0] when pad = 0, since -0 is 0; "
+                          "write a[:, :, pad:pad + H, pad:pad + W]",
+    "padding.every_axis": "{what} has shape {shape}, {extra} = 2·pad larger along every axis, N and C "
+                          "included: np.pad(x, pad) with a single number pads every axis; pad H and W only, "
+                          "np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad))), and crop the same axes",
+    "padding.every_axis_broadcast": "an array of shape {large} meets one of shape {small}, {extra} larger "
+                                    "along the first axis only: if that axis is the channels of a window cut "
+                                    "from x_pad, x_pad has 2·pad channels too many, as np.pad(x, pad) with a "
+                                    "single number pads every axis, N and C too; pad H and W only: "
+                                    "np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))",
     "output_shape.formula": "{what} has {got} output rows × columns where the formula gives {wanted}{variant}: "
                             "{formula}",
     "output_shape.short_window": "or the output has a row or column too many, so the last window runs "
@@ -149,9 +162,21 @@ EN = {
                        "axes in your transpose/reshape",
     "axes.not_reduced": "{what} summed over its {axes} would be right: a parameter's gradient is summed "
                         "over every sample and position that share the parameter",
+    "axes.not_averaged": "{what} averaged over its {axes} would be right: the batch statistics behind "
+                         "it are taken over every sample and position of a channel, axis=(0, 2, 3) of "
+                         "(N, C, H, W)",
     "axes.over_reduced": "{what} lacks an axis of size {size}: it was summed over an axis it must keep",
     "output_shape.reshaped": "{what} has the right values in shape {actual}: give it the shape {expected} "
                              "(that of the parameter, e.g. keepdims=True or .reshape)",
+    "output_shape.reshaped_role": "{what} has the right values, but in shape {actual} instead of "
+                                  "{expected}: {rule}",
+    "output_shape.rule_gradient": "a gradient has the shape of what it is the gradient of ({of}); "
+                                  "use keepdims=True or .reshape",
+    "output_shape.rule_running_average": "a running average holds one value per channel, shaped like "
+                                         "gamma and beta; take the batch statistics without keepdims (or "
+                                         ".reshape(C) them) before mixing them in",
+    "output_shape.rule_parameter": "a parameter keeps the shape the contract gives it",
+    "output_shape.rule_output": "the output has the axes {axes}",
     "output_shape.times": "{what} has {ratio} times the expected size along axis {axis}{why}",
     "output_shape.not_aligned": "the activations reaching an affine layer have {got} features where its "
                                 "weights have {wanted} rows, 4 times as many: the 2×2 max pool halves H and W, "
@@ -196,6 +221,26 @@ EN = {
                      "and a function without `return` returns None",
     "numpy_alias.removed": "np.{name} was removed from NumPy (in 1.24 or 2.0; older course code uses it): "
                            "write {replacement} instead",
+    "unfinished.zeros": "{what} is all zeros: nothing was ever written into it. Is the function "
+                        "unfinished (the array allocated and returned before the loop that fills it), does "
+                        "a loop never run, or do the writes go to a copy (a[idx][mask] = ... assigns into a "
+                        "temporary)?",
+    "unfinished.unchanged": "{what} is {given}, unchanged: the function returns its input as it came; "
+                            "is the computation still to be written, or is its result assigned to another "
+                            "name than the one returned?",
+    "bias.missing": "{what} is off by -{name} in every {channel}: {name} is never added ({formula})",
+    "bias.twice": "{what} is off by +{name} in every {channel}: {name} is added twice ({formula})",
+    "bias.constant": "{what} is off by one constant per {channel}, e.g. {what} of {channel} 0 has "
+                     "{example:.6g} added where {name}[0] belongs: add each {channel}'s own {name} once "
+                     "({formula})",
+    "accumulate.overwritten": "{count} values of {what} hold one window's gradient where overlapping "
+                              "windows that share a maximum should add theirs, e.g. at {where}: yours "
+                              "{got:.8g}, the sum {wanted:.8g}: when the stride is smaller than the window, "
+                              "add into dx (dx[...] += ...) instead of assigning",
+    "scalar.int_of_array": "int() or float() was given an array with an axis (e.g. the shape (1,) arrays "
+                           "np.where or np.argwhere return): NumPy 2 raises this TypeError where NumPy 1 "
+                           "only warned; take the element (a[0] or a.item()), or find the position with "
+                           "np.argmax and np.unravel_index, which give integers",
     "forward.consistent": "your {what} agrees with finite differences of your own {forward}, but that "
                           "forward pass is wrong on this input: fix {forward} first",
     "forward.also_wrong": "your {forward} is also wrong on this input: fix it first, then the backward",

@@ -172,10 +172,9 @@ def check_returned(value, what, expected, *, context=None, tolerance=None):
     return array
 
 
-def _index_text(index, ndim):
-    """An index as the student thinks of it: ``(n, c, h, w) = (0, 1, 2, 3)`` for a 4-d array."""
-    values = "(" + ", ".join(str(i) for i in index) + ")"
-    return f"(n, c, h, w) = {values}" if ndim == 4 else f"index {values}"
+def _index_text(index, what, context):
+    """An index named by the array's axes: ``(n, f, h, w) = (0, 1, 2, 3)`` for a conv output."""
+    return diagnostics.index_label(index, what, context.kind if context else "")
 
 
 #: Arrays of at most this many values are shown whole in a failure message (the smallest failing
@@ -228,7 +227,7 @@ def assert_close(actual, expected, what, *, precision=None, context=None):
         kinds = " and ".join(kind for kind, present in
                              (("NaN", np.isnan(actual).any()), ("inf", np.isinf(actual).any())) if present)
         fail_with_hints(say("nonfinite", what=what, kinds=kinds, count=int(bad.sum()), total=actual.size,
-                            index=_index_text(index, actual.ndim)),
+                            index=_index_text(index, what, context)),
                         diagnostics.explain(actual, expected, what, context, tolerance))
     error = scaled_error(actual, expected)
     if error > tolerance:
@@ -238,7 +237,7 @@ def assert_close(actual, expected, what, *, precision=None, context=None):
         scale = max(float(np.max(np.abs(expected), initial=0.0)), 1e-12)
         lines = [say("values", what=what, error=error, tolerance=tolerance,
                      bad=int(np.sum(diff > tolerance * scale)), total=max(actual.size, 1),
-                     index=_index_text(index, actual.ndim), got=float(actual[index]),
+                     index=_index_text(index, what, context), got=float(actual[index]),
                      wanted=float(expected[index]))]
         if 1 < actual.size <= WHOLE_ARRAY:
             lines.append(say("whole", actual=_whole(actual), expected=_whole(expected)))

@@ -169,11 +169,78 @@ def _close(actual, expected, tolerance):
     return float(np.max(np.abs(actual - expected), initial=0.0)) <= tolerance * scale
 
 
-def _axes_text(axes):
-    return "(" + ", ".join(AXIS_LETTERS[a] for a in axes) + ")"
+# ---------------------------------------------------------------------------
+# What each compared array is: its role and the names of its axes
+# ---------------------------------------------------------------------------
+# Kept apart on purpose: this belongs with the description of each graded part
+# in convgrader/assignment.py, where the lead will move it. Keys are fixture
+# areas (Context.kind), then the name a test gives the array (``what``), reduced
+# by :func:`array_name` (``bn_param['running_mean']`` -> ``running_mean``,
+# ``grads['W1']`` -> ``dW1``). Roles: "output", "gradient", "running average",
+# "parameter". A gradient's axes are those of the array it belongs to.
+
+_NCHW = ("n", "c", "h", "w")
+ARRAY_ROLES = {
+    "conv": {"out": ("output", ("n", "f", "h", "w")), "dx": ("gradient", _NCHW),
+             "dw": ("gradient", ("f", "c", "hh", "ww")), "db": ("gradient", ("f",))},
+    "pool": {"out": ("output", _NCHW), "dx": ("gradient", _NCHW)},
+    "spatial_batchnorm": {"out": ("output", _NCHW), "dx": ("gradient", _NCHW),
+                          "dgamma": ("gradient", ("c",)), "dbeta": ("gradient", ("c",)),
+                          "running_mean": ("running average", ("c",)),
+                          "running_var": ("running average", ("c",))},
+    "spatial_groupnorm": {"out": ("output", _NCHW), "dx": ("gradient", _NCHW),
+                          "dgamma": ("gradient", ("1", "c", "1", "1")),
+                          "dbeta": ("gradient", ("1", "c", "1", "1"))},
+    "model": {"W1": ("parameter", ("f", "c", "hh", "ww")), "b1": ("parameter", ("f",)),
+              "W2": ("parameter", ("f·h/2·w/2", "hidden")), "b2": ("parameter", ("hidden",)),
+              "W3": ("parameter", ("hidden", "classes")), "b3": ("parameter", ("classes",)),
+              "dW1": ("gradient", ("f", "c", "hh", "ww")), "db1": ("gradient", ("f",)),
+              "dW2": ("gradient", ("f·h/2·w/2", "hidden")), "db2": ("gradient", ("hidden",)),
+              "dW3": ("gradient", ("hidden", "classes")), "db3": ("gradient", ("classes",)),
+              "scores": ("output", ("n", "classes"))},
+}
+
+_SUBSCRIPTED = re.compile(r"^(\w+)\[['\"](\w+)['\"]\]")
 
 
-AXIS_LETTERS = "NCHW"
+def array_name(what):
+    """The key of ``what`` in :data:`ARRAY_ROLES`: ``"grads['W1']"`` -> ``"dW1"``, ``"dx"`` -> ``"dx"``."""
+    found = _SUBSCRIPTED.match(str(what))
+    if not found:
+        return str(what).split(" ")[0]
+    holder, key = found.groups()
+    return "d" + key if holder == "grads" else key
+
+
+def role_of(what, kind=""):
+    """``(role, axes)`` of the array a test calls ``what`` in fixture area ``kind``, or None.
+
+    Without a known area, a name is looked up in every area and used only when
+    they all agree (``dx`` is always input-shaped; ``out`` of a convolution is not).
+    """
+    name = array_name(what)
+    if kind in ARRAY_ROLES:
+        return ARRAY_ROLES[kind].get(name)
+    found = {roles[name] for roles in ARRAY_ROLES.values() if name in roles}
+    return found.pop() if len(found) == 1 else None
+
+
+def axis_names(what, kind, ndim):
+    """Names of the axes of ``what`` (``("n", "f", "h", "w")``), or None when not known for ``ndim`` axes."""
+    role = role_of(what, kind)
+    return role[1] if role and len(role[1]) == ndim else None
+
+
+def index_label(index, what, kind=""):
+    """An index as the student thinks of it: ``(n, f, h, w) = (0, 1, 2, 3)`` for a conv output."""
+    values = "(" + ", ".join(str(i) for i in index) + ")"
+    names = axis_names(what, kind, len(index))
+    return f"({', '.join(names)}) = {values}" if names else f"index {values}"
+
+
+def _axis_name(array_axes, axis):
+    """How to name ``axis`` in a message: its letter when known (``H``), else its number."""
+    return array_axes[axis].upper() if array_axes else str(axis)
 
 
 def _index_text(index):
@@ -239,25 +306,61 @@ def _permuted(actual, expected, what, context, tolerance):
         if candidate.shape == actual.shape and _close(actual, candidate, tolerance) \
                 and not _close(actual, expected, tolerance):
             moved = tuple(axis for axis, source in enumerate(perm) if axis != source)
-            names = [AXIS_LETTERS[a] for a in moved] if expected.ndim == 4 else [str(a) for a in moved]
+            axes = axis_names(what, context.kind, expected.ndim)
+            names = [_axis_name(axes, a) for a in moved]
             return [hint("axes.transposed", what=what, axes=" and ".join(names))]
     return []
 
 
+def _is_gradient(what, context):
+    """Whether ``what`` is a gradient (a name with no known role counts as one, as before roles)."""
+    role = role_of(what, context.kind)
+    return role is None or role[0] == "gradient"
+
+
+def _shape_rule(what, context):
+    """Why the array has the contract's shape, worded for what it is (say()'s text), or ""."""
+    role = role_of(what, context.kind)
+    if role is None:
+        return ""
+    if role[0] == "gradient":
+        name = array_name(what)
+        of = context.gradient_of.get(what) or (f"params['{name[1:]}']" if what.startswith("grads[") else name[1:])
+        return say("output_shape.rule_gradient", of=of)
+    key = {"running average": "output_shape.rule_running_average",
+           "parameter": "output_shape.rule_parameter"}.get(role[0], "output_shape.rule_output")
+    return say(key, axes="(" + ", ".join(role[1]) + ")")
+
+
 def _reduction_shape(actual, expected, what, context, tolerance):
-    """Summed over too few axes (an extra axis kept) or too many (one lost)."""
+    """Reduced over too few axes (an extra axis kept) or too many (one lost).
+
+    A gradient should have been summed over the extra axes, anything else
+    (a running average) averaged. Extra axes of size 1 are a matter of shape,
+    not of reduction: :func:`_reshaped` names them.
+    """
+    gradient = _is_gradient(what, context)
+    reduce = np.sum if gradient else np.mean
+
+    def named(extra):
+        if gradient:
+            return [hint("axes.not_reduced", what=what, axes=_axes_named(extra, actual))]
+        return [hint("axes.not_averaged", what=what, axes=_axes_named(extra, actual))]
+
     if actual.ndim == expected.ndim:  # keepdims: sizes > 1 where the expected has 1
         extra = tuple(a for a in range(actual.ndim) if expected.shape[a] == 1 and actual.shape[a] > 1)
         same = all(actual.shape[a] == expected.shape[a] for a in range(actual.ndim) if a not in extra)
-        if extra and same and _close(actual.sum(axis=extra, keepdims=True), expected, tolerance):
-            return [hint("axes.not_reduced", what=what, axes=_axes_named(extra, actual))]
+        if extra and same and _close(reduce(actual, axis=extra, keepdims=True), expected, tolerance):
+            return named(extra)
     if actual.ndim > expected.ndim:
         for kept in itertools.combinations(range(actual.ndim), expected.ndim):
             if tuple(actual.shape[a] for a in kept) != expected.shape:
                 continue
             extra = tuple(a for a in range(actual.ndim) if a not in kept)
-            if _close(actual.sum(axis=extra), expected, tolerance):
-                return [hint("axes.not_reduced", what=what, axes=_axes_named(extra, actual))]
+            if all(actual.shape[a] == 1 for a in extra):
+                continue
+            if _close(reduce(actual, axis=extra), expected, tolerance):
+                return named(extra)
     if actual.ndim < expected.ndim and actual.size != expected.size:
         for kept in itertools.combinations(range(expected.ndim), actual.ndim):
             if tuple(expected.shape[a] for a in kept) == actual.shape:
@@ -267,8 +370,12 @@ def _reduction_shape(actual, expected, what, context, tolerance):
 
 
 def _axes_named(axes, array):
-    """``"axis 0 (size 2)"``, or ``"axes N (size 2), H (size 3)"`` for an (N, C, H, W) array."""
-    names = [AXIS_LETTERS[a] if array.ndim == 4 else str(a) for a in axes]
+    """``"axis 0 (size 2)"``, or ``"axes N (size 2), H (size 3)"`` for an (N, C, H, W) array.
+
+    ``array`` is the submission's, whose extra axes are those of dout or x,
+    (N, C, H, W), not those of the parameter it should have reduced to.
+    """
+    names = [_axis_name(_NCHW if array.ndim == 4 else None, a) for a in axes]
     listed = ", ".join(f"{name} (size {array.shape[a]})" for name, a in zip(names, axes))
     return ("axis " if len(axes) == 1 else "axes ") + listed
 
@@ -276,7 +383,31 @@ def _axes_named(axes, array):
 def _reshaped(actual, expected, what, context, tolerance):
     if actual.size == expected.size and actual.shape != expected.shape \
             and _close(actual.reshape(expected.shape), expected, tolerance):
+        rule = _shape_rule(what, context)
+        if rule:
+            return [hint("output_shape.reshaped_role", what=what, actual=actual.shape, expected=expected.shape,
+                         rule=rule)]
         return [hint("output_shape.reshaped", what=what, actual=actual.shape, expected=expected.shape)]
+    return []
+
+
+def _empty_crop(actual, expected, what, context, tolerance):
+    """A result empty along H or W when pad = 0: the crop ``a[pad:-pad]`` is ``a[0:0]``."""
+    window = context.window
+    if window is None or window.pad or actual.ndim != 4 or actual.shape[:2] != expected.shape[:2]:
+        return []
+    if 0 in actual.shape[2:] and 0 not in expected.shape[2:]:
+        return [hint("padding.empty_crop", what=what, shape=actual.shape)]
+    return []
+
+
+def _padded_every_axis(actual, expected, what, context, tolerance):
+    """An input-shaped result 2·pad larger along every axis: ``np.pad(x, pad)`` padded N and C too."""
+    window = context.window
+    if window is None or not window.pad or what not in context.gradient_of or actual.ndim != 4:
+        return []
+    if actual.shape == tuple(size + 2 * window.pad for size in expected.shape):
+        return [hint("padding.every_axis", what=what, shape=actual.shape, extra=2 * window.pad)]
     return []
 
 
@@ -367,6 +498,97 @@ def _constant_factor(actual, expected, what, context, tolerance):
     if a.size == 1 and not named and not any(abs(k / f - 1) < 1e-4 for f in PLAIN_FACTORS):
         return []  # any two numbers differ by some factor: say so only when it means something
     return [scale_hint(what, k, context.sizes, centered, context.factors)]
+
+
+def _untouched(actual, expected, what, context, tolerance):
+    """All zeros, or an input handed back as it came: nothing was computed.
+
+    Named before (and instead of) any pattern hint: an array the code never
+    wrote matches some patterns by accident (the backward at stride 1 gives
+    zeros too), and those hints would send the student the wrong way.
+    """
+    if actual.size < 2 or actual.shape != expected.shape or not np.any(expected):
+        return []
+    if not np.any(actual):
+        return [hint("unfinished.zeros", what=what)]
+    given = [("dout", context.dout)] + list(context.inputs.items())
+    for name, value in given:
+        if isinstance(value, np.ndarray) and value.shape == actual.shape and np.array_equal(actual, value) \
+                and not _close(value, expected, tolerance):
+            return [hint("unfinished.unchanged", what=what, given=name)]
+    return []
+
+
+#: Per area: the input added to each channel of the output, how a channel is called, the formula.
+OFFSETS = {"conv": ("b", "filter", "out[n, f, i, j] = sum(window · w[f]) + b[f]"),
+           "spatial_batchnorm": ("beta", "channel", "out = gamma · x_hat + beta"),
+           "spatial_groupnorm": ("beta", "channel", "out = gamma · x_hat + beta")}
+
+
+def _offset(actual, expected, what, context, tolerance):
+    """An output off by its bias (or shift) in every channel: never added, or added twice.
+
+    For a convolution, any other constant per filter also points at the bias
+    (b[0] for every filter, a sum of b); a normalization that is off by a
+    constant per channel may have a wrong mean instead, so it is named only
+    when the constant is beta itself.
+    """
+    if what != "out" or context.kind not in OFFSETS or actual.ndim != 4 or actual.shape != expected.shape:
+        return []
+    name, channel, formula = OFFSETS[context.kind]
+    offset = np.asarray(context.inputs.get(name), dtype=np.float64)
+    if offset.size != actual.shape[1] or not np.any(offset):
+        return []
+    offset = offset.reshape(1, -1, 1, 1)
+    a, e = actual.astype(np.float64), expected.astype(np.float64)
+    if _close(a, e - offset, tolerance):
+        return [hint("bias.missing", what=what, name=name, channel=channel, formula=formula)]
+    if _close(a, e + offset, tolerance):
+        return [hint("bias.twice", what=what, name=name, channel=channel, formula=formula)]
+    per_channel = (a - e).mean(axis=(0, 2, 3), keepdims=True)
+    if context.kind == "conv" and np.any(np.abs(per_channel) > tolerance * max(float(np.max(np.abs(e))), 1e-12)) \
+            and _close(a, e + per_channel, tolerance):
+        return [hint("bias.constant", what=what, name=name, channel=channel, formula=formula,
+                     example=float(per_channel[0, 0, 0, 0] + offset[0, 0, 0, 0]))]
+    return []
+
+
+def _overwritten_windows(actual, expected, what, context, tolerance):
+    """Max-pool dx assigned (``=``) where windows overlap: one window's gradient survives, not their sum."""
+    window, dout = context.window, context.dout
+    if not _spatial(actual, expected, context) or not window.pooling or dout is None or what != "dx":
+        return []
+    s, ph, pw = window.stride, window.height, window.width
+    if s >= ph and s >= pw:
+        return []  # windows that never overlap cannot overwrite each other
+    dout = np.asarray(dout, dtype=np.float64)
+    a = actual.astype(np.float64)
+    atol = tolerance * max(float(np.max(np.abs(expected))), 1e-12)
+    wrong = np.argwhere(np.abs(a - expected) > atol)
+    if len(wrong) == 0:
+        return []
+    out_h, out_w = dout.shape[2:]
+    for n, c, r, q in wrong:
+        covering = [dout[n, c, i, j] for i in range(out_h) if i * s <= r < i * s + ph
+                    for j in range(out_w) if j * s <= q < j * s + pw]
+        if not 2 <= len(covering) <= 12 or not _one_of_a_sum(a[n, c, r, q], expected[n, c, r, q], covering, atol):
+            return []
+    n, c, r, q = (int(v) for v in wrong[0])
+    return [hint("accumulate.overwritten", what=what, count=len(wrong), where=(n, c, r, q),
+                 got=float(a[n, c, r, q]), wanted=float(expected[n, c, r, q]))]
+
+
+def _one_of_a_sum(got, wanted, values, atol):
+    """Whether ``got`` is one of ``values`` and ``wanted`` that one plus at least one other."""
+    for k, value in enumerate(values):
+        if abs(got - value) > atol:
+            continue
+        others = values[:k] + values[k + 1:]
+        for size in range(1, len(others) + 1):
+            for chosen in itertools.combinations(others, size):
+                if abs(value + sum(chosen) - wanted) <= atol:
+                    return True
+    return False
 
 
 def _spatial(actual, expected, context):
@@ -686,10 +908,13 @@ def _forward_first(actual, expected, what, context, tolerance):
 
 
 #: Detectors in the order their hints are shown; each takes (actual, expected, what, context, tolerance).
-SHAPE_DETECTORS = (_permuted, _reduction_shape, _reshaped, _shape_of_other_geometry)
-VALUE_DETECTORS = (_integer_dtype, _nonfinite, _permuted, _constant_factor, _shifted, _border_only,
-                   _window_step, _pool_sources, _pool_routing, _normalized_over, _correction_scale, _reduction_layout,
-                   _locality, _stride_ignored_in_backward, _forward_first)
+SHAPE_DETECTORS = (_empty_crop, _padded_every_axis, _permuted, _reduction_shape, _reshaped,
+                   _shape_of_other_geometry)
+VALUE_DETECTORS = (_integer_dtype, _nonfinite, _permuted, _offset, _constant_factor, _shifted, _border_only,
+                   _window_step, _pool_sources, _pool_routing, _overwritten_windows, _normalized_over,
+                   _correction_scale, _reduction_layout, _locality, _stride_ignored_in_backward, _forward_first)
+#: Run before the others; when one of these explains the failure, its hint is shown alone.
+FIRST_DETECTORS = (_untouched,)
 
 
 def explain(actual, expected, what, context=None, tolerance=1e-5):
@@ -715,6 +940,13 @@ def explain(actual, expected, what, context=None, tolerance=1e-5):
     context = context or Context()
     actual, expected = np.asarray(actual), np.asarray(expected)
     detectors = SHAPE_DETECTORS if actual.shape != expected.shape else VALUE_DETECTORS
+    for detector in FIRST_DETECTORS:
+        try:
+            alone = detector(actual, expected, what, context, tolerance)
+        except Exception:  # a detector must never hide the failure it explains
+            alone = []
+        if alone:
+            return alone[:MOST_HINTS]
     found, tags = [], set()
     for detector in detectors:
         try:
@@ -774,6 +1006,7 @@ _NOT_ALIGNED = re.compile(r"not aligned: (\d+) \(dim 1\) != (\d+) \(dim 0\)"
                           r"|size (\d+) is different from (\d+)")
 _PAST_END = re.compile(r"index -?\d+ is out of bounds for axis (\d+) with size (\d+)")
 _EMPTY_REDUCTION = re.compile(r"zero-size array to reduction operation")
+_TO_SCALAR = re.compile(r"only (?:0-dimensional|length-1|size-1) arrays can be converted to Python scalars")
 _UNPACK = re.compile(r"cannot unpack non-iterable NoneType object|"
                      r"(?:too many|not enough) values to unpack")
 
@@ -794,6 +1027,17 @@ def _short_by_window(shapes):
         if differs and min(differs) < len(shape) - 2:
             return False
     return any(shape != largest for shape in shapes)
+
+
+def _padded_leading_axis(shapes):
+    """(larger, smaller) when two shapes of rank >= 3 differ only along axis 0, by an even number."""
+    distinct = list(dict.fromkeys(shapes))
+    if len(distinct) != 2 or len(distinct[0]) != len(distinct[1]) or len(distinct[0]) < 3:
+        return None
+    larger, smaller = sorted(distinct, reverse=True)
+    if larger[1:] == smaller[1:] and (larger[0] - smaller[0]) % 2 == 0 and smaller[0] > 0:
+        return larger, smaller
+    return None
 
 
 def _kept_axes(shapes):
@@ -834,6 +1078,10 @@ def explain_exception(type_name, message):
             kept = _kept_axes(shapes)
             if kept:
                 return hint("axes.kept_axes", small=kept[0], large=kept[1])
+            padded = _padded_leading_axis(shapes)
+            if padded:
+                return hint("padding.every_axis_broadcast", large=padded[0], small=padded[1],
+                            extra=padded[0][0] - padded[1][0])
             if _short_by_window(shapes):
                 shown = " vs ".join(str(tuple(s)) for s in dict.fromkeys(shapes))
                 formula = "H' = 1 + (H + 2·pad - HH) / stride"
@@ -854,6 +1102,8 @@ def explain_exception(type_name, message):
         if found and int(found.group(1)) >= 2:
             return (hint("axes.index_past_end", axis=found.group(1), size=found.group(2)) + "\n"
                     + hint("output_shape.index_past_end", formula="H' = 1 + (H + 2·pad - HH) / stride"))
+    if type_name == "TypeError" and _TO_SCALAR.search(message):
+        return hint("scalar.int_of_array")
     if type_name == "TypeError" or type_name == "ValueError":
         if _UNPACK.search(message):
             return hint("return.unpack")

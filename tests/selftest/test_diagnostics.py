@@ -10,7 +10,7 @@ import pytest
 
 from convgrader import messages
 from convgrader.judging.diagnostics import (Context, Window, explain, explain_exception, explain_exception_text,
-                                    explain_order, explain_shape)
+                                            explain_order, explain_shape, index_label)
 
 TOL = 1e-5
 rng = np.random.RandomState(0)
@@ -346,6 +346,155 @@ def test_a_detector_that_crashes_is_silent():
     assert explain(random_error(expected), expected, "dx", context, TOL) == []
 
 
+# ---- results never computed: named alone, before any pattern ---------------------------------
+
+def test_an_all_zero_result_is_named_alone_before_any_pattern_hint():
+    x, stride = rng.randn(1, 1, 5, 5), 2
+
+    def forward(x, conv_param):
+        size = 1 + (5 - 1) // conv_param["stride"]
+        return np.zeros((1, 1, size, size)), conv_param
+
+    def unfinished_backward(dout, cache):
+        return np.zeros((1, 1, 5, 5))
+
+    dout = rng.randn(1, 1, 3, 3)
+    expected = np.zeros((1, 1, 5, 5))
+    expected[:, :, ::2, ::2] = dout
+    context = Context(kind="pool", inputs={"x": x, "pool_param": {"stride": stride}},
+                      arguments=("x", "pool_param"), gradient_of={"dx": "x"},
+                      window=Window(1, 1, stride, pooling=True), dout=dout, forward=forward,
+                      backward=unfinished_backward)
+    hints = explain(np.zeros((1, 1, 5, 5)), expected, "dx", context, TOL)
+    assert tags(hints) == {"unfinished"} and "all zeros" in hints[0]  # not "stride", which also fits
+
+
+def test_an_input_returned_unchanged_is_named():
+    x = rng.randn(2, 3, 4, 5)
+    context = Context(kind="spatial_batchnorm", inputs={"x": x, "gamma": np.ones(3), "beta": np.zeros(3),
+                                                        "bn_param": {"mode": "train"}})
+    hints = explain(x.copy(), batch_normalized(x), "out", context, TOL)
+    assert tags(hints) == {"unfinished"} and "out is x, unchanged" in hints[0]
+
+
+def test_a_result_that_is_partly_zero_or_right_gets_no_unfinished_hint():
+    expected = rng.randn(2, 3, 4, 4)
+    partly = expected.copy()
+    partly[:, :, 0] = 0.0
+    assert "unfinished" not in tags(explain(partly, expected, "out", conv_context(x_shape=(2, 3, 4, 4)), TOL))
+    x = rng.randn(2, 3, 4, 4)
+    assert explain(x, x.copy(), "out", Context(inputs={"x": x}), TOL) == []
+
+
+# ---- a missing bias -----------------------------------------------------------------------------
+
+def conv_with_bias(b):
+    context = conv_context(x_shape=(2, 3, 6, 6))
+    context.inputs["b"] = b
+    return context
+
+
+@pytest.mark.parametrize("sign, word", [(-1, "never added"), (1, "added twice")])
+def test_an_output_off_by_the_bias_in_every_filter_points_at_the_bias(sign, word):
+    b, expected = rng.randn(4), rng.randn(2, 4, 6, 6)
+    hints = explain(expected + sign * b.reshape(1, 4, 1, 1), expected, "out", conv_with_bias(b), TOL)
+    assert tags(hints) == {"bias"} and word in hints[0]
+
+
+def test_a_constant_per_filter_other_than_the_bias_points_at_the_bias():
+    b, expected = rng.randn(4), rng.randn(2, 4, 6, 6)
+    actual = expected - b.reshape(1, 4, 1, 1) + b[0]  # b[0] added for every filter
+    hints = explain(actual, expected, "out", conv_with_bias(b), TOL)
+    assert tags(hints) == {"bias"} and "per filter" in hints[0]
+
+
+def test_a_normalization_off_by_beta_points_at_the_bias_but_not_by_another_constant():
+    x, gamma, beta = rng.randn(2, 3, 4, 5), rng.rand(3) + 0.5, rng.randn(3)
+    context = Context(kind="spatial_batchnorm", inputs={"x": x, "gamma": gamma, "beta": beta,
+                                                        "bn_param": {"mode": "train"}})
+    expected = gamma.reshape(1, 3, 1, 1) * batch_normalized(x) + beta.reshape(1, 3, 1, 1)
+    hints = explain(expected - beta.reshape(1, 3, 1, 1), expected, "out", context, TOL)
+    assert tags(hints) == {"bias"} and "beta is never added" in hints[0]
+    # A constant per channel that is not beta may be a wrong mean: no bias hint.
+    assert "bias" not in tags(explain(expected + rng.randn(1, 3, 1, 1), expected, "out", context, TOL))
+
+
+def test_a_random_error_with_a_bias_gets_no_bias_hint():
+    b, expected = rng.randn(4), rng.randn(2, 4, 6, 6)
+    assert explain(random_error(expected), expected, "out", conv_with_bias(b), TOL) == []
+
+
+# ---- max-pool gradients overwritten where windows overlap ---------------------------------------
+
+def overlapping_pool_gradients():
+    """dout, and dx summed and assigned, of a 2x2 stride-1 pool on a 1x1x3x4 input whose windows of
+    columns 0-1 and 1-2 share the maximum at (1, 1), those of columns 2-3 the one at (1, 3)."""
+    dout = rng.randn(1, 1, 2, 3)
+    summed, assigned = np.zeros((1, 1, 3, 4)), np.zeros((1, 1, 3, 4))
+    for i in range(2):
+        for j in range(3):
+            where = (0, 0, 1, 1) if j < 2 else (0, 0, 1, 3)
+            summed[where] += dout[0, 0, i, j]
+            assigned[where] = dout[0, 0, i, j]  # the bug: the last window's value survives
+    return dout, summed, assigned
+
+
+def test_gradients_assigned_where_pooling_windows_overlap_point_at_accumulate():
+    dout, expected, actual = overlapping_pool_gradients()
+    context = pool_context(rng.randn(1, 1, 3, 4), stride=1, dout=dout)
+    assert tags(explain(actual, expected, "dx", context, TOL)) == {"accumulate"}
+
+
+def test_a_wrong_value_at_a_shared_maximum_that_is_no_window_gradient_gets_no_accumulate_hint():
+    dout, expected, _ = overlapping_pool_gradients()
+    actual = expected.copy()
+    actual[0, 0, 1, 1] = 1.5 * expected[0, 0, 1, 1] + 0.3
+    context = pool_context(rng.randn(1, 1, 3, 4), stride=1, dout=dout)
+    assert "accumulate" not in tags(explain(actual, expected, "dx", context, TOL))
+
+
+# ---- shapes: the empty crop, padding of every axis, wording by what the array is ----------------
+
+def test_an_empty_crop_when_pad_is_zero_points_at_padding():
+    context = conv_context(x_shape=(2, 3, 5, 5), pad=0)
+    hints = explain(np.zeros((2, 3, 0, 0)), rng.randn(2, 3, 5, 5), "dx", context, TOL)
+    assert tags(hints) == {"padding"} and "pad:-pad" in hints[0]
+    assert "pad:-pad" not in " ".join(explain(np.zeros((2, 3, 0, 0)), rng.randn(2, 3, 5, 5), "dx",
+                                              conv_context(x_shape=(2, 3, 5, 5), pad=1), TOL))
+
+
+def test_a_dx_padded_along_every_axis_points_at_padding():
+    context = conv_context(x_shape=(2, 3, 5, 5), pad=1)
+    hints = explain(rng.randn(4, 5, 7, 7), rng.randn(2, 3, 5, 5), "dx", context, TOL)
+    assert tags(hints) == {"padding"} and "np.pad(x, pad)" in hints[0]
+
+
+def test_a_running_average_with_a_kept_axis_gets_a_hint_worded_for_a_running_average():
+    mean = rng.randn(3)
+    context = Context(kind="spatial_batchnorm")
+    hints = explain(mean.reshape(1, 3), mean, "bn_param['running_mean']", context, TOL)
+    assert tags(hints) == {"output_shape"} and "running average" in hints[0] and "gradient" not in hints[0]
+
+
+def test_a_gradient_in_another_shape_gets_a_hint_worded_for_a_gradient():
+    values = rng.randn(1, 6, 1, 1)
+    context = Context(kind="spatial_groupnorm", gradient_of={"dgamma": "gamma"})
+    hints = explain(values.ravel(), values, "dgamma", context, TOL)
+    assert tags(hints) == {"output_shape"} and "gradient of (gamma)" in hints[0]
+
+
+@pytest.mark.parametrize("what, kind, label", [
+    ("out", "conv", "(n, f, h, w) = (0, 1, 2, 3)"),
+    ("dw", "conv", "(f, c, hh, ww) = (0, 1, 2, 3)"),
+    ("out", "pool", "(n, c, h, w) = (0, 1, 2, 3)"),
+    ("dgamma", "spatial_groupnorm", "(1, c, 1, 1) = (0, 1, 2, 3)"),
+    ("dx", "", "(n, c, h, w) = (0, 1, 2, 3)"),   # an input's gradient: the same in every area
+    ("out", "", "index (0, 1, 2, 3)"),           # a conv output or not: unknown, so not named
+])
+def test_the_worst_index_names_the_axes_of_the_array_it_is_in(what, kind, label):
+    assert index_label((0, 1, 2, 3), what, kind) == label
+
+
 # ---- exceptions and return values ------------------------------------------------------------
 
 @pytest.mark.parametrize("type_name, message, tag", [
@@ -360,6 +509,9 @@ def test_a_detector_that_crashes_is_silent():
     ("ValueError", "shapes (2,147) and (192,7) not aligned: 147 (dim 1) != 192 (dim 0)", "padding"),
     ("TypeError", "cannot unpack non-iterable NoneType object", "return"),
     ("IndexError", "index 8 is out of bounds for axis 3 with size 8", "axes"),
+    ("ValueError", "operands could not be broadcast together with shapes (5,3,3) (3,3,3)", "padding"),
+    ("TypeError", "only 0-dimensional arrays can be converted to Python scalars", "scalar"),   # NumPy 2
+    ("TypeError", "only length-1 arrays can be converted to Python scalars", "scalar"),        # NumPy 1
 ])
 def test_exceptions_are_explained(type_name, message, tag):
     assert messages.marker(tag) in explain_exception(type_name, message)
@@ -371,6 +523,8 @@ def test_exceptions_are_explained(type_name, message, tag):
     ("ValueError", "operands could not be broadcast together with shapes (4,5) (3,7)"),
     ("IndexError", "index 5 is out of bounds for axis 0 with size 5"),
     ("KeyError", "'stride'"),
+    ("ValueError", "operands could not be broadcast together with shapes (4,3,3) (3,3,3)"),  # odd: not 2·pad
+    ("TypeError", "only integer scalar arrays can be converted to a scalar index"),
 ])
 def test_other_exceptions_get_no_hint(type_name, message):
     assert explain_exception(type_name, message) is None

@@ -34,3 +34,22 @@ def test_correct_implementations_get_no_failure_and_no_hint(tmp_path, style):
     lost = [f"{v.name}: {v.outcome}\n{v.message[:600]}" for v in verdicts if v.outcome in ("failed", "error")]
     assert not lost, "\n".join(lost)
     assert not any("hint (" in v.message for v in verdicts)
+
+
+@pytest.mark.parametrize("mutant", [name for name in HINTED if declared(MUTANTS / name)["HINT"] == "unfinished"])
+def test_a_result_never_computed_gets_no_other_hint(tmp_path, mutant):
+    """An all-zero or untouched result matches patterns by accident (zeros fit 'stride ignored' too)."""
+    must = set(declared(MUTANTS / mutant)["MUST_FAIL"])
+    verdicts = grade(str(MUTANTS / mutant), tmp_path, select=" or ".join(sorted(must)))
+    for verdict in verdicts:
+        if marker("unfinished") in verdict.message:
+            others = [line for line in verdict.message.splitlines()
+                      if line.startswith("hint (") and not line.startswith(marker("unfinished"))]
+            assert not others, f"{verdict.name}: {others}"
+
+
+def test_the_worst_index_of_a_conv_output_names_the_filter_axis(tmp_path):
+    verdicts = grade(str(MUTANTS / "conv_forward_missing_bias"), tmp_path, select="test_conv_forward_naive")
+    messages = [v.message for v in verdicts if v.outcome == "failed" and "worst at" in v.message]
+    assert messages and all("(n, f, h, w) = (" in m or "index (" in m for m in messages)
+    assert any("(n, f, h, w) = (" in m for m in messages)

@@ -8,7 +8,7 @@ from answer_key.layers import *  # noqa: F401,F403
 
 MUST_FAIL = ("conv_forward_naive",)
 MAY_FAIL = ("conv_backward_naive",)
-HINT = "logic"
+HINT = "bias"
 
 
 def conv_forward_naive(x, w, b, conv_param):

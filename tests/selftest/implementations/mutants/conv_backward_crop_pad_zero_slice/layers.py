@@ -1,0 +1,34 @@
+"""Convolution backward that crops the padding off with ``dx_pad[:, :, pad:-pad, pad:-pad]``.
+
+For pad = 0 the slice ``0:-0`` is empty, so dx comes back with shape (N, C, 0, 0); every
+pad > 0 case is right.
+"""
+import numpy as np
+
+from answer_key.layers import *  # noqa: F401,F403
+
+MUST_FAIL = ("conv_backward_naive",)
+MAY_FAIL = ()
+HINT = "padding"
+
+
+def conv_backward_naive(dout, cache):
+    x, w, b, conv_param = cache
+    stride, pad = conv_param["stride"], conv_param["pad"]
+    F, _, HH, WW = w.shape
+    N, _, H_out, W_out = dout.shape
+
+    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="constant")
+    dx_pad = np.zeros_like(x_pad)
+    dw = np.zeros_like(w)
+    db = np.sum(dout, axis=(0, 2, 3))
+    for n in range(N):
+        for f in range(F):
+            for i in range(H_out):
+                for j in range(W_out):
+                    rows = slice(i * stride, i * stride + HH)
+                    cols = slice(j * stride, j * stride + WW)
+                    dw[f] += dout[n, f, i, j] * x_pad[n, :, rows, cols]
+                    dx_pad[n, :, rows, cols] += dout[n, f, i, j] * w[f]
+    dx = dx_pad[:, :, pad:-pad, pad:-pad]
+    return dx, dw, db
