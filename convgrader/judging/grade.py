@@ -30,7 +30,7 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 from convgrader import __version__
-from convgrader.judging import outcomes, points
+from convgrader.judging import html_report, outcomes, points
 from convgrader.running import implementation
 from convgrader.assignment import OPTIONAL_PARTS, PARTS, part_of
 from convgrader.judging.plugin import HIDDEN_SEED, PROJECT
@@ -58,6 +58,8 @@ def register(commands):
     parser.add_argument("--results", type=Path, help="write Gradescope's results.json here")
     parser.add_argument("--junit", type=Path, help="write JUnit XML here")
     parser.add_argument("--markdown", type=Path, help="write a Markdown summary here")
+    parser.add_argument("--html", type=Path, help="write one self-contained HTML page here: points per part, "
+                                                  "pictures of each failed comparison")
     parser.add_argument("--hidden", action="store_true", help="also run the hidden tests (tests/hidden)")
     parser.add_argument("--hidden-seed", type=int, default=HIDDEN_SEED)
     parser.add_argument("--hidden-visibility", choices=VISIBILITY, default="after_published",
@@ -96,6 +98,8 @@ def run(args, pytest_args):
     report = build_report(args, collected, verdicts, sorted(set(tampering)), time.time() - started,
                           fixtures_before)
     write_outputs(args, report)
+    if args.html:
+        html_report.write(args.html, report, verdicts)
     print(terminal_table(report))
     if broken:
         print(f"grade: the harness itself failed ({broken}); this report is not a grade", file=sys.stderr)

@@ -220,6 +220,8 @@ class OutcomeLog:
         if report.failed or (report.skipped and entry["outcome"] == "passed"):
             entry["outcome"] = ("error" if report.when != "call" else "failed") if report.failed else "skipped"
             entry["message"] = _message_of(report)[:MESSAGE_CAP]
+            # What a failed array comparison looked like, for the HTML report (compare.comparison_figure).
+            entry["figure"] = _figure_of(call)
         if report.when == "teardown":
             impl = item.callspec.params.get("impl") if hasattr(item, "callspec") else None
             impl = impl or item.config.stash[IMPLS][0]
@@ -232,6 +234,13 @@ class OutcomeLog:
 
     def pytest_unconfigure(self):
         self.file.close()
+
+
+def _figure_of(call):
+    """The figure a failed comparison attached to its failure (only the harness's own failures carry one)."""
+    failure = call.excinfo.value if call.excinfo else None
+    figure = getattr(failure, "figure", None) if isinstance(failure, pytest.fail.Exception) else None
+    return figure if isinstance(figure, dict) else None
 
 
 def _message_of(report):
