@@ -80,6 +80,8 @@ class Verdict:
     duration: float = 0.0
     tamper: list = field(default_factory=list)
     isolation: str = ""
+    #: The worst sample and channel of a failed array comparison, for the HTML report.
+    figure: dict | None = None
     score: float = 0.0
     max_score: float = 0.0
     visibility: str = "visible"

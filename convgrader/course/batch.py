@@ -2,7 +2,7 @@
 
 ``python -m convgrader batch SUBMISSIONS --out OUT`` grades every entry of
 SUBMISSIONS (a folder or a .zip per student) into ``OUT/gradebook.csv`` and
-``OUT/<name>/results.json``. Each submission is cleaned up by
+``OUT/<name>/results.json`` (and ``report.html``, the same report as a page). Each submission is cleaned up by
 :mod:`convgrader.course.submissions`, then graded by ``python -m convgrader grade`` in
 a process of its own (student code never runs in the batch process), several
 at a time, each stopped after a wall-clock cap. Nothing a submission does
@@ -37,6 +37,8 @@ from convgrader.paths import PROJECT
 from convgrader.report import (COLUMNS, GRADED, GRADING_FAILED, REJECTED, Report, read_results_json, to_csv_row,
                                write_results_json)
 from convgrader.running import isolation
+#: The page ``grade --html`` writes next to each results.json (points, pictures of failed comparisons).
+REPORT_PAGE = "report.html"
 # `grade` exits 0 when it graded (1 with --fail-under and a low score) and 2 when it could not.
 GRADE_RAN = (0, 1)
 GRADE_COULD_NOT_RUN = 2
@@ -177,7 +179,8 @@ def fingerprint(path):
 
 def grade_argv(impl, results, *, hidden=False, time_limit=None, extra=()):
     """The ``python -m convgrader grade`` command line for one normalized submission."""
-    argv = [sys.executable, "-m", "convgrader", "grade", "--impl", str(impl), "--results", str(results)]
+    argv = [sys.executable, "-m", "convgrader", "grade", "--impl", str(impl), "--results", str(results),
+            "--html", str(Path(results).with_name(REPORT_PAGE))]
     if hidden:
         argv.append("--hidden")
     if time_limit is not None:
@@ -372,7 +375,7 @@ class SubmissionFolder:
 
     def clear(self):
         # The stamp goes first and comes back last, so a batch killed midway regrades this one.
-        for file in (self.stamp, self.results, self.problems, self.log):
+        for file in (self.stamp, self.results, self.problems, self.log, self.root / REPORT_PAGE):
             file.unlink(missing_ok=True)
         if self.sources.exists():
             shutil.rmtree(self.sources)

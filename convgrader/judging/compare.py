@@ -93,14 +93,89 @@ def working_precision(*arrays, precision=None):
     return np.dtype(np.float64)
 
 
-def fail(message):
-    """Fail the current test with ``message`` alone: no traceback of the harness."""
-    pytest.fail(message, pytrace=False)
+def fail(message, figure=None):
+    """Fail the current test with ``message`` alone: no traceback of the harness.
+
+    ``figure`` (see :func:`comparison_figure`) rides on the exception as its
+    ``figure`` attribute, for the outcome log and the HTML report.
+    """
+    failure = pytest.fail.Exception(message, pytrace=False)
+    failure.figure = figure
+    raise failure
 
 
-def fail_with_hints(message, hints):
+def fail_with_hints(message, hints, figure=None):
     """Fail with ``message`` followed by one line per hint."""
-    fail("\n".join([message, *hints]))
+    fail("\n".join([message, *hints]), figure)
+
+
+#: Largest side of the slice a failure's figure carries (the report draws it pixel by pixel).
+FIGURE_SIDE = 32
+
+
+def comparison_figure(actual, expected, what, context=None):
+    """The slice of a failed comparison worth looking at, as plain JSON-ready data.
+
+    For 4-d arrays (N, C, H, W) it is the (H, W) image of the sample and channel
+    holding the worst difference (the first when the shapes differ; the leading
+    axes likewise for any array of more than two), at most
+    ``FIGURE_SIDE`` square around that element; 1-d and 2-d arrays are shown as
+    they are, cropped the same way.
+
+    Returns
+    -------
+    dict
+        ``what``; ``index``, the (n, c) of the slice or ``None``; ``origin``,
+        the (row, column) of its top-left element; ``expected`` and ``actual``,
+        lists of rows (``None`` for NaN or inf); ``expected_shape`` and
+        ``actual_shape``; ``inputs``, each input's shape (arrays) or value
+        (parameters); ``input_size``, their total number of elements.
+    """
+    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    index = None
+    if actual.shape == expected.shape and actual.size:
+        gap = np.where(np.isfinite(actual), np.abs(actual - expected), np.inf)
+        worst = np.unravel_index(int(np.argmax(gap)), gap.shape)
+    else:
+        worst = (0,) * expected.ndim
+    if expected.ndim > 2:  # (N, C, H, W): the image of one sample and channel
+        index = tuple(int(i) for i in worst[:-2])
+        fits = actual.ndim == expected.ndim and all(i < n for i, n in zip(index, actual.shape))
+        actual = actual[index] if fits else np.zeros((0, 0))
+        expected, worst = expected[index], worst[-2:]
+    window = _figure_window(expected.shape, worst)
+    inputs = dict(context.inputs) if context is not None else {}
+    return {
+        "what": what, "index": index, "origin": [part.start for part in window],
+        "expected": _rows(expected, window), "actual": _rows(actual, window),
+        "expected_shape": list(expected.shape), "actual_shape": list(actual.shape),
+        "inputs": {name: _described(value) for name, value in inputs.items()},
+        "input_size": int(sum(np.size(v) for v in inputs.values() if isinstance(v, np.ndarray))),
+    }
+
+
+def _figure_window(shape, centre):
+    """Slices of at most FIGURE_SIDE along each of the last two axes, holding ``centre``."""
+    window = []
+    for size, at in zip(shape[-2:], centre[-2:]):
+        start = min(max(at - FIGURE_SIDE // 2, 0), max(size - FIGURE_SIDE, 0))
+        window.append(slice(start, start + FIGURE_SIDE))
+    return window
+
+
+def _rows(array, window):
+    """A 0-, 1- or 2-d array, cropped to ``window``, as a list of rows of rounded floats."""
+    array = np.atleast_2d(array[tuple(window)] if array.ndim == len(window) else array)
+    array = array.reshape(-1, array.shape[-1]) if array.size else np.zeros((0, 0))
+    return [[float(f"{v:.6g}") if np.isfinite(v) else None for v in row] for row in array]
+
+
+def _described(value):
+    if isinstance(value, np.ndarray):
+        return {"shape": list(value.shape), "dtype": str(value.dtype)}
+    if isinstance(value, dict):
+        return {key: item for key, item in value.items() if isinstance(item, (int, float, str, bool))}
+    return value if isinstance(value, (int, float, str, bool)) else repr(value)[:80]
 
 
 def _as_array(value, what):
@@ -228,7 +303,8 @@ def assert_close(actual, expected, what, *, precision=None, context=None):
                              (("NaN", np.isnan(actual).any()), ("inf", np.isinf(actual).any())) if present)
         fail_with_hints(say("nonfinite", what=what, kinds=kinds, count=int(bad.sum()), total=actual.size,
                             index=_index_text(index, what, context)),
-                        diagnostics.explain(actual, expected, what, context, tolerance))
+                        diagnostics.explain(actual, expected, what, context, tolerance),
+                        comparison_figure(actual, expected, what, context))
     error = scaled_error(actual, expected)
     if error > tolerance:
         diff = np.abs(actual.astype(np.float64) - expected)
@@ -244,7 +320,8 @@ def assert_close(actual, expected, what, *, precision=None, context=None):
         elif actual.size > 1:
             lines.append(say("excerpt", actual=_excerpt(actual, index), expected=_excerpt(expected, index)))
         lines.append(say("rel_error", rel=rel_error(actual, expected)))
-        fail_with_hints("\n".join(lines), diagnostics.explain(actual, expected, what, context, tolerance))
+        fail_with_hints("\n".join(lines), diagnostics.explain(actual, expected, what, context, tolerance),
+                        comparison_figure(actual, expected, what, context))
 
 
 def _pool_windows(x, pool_param):
@@ -378,12 +455,13 @@ def assert_all_close(actuals, expected, names, *, precision=None, context=None):
     precision, context
         As for :func:`assert_close`.
     """
-    failures = []
+    failures, figure = [], None
     for name, actual in zip(names, actuals):
         try:
             assert_close(actual, expected[name], name, precision=precision, context=context)
         except pytest.fail.Exception as failure:
             failures.append((name, str(failure.msg)))
+            figure = figure or getattr(failure, "figure", None)  # the value reported in full
     if not failures:
         return
     first = failures[0][1]
@@ -396,7 +474,7 @@ def assert_all_close(actuals, expected, names, *, precision=None, context=None):
                 if line.startswith("hint (") and line.split(")", 1)[0] not in seen:
                     seen.add(line.split(")", 1)[0])
                     lines.append(line)
-    fail("\n".join(lines))
+    fail("\n".join(lines), figure)
 
 
 def assert_shape(value, shape, what):

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from convgrader import __version__, language, limits
 from convgrader.assignment import OPTIONAL_PARTS, PARTS
-from convgrader.judging import outcomes, points
+from convgrader.judging import html_report, outcomes, points
 from convgrader.judging.plugin import HIDDEN_SEED
 from convgrader.paths import FIXTURES, GRADED_TESTS, HIDDEN_TESTS, PROJECT
 from convgrader.report import (FAILED, GRADED, INFRASTRUCTURE, SKIPPED, VISIBILITY, PartTotal, Report, Verdict,
@@ -52,6 +52,8 @@ def register(commands):
     parser.add_argument("--results", type=Path, help="write Gradescope's results.json here")
     parser.add_argument("--junit", type=Path, help="write JUnit XML here")
     parser.add_argument("--markdown", type=Path, help="write a Markdown summary here")
+    parser.add_argument("--html", type=Path, help="write one self-contained HTML page here: points per part, "
+                                                  "pictures of each failed comparison")
     parser.add_argument("--hidden", action="store_true", help="also run the hidden tests (tests/hidden)")
     parser.add_argument("--hidden-seed", type=int, default=HIDDEN_SEED)
     parser.add_argument("--hidden-visibility", choices=VISIBILITY, default="after_published",
@@ -84,6 +86,8 @@ def run(args, pytest_args):
     language.set_current(args.lang)
     report = grade(args, pytest_args)
     write_outputs(args, report)
+    if args.html:
+        html_report.write(args.html, report)
     print(to_text(report))
     if report.status != GRADED:
         print(f"grade: {report.label}; this report is not a grade", file=sys.stderr)

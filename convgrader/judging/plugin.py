@@ -358,6 +358,8 @@ class OutcomeLog:
             verdict.message = _message_of(report)[:limits.MESSAGE_CHARACTERS]
             if call.excinfo is not None and call.excinfo.errisinstance(sandbox.GradingFailed):
                 verdict.outcome = INFRASTRUCTURE  # the harness's fault: grade retries, never charges it
+            # What a failed array comparison looked like, for the HTML report (compare.comparison_figure).
+            verdict.figure = _figure_of(call)
         if report.when == "teardown":
             impl = item.callspec.params.get("impl") if hasattr(item, "callspec") else None
             impl = impl or item.config.stash[IMPLS][0]
@@ -392,6 +394,13 @@ class CollectManifest:
                 file.write(json.dumps(collected_entry(item)) + "\n")
 
 
+def _figure_of(call):
+    """The figure a failed comparison attached to its failure (only the harness's own failures carry one)."""
+    failure = call.excinfo.value if call.excinfo else None
+    figure = getattr(failure, "figure", None) if isinstance(failure, pytest.fail.Exception) else None
+    return figure if isinstance(figure, dict) else None
+
+
 def _message_of(report):
     if report.skipped and isinstance(report.longrepr, tuple):
         return str(report.longrepr[2])
@@ -424,7 +433,9 @@ class PartTally:
         self.failures = defaultdict(list)  # (label, part) -> [(test name, group, message)]
         self.skips = Counter()  # reason -> count
         self.taken = {}  # what was lifted out of the terminal reporter's stats, put back for the final count
-        self.compact = (config.getoption("tbstyle", "auto") == "auto" and not config.getoption("selftest"))
+        # The benchmarks end with their own table, which says why a side was skipped.
+        self.compact = (config.getoption("tbstyle", "auto") == "auto" and not config.getoption("selftest")
+                        and not config.getoption("benchmark_only", False))
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item, call):

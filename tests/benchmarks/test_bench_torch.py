@@ -27,13 +27,12 @@ import pytest
 
 import fast_ext
 from reference import fast_layers
-from tests.benchmarks.test_bench_layers import probe_naive
+from tests.benchmarks.test_bench_layers import NotWritten, naive_function
 
-try:
-    import torch
-    import torch.nn.functional as torch_functional
-except ImportError:  # measured only where PyTorch is installed
-    torch = None
+# Collected only where PyTorch is installed (tests/benchmarks/conftest.py); named on the
+# command line without it, the whole file is one skip.
+torch = pytest.importorskip("torch", reason="PyTorch is not installed (pip install torch==2.13.0)")
+import torch.nn.functional as torch_functional  # noqa: E402  (after the skip above)
 
 MEMBERS = ["naive", "fast", "torch"]
 
@@ -71,8 +70,7 @@ def report_ratios_to_torch(request):
     """Print every group's median relative to PyTorch's at the end of the run."""
     if not request.config.pluginmanager.has_plugin(_RatioReport.name):
         request.config.pluginmanager.register(_RatioReport(), _RatioReport.name)
-    if torch is not None:
-        torch.set_num_threads(fast_ext.parallel_info().num_threads)
+    torch.set_num_threads(fast_ext.parallel_info().num_threads)
 
 
 class _RatioReport:
@@ -106,17 +104,10 @@ def measure(benchmark, member, function, *args, rounds=None):
 
 
 def _naive(impl, name):
-    function = impl.get(name)
     try:
-        probe_naive(name, function)
-    except NotImplementedError:
+        return naive_function(impl, name)
+    except NotWritten:
         pytest.skip(f"implement {name} first")
-    return function
-
-
-def _needs_torch():
-    if torch is None:
-        pytest.skip("PyTorch is not installed (pip install torch==2.13.0)")
 
 
 def _naive_rounds(case):
@@ -165,7 +156,6 @@ def test_conv_forward(benchmark, impl, member, case):
     elif member == "fast":
         measure(benchmark, member, fast_layers.conv_forward_fast, x, w, b, conv_param)
     else:
-        _needs_torch()
         tx, tw, tb = map(torch.from_numpy, (x, w, b))
 
         def forward():
@@ -192,7 +182,6 @@ def test_conv_backward(benchmark, impl, member, case):
         _, cache = fast_layers.conv_forward_fast(x, w, b, conv_param)
         measure(benchmark, member, fast_layers.conv_backward_fast, dout, cache)
     else:
-        _needs_torch()
         tx, tw, tdout = map(torch.from_numpy, (x, w, dout))
         stride, pad = [conv_param["stride"]] * 2, [conv_param["pad"]] * 2
 
@@ -212,7 +201,6 @@ def test_conv_forward_backward_training_layer(benchmark, member):
             _, cache = fast_layers.conv_forward_fast(x, w, b, conv_param)
             return fast_layers.conv_backward_fast(dout, cache)
     else:
-        _needs_torch()
         tx, tw, tb = (torch.from_numpy(array).requires_grad_() for array in (x, w, b))
         tdout = torch.from_numpy(dout)
 
@@ -243,7 +231,6 @@ def test_max_pool_forward(benchmark, impl, member, case):
     elif member == "fast":
         measure(benchmark, member, fast_layers.max_pool_forward_fast, x, param)
     else:
-        _needs_torch()
         tx = torch.from_numpy(x)
 
         def forward():
@@ -269,7 +256,6 @@ def test_max_pool_backward(benchmark, impl, member, case):
         _, cache = fast_layers.max_pool_forward_fast(x, param)
         measure(benchmark, member, fast_layers.max_pool_backward_fast, dout, cache)
     else:
-        _needs_torch()
         tx, tdout = torch.from_numpy(x), torch.from_numpy(dout)
         _, indices = _torch_pool_forward(tx, param)
         size, stride = [param["pool_height"], param["pool_width"]], [param["stride"]] * 2
@@ -289,7 +275,6 @@ def test_max_pool_forward_backward_training_layer(benchmark, member):
             _, cache = fast_layers.max_pool_forward_fast(x, param)
             return fast_layers.max_pool_backward_fast(dout, cache)
     else:
-        _needs_torch()
         tx, tdout = torch.from_numpy(x).requires_grad_(), torch.from_numpy(dout)
 
         def step():

@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from convgrader.judging import diagnostics
+from convgrader.judging.compare import fail
 from convgrader.judging.fixtures import Case
 from convgrader.messages import say
 from convgrader.running import sandbox
@@ -218,12 +219,13 @@ def property_test(strategy, profile, shown=("x",)):
     def decorate(check):
         def test(impl, case):
             told = say("smallest_input", input=describe(case, shown))
+            figure = None
             try:
                 check(impl, case)
             except pytest.fail.Exception as failure:
                 if failure.msg.startswith(UNTESTABLE):
                     raise  # the forward that makes the cache is missing: no input to show
-                message = failure.msg
+                message, figure = failure.msg, getattr(failure, "figure", None)
             except (NotImplementedError, ImplementationUnavailable):
                 raise  # the same for every input: the plugin says it once, without an input
             except sandbox.SubmissionRaised as error:
@@ -238,7 +240,7 @@ def property_test(strategy, profile, shown=("x",)):
             else:
                 return
             # Outside the except blocks, so the report carries the message alone.
-            raise pytest.fail.Exception(f"{told}\n{message}", pytrace=False)
+            fail(f"{told}\n{message}", figure)
         test.__name__, test.__qualname__, test.__doc__ = check.__name__, check.__qualname__, check.__doc__
         return profile(given(case=strategy)(test))
     return decorate

@@ -263,7 +263,7 @@ def test_the_grade_command_line_passes_options_on():
     argv = batch.grade_argv(Path("/o/x/submission"), Path("/o/x/results.json"), hidden=True, time_limit=90,
                             extra=["-k", "conv_forward"])
     assert argv[1:] == ["-m", "convgrader", "grade", "--impl", "/o/x/submission", "--results", "/o/x/results.json",
-                        "--hidden", "--time-limit", "90", "-k", "conv_forward"]
+                        "--html", "/o/x/report.html", "--hidden", "--time-limit", "90", "-k", "conv_forward"]
 
 
 def _grade_writes_results():
@@ -302,6 +302,7 @@ def test_the_batch_command_grades_for_real(tmp_path):
     results = json.loads((out / "key" / "results.json").read_text(encoding="utf-8"))
     assert set(results["extra_data"]["parts"]) <= set(PARTS)
     assert results["extra_data"]["isolation"] == isolation.available_level()
+    assert (out / "key" / "report.html").is_file() and not (out / "empty" / "report.html").exists()
     again = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=600)
     assert "3 skipped (unchanged since the last batch)" in again.stdout
 
