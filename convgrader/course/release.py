@@ -69,7 +69,7 @@ SECRET_GLOBS = ("fixtures/hidden*",)
 SECRET_CODE = ("answer_key", "tests/hidden", "tests/selftest/implementations", "notebooks/ci_shim",
                "fixtures/hidden")
 #: Files written for the student release: bundle path -> project path.
-STUDENT_DOCS = {"README.md": "docs/student-README.md",
+STUDENT_DOCS = {"README.md": "README.ru.md",
                 ".github/workflows/grade.yml": "convgrader/course/release_files/grade.yml"}
 
 #: What the Gradescope bundle holds besides its two scripts (taken from convgrader/course/release_files/).

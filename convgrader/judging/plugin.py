@@ -115,6 +115,8 @@ def is_active(config):
 def pytest_configure(config):
     if not is_active(config):
         return
+    # Hypothesis imports libcst when a property test fails; its deprecation notices are not the student's.
+    config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning:libcst.*")
     config.addinivalue_line("markers", "selftest: a test of the harness itself, not of a submission")
     config.addinivalue_line("markers", "hidden: a test kept from students (tests/hidden)")
     config.addinivalue_line("markers", f"{MARKER}(part, weight=1, scored=True): the graded part this test grades "

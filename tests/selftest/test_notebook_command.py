@@ -1,6 +1,6 @@
 """Self-test: the notebook opens the way the student README says.
 
-The README (``docs/student-README.md``, shipped as the student release's
+The README (``README.ru.md``, shipped as the student release's
 README) names an install command and a command that opens the notebook. The
 first test reads both from the README and checks that the extra it installs
 exists in pyproject.toml and brings the program the second one runs. The
@@ -22,7 +22,7 @@ import pytest
 
 from convgrader.paths import PROJECT
 
-STUDENT_README = PROJECT / "docs" / "student-README.md"
+STUDENT_README = PROJECT / "README.ru.md"
 NOTEBOOK = "notebooks/convolutional_networks.ipynb"
 #: `jupyter SUBCOMMAND` -> (the distribution and module that provide it, the first major version that
 #: opens this notebook format the way the README describes).

@@ -31,6 +31,7 @@ import pytest
 from convgrader.course import release
 from convgrader.assignment import PARTS
 from tests.selftest.graded_runs import junit_part
+from tests.selftest.test_readme_commands import documented_commands
 
 PROJECT = Path(__file__).resolve().parents[2]
 VECTORIZED = PROJECT / "tests" / "selftest" / "implementations" / "vectorized"
@@ -91,7 +92,7 @@ def test_student_release_holds_what_students_need(student_release):
     assert [p for p in needed if p not in contents] == []
     shipped = {p.relative_to(PROJECT / "fixtures").as_posix() for p in (PROJECT / "fixtures" / "data").rglob("*.npz")}
     assert {p[len("fixtures/"):] for p in contents if p.startswith("fixtures/data/")} == shipped
-    assert contents["README.md"] == (PROJECT / "docs" / "student-README.md").read_bytes()
+    assert contents["README.md"] == (PROJECT / "README.ru.md").read_bytes()
     assert contents[".github/workflows/grade.yml"] == (PROJECT / release.RELEASE_FILES / "grade.yml").read_bytes()
     left_out = ["answer_key/layers.py", "convgrader/course/generate_fixtures.py", "tests/benchmarks/test_bench_batch.py",
                 "tests/hidden/conftest.py", "tests/selftest/conftest.py"]
@@ -191,14 +192,16 @@ def test_leak_check_finds_planted_leaks(student_release):
 
 @pytest.fixture(scope="module")
 def student_env(student_release, scratch):
-    """The zip unpacked and installed (editable, with the test and notebook extras) in a fresh venv."""
+    """The zip unpacked and installed in a fresh venv as its README says (``python -m venv .venv``, ...)."""
     unpack(student_release[1], scratch / "student")
     bundle = scratch / "student" / NAME
     venv = scratch / "venv"
     started = time.monotonic()
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=600)
     python = venv / "bin" / "python"
-    install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-e", f"{bundle}[test,notebook]"],
+    # The README's install line, as written, with the new venv's interpreter for its `python`.
+    documented = next(c for c in documented_commands("README.ru.md") if c.startswith("python -m pip install -e"))
+    install = subprocess.run([str(python), *documented.split()[1:-1], documented.split()[-1].strip('"'), "--quiet"],
                              cwd=bundle, capture_output=True, text=True, timeout=3600)
     assert install.returncode == 0, f"pip install failed:\n{install.stdout[-3000:]}\n{install.stderr[-3000:]}"
     print(f"\nstudent bundle installed in a fresh venv in {time.monotonic() - started:.0f} s")
@@ -234,6 +237,19 @@ def test_bundle_pytest_fails_every_graded_test_as_not_implemented(student_env, s
     assert wrong == []
     assert parts == set(PARTS)
     assert run.stdout.rstrip().splitlines()[-len(PARTS) - 1].strip("= ") == "части задания"
+
+
+def test_pypi_fixtures_imports_beside_the_installed_bundle(student_env, scratch):
+    """Installing the project shadows no other distribution: PyPI's ``fixtures`` imports beside it."""
+    bundle, python = student_env
+    install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "fixtures"], capture_output=True,
+                             text=True, timeout=1200)
+    assert install.returncode == 0, install.stderr[-2000:]
+    for cwd in (scratch, bundle):  # the bundle's own fixtures/ folder is data, not a package
+        run = subprocess.run([str(python), "-c", "import fixtures, convgrader, reference, fast_ext; "
+                              "print(fixtures.Fixture.__module__)"], cwd=cwd, env=clean_env(),
+                             capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0 and run.stdout.strip().startswith("fixtures"), run.stderr[-2000:]
 
 
 def test_bundle_notebook_imports(student_env):
