@@ -47,6 +47,7 @@ EN = {
     "exception": "{type_name} raised by the code under test: {message}",
     "also_wrong": "also wrong: {names}",
     "smallest_input": "smallest input that fails: {input}",
+    "failing_input": "input that fails: {input}",
 
     # ---- hints (diagnostics.py), keyed "<tag>.<case>" ------------------------------------
     "padding.border": "only the outer {band} row(s) and column(s) of {what} are wrong, the inside is "

@@ -208,16 +208,26 @@ def describe(case, names):
     return "\n".join(lines)
 
 
+#: (implementation, test) -> the message of the example that crashed or hung the sandbox.
+STOPPED = {}
+
+
 def property_test(strategy, profile, shown=("x",)):
     """Make ``check(impl, case)`` a Hypothesis test over ``strategy``, run with ``profile``.
 
     A failure's message starts with the smallest failing input Hypothesis
     shrank to (the case's shapes and parameters, and the arrays ``shown`` when
     they are small), then says what went wrong, as every other test does.
+    A crash or a timeout of the sandbox is not shrunk: every restart of the
+    worker costs a second or more, so the first input that caused one is
+    reported and the test's other examples fail at once.
     """
     def decorate(check):
         def test(impl, case):
             told = say("smallest_input", input=describe(case, shown))
+            stopped = STOPPED.get((id(impl), check.__name__))
+            if stopped:  # an earlier example crashed or hung the sandbox: no more restarts for this test
+                raise pytest.fail.Exception(stopped, pytrace=False)
             try:
                 check(impl, case)
             except pytest.fail.Exception as failure:
@@ -231,7 +241,11 @@ def property_test(strategy, profile, shown=("x",)):
                 explained = diagnostics.explain_exception(error.type_name, error.message)
                 message = f"{message}\n{explained}" if explained else message
             except sandbox.SubmissionFailure as error:  # crashed, hung, too slow
-                message = str(error)
+                # Each further example would restart the worker or wait out a timeout while Hypothesis
+                # shrinks: report the input that did it, and fail the other examples of this test at once.
+                message = f"{say('failing_input', input=describe(case, shown))}\n{error}"
+                STOPPED[(id(impl), check.__name__)] = message
+                raise pytest.fail.Exception(message, pytrace=False) from None
             except Exception as error:  # raised in this process by the submission (pytest without --isolate)
                 explained = diagnostics.explain_exception(type(error).__name__, str(error))
                 message = f"{type(error).__name__}: {error}" + (f"\n{explained}" if explained else "")
