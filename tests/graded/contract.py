@@ -212,6 +212,34 @@ def describe(case, names):
 STOPPED = {}
 
 
+def _failure_of(check, impl, case, shown):
+    """Run one example; the failure message (starting with the input), or None when it passes.
+
+    A crash or a timeout of the sandbox is recorded in :data:`STOPPED`, so the
+    test's further examples fail at once instead of restarting the worker.
+    """
+    told = say("smallest_input", input=describe(case, shown))
+    try:
+        check(impl, case)
+    except pytest.fail.Exception as failure:
+        if failure.msg.startswith(UNTESTABLE):
+            raise  # the forward that makes the cache is missing: no input to show
+        return f"{told}\n{failure.msg}"
+    except (NotImplementedError, ImplementationUnavailable):
+        raise  # the same for every input: the plugin says it once, without an input
+    except sandbox.SubmissionRaised as error:
+        message = f"{error.type_name}: {error.message}\n{error.traceback_text}".rstrip()
+        explained = diagnostics.explain_exception(error.type_name, error.message)
+        return f"{told}\n{message}" + (f"\n{explained}" if explained else "")
+    except sandbox.SubmissionFailure as error:  # crashed, hung, too slow: not worth shrinking
+        STOPPED[(id(impl), check.__name__)] = f"{say('failing_input', input=describe(case, shown))}\n{error}"
+        return STOPPED[(id(impl), check.__name__)]
+    except Exception as error:  # raised in this process by the submission (pytest without --isolate)
+        explained = diagnostics.explain_exception(type(error).__name__, str(error))
+        return f"{told}\n{type(error).__name__}: {error}" + (f"\n{explained}" if explained else "")
+    return None
+
+
 def property_test(strategy, profile, shown=("x",)):
     """Make ``check(impl, case)`` a Hypothesis test over ``strategy``, run with ``profile``.
 
@@ -224,35 +252,11 @@ def property_test(strategy, profile, shown=("x",)):
     """
     def decorate(check):
         def test(impl, case):
-            told = say("smallest_input", input=describe(case, shown))
-            stopped = STOPPED.get((id(impl), check.__name__))
-            if stopped:  # an earlier example crashed or hung the sandbox: no more restarts for this test
-                raise pytest.fail.Exception(stopped, pytrace=False)
-            try:
-                check(impl, case)
-            except pytest.fail.Exception as failure:
-                if failure.msg.startswith(UNTESTABLE):
-                    raise  # the forward that makes the cache is missing: no input to show
-                message = failure.msg
-            except (NotImplementedError, ImplementationUnavailable):
-                raise  # the same for every input: the plugin says it once, without an input
-            except sandbox.SubmissionRaised as error:
-                message = f"{error.type_name}: {error.message}\n{error.traceback_text}".rstrip()
-                explained = diagnostics.explain_exception(error.type_name, error.message)
-                message = f"{message}\n{explained}" if explained else message
-            except sandbox.SubmissionFailure as error:  # crashed, hung, too slow
-                # Each further example would restart the worker or wait out a timeout while Hypothesis
-                # shrinks: report the input that did it, and fail the other examples of this test at once.
-                message = f"{say('failing_input', input=describe(case, shown))}\n{error}"
-                STOPPED[(id(impl), check.__name__)] = message
-                raise pytest.fail.Exception(message, pytrace=False) from None
-            except Exception as error:  # raised in this process by the submission (pytest without --isolate)
-                explained = diagnostics.explain_exception(type(error).__name__, str(error))
-                message = f"{type(error).__name__}: {error}" + (f"\n{explained}" if explained else "")
-            else:
-                return
-            # Outside the except blocks, so the report carries the message alone.
-            raise pytest.fail.Exception(f"{told}\n{message}", pytrace=False)
+            # Every failure is raised on the one line below: Hypothesis tells failures apart by where
+            # they are raised, and an example that fails at once after a crash is the same failure.
+            message = STOPPED.get((id(impl), check.__name__)) or _failure_of(check, impl, case, shown)
+            if message:
+                raise pytest.fail.Exception(message, pytrace=False)
         test.__name__, test.__qualname__, test.__doc__ = check.__name__, check.__qualname__, check.__doc__
         return profile(given(case=strategy)(test))
     return decorate

@@ -38,8 +38,9 @@ ATTACKS = {
                             "conv_forward_naive"),
     "raises_at_import": ("max_pool_forward or ThreeLayerConvNet and init", "max_pool_forward_naive",
                          "a module-level bug", "ThreeLayerConvNet"),
-    "patches_numpy_and_helpers": ("conv_forward or spatial_batchnorm_forward", "conv_forward_naive", "shape",
-                                  "spatial_batchnorm_forward"),
+    # Its zeros have the wrong shape on the fixtures, the right one on the smallest property-test input.
+    "patches_numpy_and_helpers": ("conv_forward or spatial_batchnorm_forward", "conv_forward_naive",
+                                  ("has shape", "differs from the expected values"), "spatial_batchnorm_forward"),
     "kills_the_grader": ("max_pool_forward or conv_forward", "max_pool_forward_naive", "grading process was ended",
                          "conv_forward_naive"),
     "slow_on_large_inputs": ("conv_forward and agrees or max_pool_forward", "conv_forward_naive", "too slow",
@@ -59,7 +60,8 @@ def test_an_attack_costs_only_the_tests_it_hits(tmp_path, submission):
     assert hit and spared, "the selection ran no test of the attacked or the bystander part"
     assert all(t["status"] == "failed" and t["score"] == 0 for t in hit), \
         [t["name"] for t in hit if t["status"] == "passed"]
-    assert all(words in t["output"] for t in hit), [t["output"][:300] for t in hit if words not in t["output"]]
+    said = lambda output: any(word in output for word in ((words,) if isinstance(words, str) else words))  # noqa: E731
+    assert all(said(t["output"]) for t in hit), [t["output"][:300] for t in hit if not said(t["output"])]
     assert all(t["status"] == "passed" for t in spared), [t["output"][:300] for t in spared]
     assert report["extra_data"]["parts"][bystander]["score"] == report["extra_data"]["parts"][bystander]["max_score"]
     assert not report["extra_data"]["tampering"]
