@@ -62,6 +62,7 @@ EN = {
     "exception": "{type_name} raised by the code under test: {message}",
     "also_wrong": "also wrong: {names}",
     "smallest_input": "smallest input that fails: {input}",
+    "failing_input": "input that fails: {input}",
 
     # ---- the submission's own failures (plugin.py) ----------------------------------------
     "not_implemented": "not implemented yet",

@@ -209,38 +209,56 @@ def describe(case, names):
     return "\n".join(lines)
 
 
+#: (implementation, test) -> the message of the example that crashed or hung the sandbox.
+STOPPED = {}
+
+
+def _failure_of(check, impl, case, shown):
+    """Run one example; ``(message, figure)`` of its failure (the message starts with the input), or Nones.
+
+    A crash or a timeout of the sandbox is recorded in :data:`STOPPED`, so the
+    test's further examples fail at once instead of restarting the worker.
+    """
+    told = say("smallest_input", input=describe(case, shown))
+    try:
+        check(impl, case)
+    except pytest.fail.Exception as failure:
+        if failure.msg.startswith(UNTESTABLE):
+            raise  # the forward that makes the cache is missing: no input to show
+        return f"{told}\n{failure.msg}", getattr(failure, "figure", None)
+    except (NotImplementedError, ImplementationUnavailable):
+        raise  # the same for every input: the plugin says it once, without an input
+    except sandbox.SubmissionRaised as error:
+        message = f"{error.type_name}: {error.message}\n{error.traceback_text}".rstrip()
+        explained = diagnostics.explain_exception(error.type_name, error.message)
+        return f"{told}\n{message}" + (f"\n{explained}" if explained else ""), None
+    except sandbox.SubmissionFailure as error:  # crashed, hung, too slow: not worth shrinking
+        STOPPED[(id(impl), check.__name__)] = f"{say('failing_input', input=describe(case, shown))}\n{error}"
+        return STOPPED[(id(impl), check.__name__)], None
+    except Exception as error:  # raised in this process by the submission (pytest without --isolate)
+        explained = diagnostics.explain_exception(type(error).__name__, str(error))
+        return f"{told}\n{type(error).__name__}: {error}" + (f"\n{explained}" if explained else ""), None
+    return None, None
+
+
 def property_test(strategy, profile, shown=("x",)):
     """Make ``check(impl, case)`` a Hypothesis test over ``strategy``, run with ``profile``.
 
     A failure's message starts with the smallest failing input Hypothesis
     shrank to (the case's shapes and parameters, and the arrays ``shown`` when
     they are small), then says what went wrong, as every other test does.
+    A crash or a timeout of the sandbox is not shrunk: every restart of the
+    worker costs a second or more, so the first input that caused one is
+    reported and the test's other examples fail at once.
     """
     def decorate(check):
         def test(impl, case):
-            told = say("smallest_input", input=describe(case, shown))
-            figure = None
-            try:
-                check(impl, case)
-            except pytest.fail.Exception as failure:
-                if failure.msg.startswith(UNTESTABLE):
-                    raise  # the forward that makes the cache is missing: no input to show
-                message, figure = failure.msg, getattr(failure, "figure", None)
-            except (NotImplementedError, ImplementationUnavailable):
-                raise  # the same for every input: the plugin says it once, without an input
-            except sandbox.SubmissionRaised as error:
-                message = f"{error.type_name}: {error.message}\n{error.traceback_text}".rstrip()
-                explained = diagnostics.explain_exception(error.type_name, error.message)
-                message = f"{message}\n{explained}" if explained else message
-            except sandbox.SubmissionFailure as error:  # crashed, hung, too slow
-                message = str(error)
-            except Exception as error:  # raised in this process by the submission (pytest without --isolate)
-                explained = diagnostics.explain_exception(type(error).__name__, str(error))
-                message = f"{type(error).__name__}: {error}" + (f"\n{explained}" if explained else "")
-            else:
-                return
-            # Outside the except blocks, so the report carries the message alone.
-            fail(f"{told}\n{message}", figure)
+            # Every failure is raised on the one line below: Hypothesis tells failures apart by where
+            # they are raised, and an example that fails at once after a crash is the same failure.
+            stopped = STOPPED.get((id(impl), check.__name__))
+            message, figure = (stopped, None) if stopped else _failure_of(check, impl, case, shown)
+            if message:
+                fail(message, figure)
         test.__name__, test.__qualname__, test.__doc__ = check.__name__, check.__qualname__, check.__doc__
         return profile(given(case=strategy)(test))
     return decorate

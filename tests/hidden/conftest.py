@@ -5,6 +5,10 @@ Their cases are drawn by Hypothesis from the strategies of
 ``convgrader.judging.plugin.HIDDEN_SEED``, recorded in every report): a
 submission cannot be tuned to them, every submission of a run sees the same
 examples, and a run can be repeated exactly.
+
+Each Hypothesis test is one graded item; its marker's weight (5, or 4 where
+four cases were drawn before) keeps the hidden tests' share of each part's
+points what the hand-drawn cases they replace had.
 """
 
 import zlib

@@ -30,7 +30,7 @@ def expected_model(case):
     return model.loss(X), *model.loss(X, case["y"])
 
 
-@pytest.mark.grades("ThreeLayerConvNet")
+@pytest.mark.grades("ThreeLayerConvNet", weight=4)
 @property_test(model_cases(), HIDDEN, shown=())
 def test_hidden_ThreeLayerConvNet_scores(impl, case):
     dtype = np.dtype(case.param("dtype"))
@@ -39,7 +39,7 @@ def test_hidden_ThreeLayerConvNet_scores(impl, case):
     assert_close(scores, expected, "scores (loss called without y)", precision=dtype)
 
 
-@pytest.mark.grades("ThreeLayerConvNet")
+@pytest.mark.grades("ThreeLayerConvNet", weight=4)
 @property_test(model_cases(), HIDDEN, shown=())
 def test_hidden_ThreeLayerConvNet_loss_and_gradients(impl, case):
     dtype = np.dtype(case.param("dtype"))

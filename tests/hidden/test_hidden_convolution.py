@@ -14,7 +14,7 @@ def expected_conv(case):
     return out, dict(zip(("dx", "dw", "db"), key.conv_backward_naive(*in_float64(case, "dout"), cache)))
 
 
-@pytest.mark.grades("conv_forward_naive")
+@pytest.mark.grades("conv_forward_naive", weight=5)
 @property_test(conv_cases(), HIDDEN, shown=("x", "w", "b"))
 def test_hidden_conv_forward_naive(impl, case):
     expected, _ = expected_conv(case)
@@ -23,7 +23,7 @@ def test_hidden_conv_forward_naive(impl, case):
     assert_close(out, expected, "out", precision=case["x"].dtype, context=Context.of(case))
 
 
-@pytest.mark.grades("conv_backward_naive")
+@pytest.mark.grades("conv_backward_naive", weight=5)
 @property_test(conv_cases(), HIDDEN, shown=("x", "w", "dout"))
 def test_hidden_conv_backward_naive(impl, case):
     _, expected = expected_conv(case)

@@ -20,7 +20,7 @@ def expected_pool(case):
     return out, key.max_pool_backward_naive(dout, cache)
 
 
-@pytest.mark.grades("max_pool_forward_naive")
+@pytest.mark.grades("max_pool_forward_naive", weight=5)
 @property_test(pool_cases(), HIDDEN)
 def test_hidden_max_pool_forward_naive(impl, case):
     expected, _ = expected_pool(case)
@@ -29,7 +29,7 @@ def test_hidden_max_pool_forward_naive(impl, case):
     assert_close(out, expected, "out", precision=case["x"].dtype, context=Context.of(case))
 
 
-@pytest.mark.grades("max_pool_backward_naive")
+@pytest.mark.grades("max_pool_backward_naive", weight=5)
 @property_test(pool_cases(), HIDDEN, shown=("x", "dout"))
 def test_hidden_max_pool_backward_naive(impl, case):
     _, expected = expected_pool(case)

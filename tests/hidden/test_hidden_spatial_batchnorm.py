@@ -43,19 +43,19 @@ def check_forward(impl, case):
     assert_close(out, expected, "out", precision=case["x"].dtype)
 
 
-@pytest.mark.grades("spatial_batchnorm_forward")
+@pytest.mark.grades("spatial_batchnorm_forward", weight=5)
 @property_test(batchnorm_cases(), HIDDEN)
 def test_hidden_spatial_batchnorm_forward(impl, case):
     check_forward(impl, case)
 
 
-@pytest.mark.grades("spatial_batchnorm_forward")
+@pytest.mark.grades("spatial_batchnorm_forward", weight=1)
 @property_test(batchnorm_cases(modes=("test",), running_var_below_eps=True), HIDDEN)
 def test_hidden_spatial_batchnorm_forward_test_mode_small_running_var(impl, case):
     check_forward(impl, case)
 
 
-@pytest.mark.grades("spatial_batchnorm_forward")
+@pytest.mark.grades("spatial_batchnorm_forward", weight=4)
 @property_test(batchnorm_cases(modes=("train",)), HIDDEN)
 def test_hidden_spatial_batchnorm_forward_updates_running_averages(impl, case):
     expected_out, _, expected = expected_batchnorm(case)
@@ -69,7 +69,7 @@ def test_hidden_spatial_batchnorm_forward_updates_running_averages(impl, case):
         assert_close(bn_param[name], expected[name], f"bn_param[{name!r}]", precision=case["x"].dtype, context=context)
 
 
-@pytest.mark.grades("spatial_batchnorm_backward")
+@pytest.mark.grades("spatial_batchnorm_backward", weight=5)
 @property_test(batchnorm_cases(modes=("train",)), HIDDEN, shown=("x", "dout"))
 def test_hidden_spatial_batchnorm_backward(impl, case):
     _, expected, _ = expected_batchnorm(case)

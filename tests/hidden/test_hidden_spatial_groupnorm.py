@@ -16,7 +16,7 @@ def expected_groupnorm(case):
     return out, dict(zip(("dx", "dgamma", "dbeta"), key.spatial_groupnorm_backward(dout, cache)))
 
 
-@pytest.mark.grades("spatial_groupnorm_forward")
+@pytest.mark.grades("spatial_groupnorm_forward", weight=5)
 @property_test(groupnorm_cases(), HIDDEN)
 def test_hidden_spatial_groupnorm_forward(impl, case):
     expected, _ = expected_groupnorm(case)
@@ -25,7 +25,7 @@ def test_hidden_spatial_groupnorm_forward(impl, case):
     assert_close(out, expected, "out", precision=case["x"].dtype, context=Context.of(case))
 
 
-@pytest.mark.grades("spatial_groupnorm_backward")
+@pytest.mark.grades("spatial_groupnorm_backward", weight=5)
 @property_test(groupnorm_cases(), HIDDEN, shown=("x", "dout"))
 def test_hidden_spatial_groupnorm_backward(impl, case):
     _, expected = expected_groupnorm(case)

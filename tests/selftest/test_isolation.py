@@ -147,8 +147,9 @@ ATTACKS = {
                             "conv_forward_naive"),
     "raises_at_import": ("max_pool_forward or ThreeLayerConvNet and init", "max_pool_forward_naive",
                          "a module-level bug", "ThreeLayerConvNet"),
-    "patches_numpy_and_helpers": ("conv_forward or spatial_batchnorm_forward", "conv_forward_naive", "shape",
-                                  "spatial_batchnorm_forward"),
+    # Its zeros have the wrong shape on the fixtures, the right one on the smallest property-test input.
+    "patches_numpy_and_helpers": ("conv_forward or spatial_batchnorm_forward", "conv_forward_naive",
+                                  ("has shape", "differs from the expected values"), "spatial_batchnorm_forward"),
     # Under namespaces its parent is the sandbox's init, which ignores the signal: the call returns None.
     "kills_the_grader": ("max_pool_forward or conv_forward", "max_pool_forward_naive",
                          ("grading process was ended", "None"), "conv_forward_naive"),
