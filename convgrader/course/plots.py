@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from convgrader.assignment import MODEL_CLASS
+
 LOSS_ACCURACY_PNG = "loss_accuracy.png"
 FILTERS_PNG = "first_layer_filters.png"
 
@@ -55,7 +57,7 @@ def train(impl, data, num_epochs, quiet=False):
     from reference.solver import Solver
 
     np.random.seed(231)
-    model = impl.ThreeLayerConvNet(input_dim=data["X_train"].shape[1:], weight_scale=1e-2)
+    model = impl.get(MODEL_CLASS)(input_dim=data["X_train"].shape[1:], weight_scale=1e-2)
     with tqdm(desc="training", unit="it", disable=quiet, file=sys.stderr) as bar:
         def progress(iteration, num_iterations, loss):
             bar.total = num_iterations
