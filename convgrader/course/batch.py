@@ -431,6 +431,8 @@ def _grade_privately(folder, grader):
     try:
         exit_status = grader.run(folder.sources, private / "results.json", folder.log)
         found = read_results_json(private / "results.json") if exit_status is not None else None
+        if found is not None and (private / REPORT_PAGE).is_file():
+            shutil.copyfile(private / REPORT_PAGE, folder.root / REPORT_PAGE)
     finally:
         shutil.rmtree(private, ignore_errors=True)
     if grader.stopped:

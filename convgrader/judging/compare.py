@@ -146,7 +146,7 @@ def comparison_figure(actual, expected, what, context=None):
     window = _figure_window(expected.shape, worst)
     inputs = dict(context.inputs) if context is not None else {}
     return {
-        "what": what, "index": index, "origin": [part.start for part in window],
+        "what": what, "index": index, "origin": [int(part.start) for part in window],
         "expected": _rows(expected, window), "actual": _rows(actual, window),
         "expected_shape": list(expected.shape), "actual_shape": list(actual.shape),
         "inputs": {name: _described(value) for name, value in inputs.items()},

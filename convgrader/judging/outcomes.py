@@ -14,10 +14,17 @@ from convgrader.report import Verdict
 
 def signed_line(verdict, key):
     """One line of the log: a :class:`~convgrader.report.Verdict` and its signature."""
-    entry = verdict.to_dict()
+    entry = json.loads(json.dumps(verdict.to_dict(), default=_plain))
     body = json.dumps(entry, sort_keys=True)
     mac = hmac.new(key, body.encode(), hashlib.sha256).hexdigest() if key else None
     return json.dumps({"entry": entry, "mac": mac}) + "\n"
+
+
+def _plain(value):
+    """numpy scalars and arrays (a figure's index, say) as the plain numbers and lists JSON holds."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} cannot go into the outcome log")
 
 
 def read(path, key):

@@ -131,7 +131,7 @@ def pytest_configure(config):
         config.stash[IMPLS] = [_implementation(value, config) for value in values]
     except (ValueError, isolation.IsolationUnavailable) as error:
         raise pytest.UsageError(str(error)) from None
-    config.pluginmanager.register(Fixtures(), "convgrader-fixtures")
+    config.pluginmanager.import_plugin("convgrader.judging.impl_fixture")
     if config.getoption("collect_manifest"):
         config.pluginmanager.register(CollectManifest(config.getoption("collect_manifest")), "convgrader-manifest")
     if config.getoption("outcomes"):
@@ -183,15 +183,6 @@ def pytest_generate_tests(metafunc):
     if "impl" in metafunc.fixturenames and len(impls) > 1:
         metafunc.parametrize("impl", impls, ids=[impl.label for impl in impls],
                              indirect=True, scope="session")
-
-
-class Fixtures:
-    """The fixtures graded tests use; registered only in an active run, so other projects never see them."""
-
-    @pytest.fixture(scope="session")
-    def impl(self, request):
-        """The implementation under test (see ``--impl``)."""
-        return getattr(request, "param", None) or request.config.stash[IMPLS][0]
 
 
 def pytest_collection_modifyitems(config, items):

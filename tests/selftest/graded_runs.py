@@ -7,6 +7,7 @@ correct ones in other styles, one-bug mutants) exactly as a user would, with
 
 import ast
 import json
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
@@ -54,6 +55,16 @@ def grade(impl, tmp_path, select=None, extra_args=()):
     if run.returncode not in (0, 1) or not report.exists():
         raise RuntimeError(f"grading {impl} did not run (exit {run.returncode}):\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
     return read_junit(report)
+
+
+def outside_xdist():
+    """This process's environment without pytest-xdist's variables, for a pytest run of its own.
+
+    A self-test under ``-n auto`` runs in an xdist worker; a pytest it starts would
+    inherit ``PYTEST_XDIST_WORKER`` and believe it is one too (pytest-benchmark then
+    refuses ``--benchmark-only``).
+    """
+    return {name: value for name, value in os.environ.items() if not name.startswith("PYTEST_XDIST")}
 
 
 def read_junit(path):

@@ -18,6 +18,7 @@ import pytest
 
 from convgrader.course import release
 from convgrader.paths import PROJECT
+from tests.selftest.graded_runs import outside_xdist
 
 TABLE_TITLE = "naive against fast layers (medians)"
 MAX_COLUMNS = 100
@@ -25,7 +26,8 @@ MAX_COLUMNS = 100
 
 def benchmark_run(*arguments):
     run = subprocess.run([sys.executable, "-m", "pytest", "--benchmark-only", "-p", "no:cacheprovider",
-                          *arguments], cwd=PROJECT, capture_output=True, text=True, timeout=600)
+                          *arguments], cwd=PROJECT, capture_output=True, text=True, timeout=600,
+                         env=outside_xdist())
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     return run.stdout
 

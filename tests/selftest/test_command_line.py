@@ -33,14 +33,14 @@ def collected(*args, manifest=None):
 def test_impl_forms_grade_the_named_folder(form):
     run = pytest_run(*form, "-k", "conv_forward and not fast")
     assert run.returncode == 0, run.stdout[-2000:]
-    assert "10 passed" in run.stdout
+    assert "11 passed" in run.stdout
 
 
 def test_two_word_impl_works_from_another_directory(tmp_path):
     run = pytest_run("--impl", str(VECTORIZED), "-k", "max_pool_forward and not fast",
                      str(PROJECT / "tests" / "graded"), cwd=tmp_path)
     assert run.returncode == 0, run.stdout[-2000:]
-    assert "7 passed" in run.stdout
+    assert "12 passed" in run.stdout
 
 
 def test_an_unknown_impl_is_a_clear_usage_error():

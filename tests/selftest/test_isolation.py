@@ -261,7 +261,9 @@ def test_the_graders_process_and_files_are_out_of_reach(tmp_path):
 
 
 @needs_namespaces
-def test_the_harness_cannot_be_changed(tmp_path, project_copy):
+def test_the_harness_cannot_be_changed(tmp_path, project_copy, monkeypatch):
+    # As batch grades: the grader's own processes write no bytecode, so any change is the submission's.
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
     before = harness_digest(project_copy)
     report = grade_hostile("poisons_the_harness", tmp_path, "conv_forward_naive", project=project_copy)
     poisoned = [p for p in map(Path, __import__("site").getsitepackages()) if (p / "convgrader_selftest_poison.pth").exists()]

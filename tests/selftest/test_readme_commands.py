@@ -16,6 +16,7 @@ import sys
 import pytest
 
 from convgrader.paths import PROJECT
+from tests.selftest.graded_runs import outside_xdist
 
 DOCUMENTS = ("README.md", "README.ru.md", "docs/instructors.md")
 TABLE_TITLES = ("graded parts", "части задания")
@@ -89,7 +90,7 @@ def test_a_students_command_does_what_the_readme_says(command):
     words = command.split()
     argv = [sys.executable, "-m", *words] if words[0] == "pytest" else [sys.executable, *words[1:]]
     run = subprocess.run(argv + ["-p", "no:cacheprovider"] if words[0] == "pytest" else argv, cwd=PROJECT,
-                         capture_output=True, text=True, timeout=1200)
+                         capture_output=True, text=True, timeout=1200, env=outside_xdist())
     output = run.stdout + run.stderr
     assert run.returncode == RUN_HERE[command], output[-3000:]
     tail = "\n".join(run.stdout.rstrip().splitlines()[-12:])

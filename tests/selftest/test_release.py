@@ -176,9 +176,9 @@ def test_leak_check_finds_planted_leaks(student_release):
     planted["student_impl/layers.py"] = contents["student_impl/layers.py"] + b"\n\n" + ast.unparse(conv).encode()
     assert any("conv_forward_naive has the body of answer_key/layers.py" in leak
                for leak in release.find_leaks(planted))
-    hidden = (PROJECT / "tests" / "hidden" / "cases.py").read_bytes()
+    hidden = (PROJECT / "tests" / "hidden" / "conftest.py").read_bytes()
     renamed = dict(contents, **{"fixtures/data/conv/extra.npz": hidden})
-    assert any("the same bytes as tests/hidden/cases.py" in leak for leak in release.find_leaks(renamed))
+    assert any("the same bytes as tests/hidden/conftest.py" in leak for leak in release.find_leaks(renamed))
     tox = dict(contents, **{"tox.ini": contents["tox.ini"] + b"\n[testenv:key]\ncommands = pytest --impl=answer_key\n"})
     assert release.find_leaks(tox)
     notebook = json.loads(contents["notebooks/convolutional_networks.ipynb"])

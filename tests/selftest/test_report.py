@@ -246,3 +246,18 @@ def test_grade_writes_a_grading_failed_report_when_nothing_can_be_collected(tmp_
     assert report.reason == "the test suite could not be collected (no test matched)"
     assert report.isolation in ("namespaces", "process")
     assert "grading failed: the test suite could not be collected" in run.stderr
+
+
+def test_the_outcome_log_takes_numpy_numbers_in_a_verdict(tmp_path):
+    """A figure's index or origin as numpy integers must not crash pytest's outcome log (it did, in the bundle)."""
+    import numpy as np
+
+    from convgrader.judging import outcomes
+
+    verdict = reports.Verdict(nodeid="t.py::test_x", name="test_x", outcome="failed",
+                              figure={"index": (np.int64(0), np.int64(1)), "origin": [np.int64(3)],
+                                      "expected": np.zeros((2, 2))})
+    log = tmp_path / "outcomes.jsonl"
+    log.write_text(outcomes.signed_line(verdict, b"k" * 32), encoding="utf-8")
+    found, problems = outcomes.read(log, b"k" * 32)
+    assert problems == [] and found["t.py::test_x"].figure["origin"] == [3]
