@@ -9,7 +9,8 @@ Time limits nest, each inner one ending its own work before the outer one would:
 - ``TEST`` / ``ISOLATED_TEST``: one pytest test (pytest-timeout). In-process
   (plain ``pytest``) it is the only bound; with ``--isolate`` the calls are bounded
   and this only backs them up, so it must exceed a test's calls.
-- ``RUN``: one ``grade`` run, all tests (``--time-limit``); no call starts after it.
+- ``RUN``: one ``grade`` run, all tests (``--time-limit``); no call starts after it, and
+  pytest gets ``RUN_GRACE`` more to write its last verdicts.
 - ``WALL_CLOCK``: what ``batch`` and the Gradescope runner allow one ``grade``
   process before killing it: the run's limit plus ``WALL_CLOCK_MARGIN`` to write reports.
 """
@@ -31,6 +32,8 @@ TEST = 120
 ISOLATED_TEST = 900
 #: Seconds one grade run may take (``grade --time-limit``).
 RUN = 1200.0
+#: Seconds pytest may go on past RUN to record its last verdicts.
+RUN_GRACE = 60.0
 #: Seconds on top of RUN before a grade process is killed from outside.
 WALL_CLOCK_MARGIN = 180.0
 WALL_CLOCK = RUN + WALL_CLOCK_MARGIN
@@ -41,14 +44,23 @@ COLLECTION = 600
 OUTPUT_BYTES = 4096
 #: Characters of a failure message kept in the outcome log.
 MESSAGE_CHARACTERS = 2000
-#: Characters of a test's output in a report.
+#: Characters of a failure message a test's output in a report keeps.
 REPORT_OUTPUT_CHARACTERS = 1500
+#: Characters of what the submission printed shown with a test.
+PRINTED_SHOWN_CHARACTERS = 500
 #: Bytes one file written by the submission may have (RLIMIT_FSIZE).
 FILE_BYTES = 64 << 20
 #: Bytes of the largest reply a call may send back. The tests' largest result is a few MB;
 #: a reply is refused before the grader allocates anything for it.
 REPLY_BYTES = 256 << 20
+#: Bytes of the largest message the wire format accepts unless told less: no peer exhausts the other's memory.
+MESSAGE_BYTES = 1 << 30
+#: Bytes of a message's JSON header: it describes the structure (arrays travel apart), and parsing JSON
+#: costs many times its size in objects, so it gets a much smaller cap.
+HEADER_BYTES = 8 << 20
+#: Bytes of the private tmpfs a sandboxed worker gets as /tmp and working folder.
+TMPFS_BYTES = 256 << 20
 #: The most address space a worker may have; at most half the machine's memory.
 MEMORY_BYTES_MAX = 8 << 30
 
-assert CALL < ISOLATED_TEST < RUN < WALL_CLOCK and PROBE < CALL
+assert CALL < ISOLATED_TEST < RUN < RUN + RUN_GRACE < WALL_CLOCK and PROBE < CALL

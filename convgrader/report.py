@@ -29,6 +29,7 @@ import os
 import xml.etree.ElementTree as ElementTree
 from dataclasses import asdict, dataclass, field, fields
 
+from convgrader import limits
 from convgrader.assignment import OPTIONAL_PARTS, PARTS
 from convgrader.messages import say
 
@@ -41,10 +42,6 @@ STATUSES = (GRADED, REJECTED, GRADING_FAILED)
 #: sandbox could not start, say), never charged to the student.
 PASSED, FAILED, ERROR, SKIPPED, INFRASTRUCTURE = "passed", "failed", "error", "skipped", "grading failed"
 VISIBILITY = ("hidden", "after_due_date", "after_published", "visible")
-#: Characters of a failure message a test's results.json output keeps.
-OUTPUT_CAP = 1500
-#: Characters of what the submission printed shown with a test.
-PRINTED_SHOWN = 500
 
 #: The gradebook's columns: a row per submission.
 COLUMNS = ("submission", "status", "total", "max_total", *PARTS, "bonus")
@@ -193,12 +190,13 @@ class Report:
 def test_output(verdict):
     """The text a student reads for one test: the failure, then what their code printed."""
     text = verdict.message if verdict.outcome != PASSED else ""
-    if len(text) > OUTPUT_CAP:
-        text = text[:OUTPUT_CAP] + f"\n[... {len(text) - OUTPUT_CAP} more characters cut]"
+    cap = limits.REPORT_OUTPUT_CHARACTERS
+    if len(text) > cap:
+        text = text[:cap] + f"\n[... {len(text) - cap} more characters cut]"
     if verdict.output_bytes:
         note = (f"(your code printed {verdict.output_bytes:,} bytes during this test; the first "
                 f"{len(verdict.output)} characters follow; printing costs no points)\n"
-                f"{verdict.output[:PRINTED_SHOWN]}")
+                f"{verdict.output[:limits.PRINTED_SHOWN_CHARACTERS]}")
         text = f"{text}\n{note}" if text else note
     return text.strip()
 

@@ -37,8 +37,6 @@ from convgrader.report import (FAILED, GRADED, INFRASTRUCTURE, SKIPPED, VISIBILI
                                to_junit, to_markdown, to_text, write_results_json)
 from convgrader.running import implementation, isolation
 
-#: Seconds given to pytest past the time limit to finish its report.
-GRACE = 60
 #: pytest exit statuses that mean the harness failed, not the submission (which
 #: runs in the sandbox and can at worst kill pytest, a negative status).
 HARNESS_FAILURES = {3: "internal error", 4: "usage error"}
@@ -181,13 +179,13 @@ def run_tests(arguments, collected, deadline):
     with tempfile.TemporaryDirectory(prefix="convgrader-") as scratch:
         log = Path(scratch) / "outcomes.jsonl"
         while any(n not in verdicts for n in collected):
-            if time.time() >= deadline + GRACE:
+            if time.time() >= deadline + limits.RUN_GRACE:
                 failure = f"the grading run reached its time limit with {_unfinished(collected, verdicts)}"
                 break
             log.unlink(missing_ok=True)
             deselect = [f"--deselect={n}" for n in collected if n in verdicts]
             status = run_pytest(arguments + deselect + [f"--outcomes={log}", "-q"], key,
-                                max(deadline - time.time(), 0) + GRACE)
+                                max(deadline - time.time(), 0) + limits.RUN_GRACE)
             found, new_problems = outcomes.read(log, key)
             problems += new_problems
             verdicts.update(found)

@@ -26,17 +26,13 @@ from convgrader.assignment import BY_NAME, MARKER, PARTS, part_of
 from convgrader.judging import diagnostics, outcomes
 from convgrader.judging.points import declared
 from convgrader.messages import say
-from convgrader.paths import GRADED_TESTS, HIDDEN_TESTS, PROJECT
+from convgrader.paths import BENCHMARKS, GRADED_TESTS, HIDDEN_TESTS, PROJECT, SELF_TESTS
 from convgrader.running import implementation, isolation, sandbox
 from convgrader.running.implementation import ImplementationUnavailable
 from convgrader.report import INFRASTRUCTURE, Verdict
 
 #: Folders of tests that a plain ``pytest`` run leaves out, with the option that brings each in.
-OPT_IN_FOLDERS = {
-    PROJECT / "tests" / "selftest": "--selftest",
-    PROJECT / "tests" / "benchmarks": "--benchmark-only",
-    HIDDEN_TESTS: "--hidden",
-}
+OPT_IN_FOLDERS = {SELF_TESTS: "--selftest", BENCHMARKS: "--benchmark-only", HIDDEN_TESTS: "--hidden"}
 #: Folders whose every test grades a part, and must say which.
 GRADING_FOLDERS = (GRADED_TESTS, HIDDEN_TESTS)
 #: Seed of the hidden tests' random cases unless ``--hidden-seed`` says otherwise.
@@ -62,7 +58,7 @@ def pytest_addoption(parser):
     group = parser.getgroup("convgrader", "grading the convolutional-network assignment")
     group.addoption(
         "--impl", action="append", default=None, metavar="VALUE",
-        help="what to grade: student_impl (default), reference (the answer key), another "
+        help="what to grade: student_impl (default), answer_key (the answer key), another "
              "importable package, or the path of a folder laid out like student_impl/. "
              "Repeat to grade several in one run.")
     group.addoption(

@@ -29,7 +29,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from convgrader import paths
+from convgrader import limits, paths
 
 NAMESPACES = "namespaces"
 PROCESS = "process"
@@ -39,8 +39,6 @@ LEVEL_VARIABLE = "CONVGRADER_ISOLATION"
 
 #: Where the graded folder appears inside the sandbox: ``/submission/<its folder name>``.
 SUBMISSION_ROOT = "/submission"
-#: Size of the sandbox's private ``/tmp`` (also its working folder).
-TMPFS_BYTES = 256 << 20
 #: The uid and gid a submission has inside its user namespace ('nobody').
 NOBODY = 65534
 #: Variables a worker inherits from the grader: speed settings only, never secrets.
@@ -181,7 +179,7 @@ def minimal_environment(extra):
     return environment
 
 
-def bwrap_command(argv, folder, environment, tmpfs_bytes=TMPFS_BYTES):
+def bwrap_command(argv, folder, environment, tmpfs_bytes=limits.TMPFS_BYTES):
     """The command running ``argv`` in a sandbox of its own (see the module's docstring).
 
     Parameters

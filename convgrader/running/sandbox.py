@@ -254,7 +254,7 @@ class Sandbox:
             wire.receive(self.sock, deadline=time.monotonic() + limits.STARTUP, max_bytes=1 << 16)
         except wire.WireTimeout:
             raise StartupFailed(f"no answer within {limits.STARTUP:g} s") from None
-        except (EOFError, OSError, wire.WireError) as error:
+        except (EOFError, OSError, wire.WireError):
             detail = self.tap.take()[0].strip()[-500:] if self.tap else ""
             raise StartupFailed(f"the worker {describe_exit(self._exit_code())}"
                                 + (f" ({detail})" if detail else "")) from None
@@ -574,8 +574,7 @@ def grades_answer_key(impl_value):
 
 def protected_paths(impl_value):
     """Paths whose opening by the submission is tampering: the answer key (unless graded), fixtures and tests for writing."""
-    protected = [(os.path.join(PROJECT, "fixtures"), True), (os.path.join(PROJECT, "tests"), True),
-                 (os.path.join(PROJECT, "convgrader"), True)]
+    protected = [(str(paths.FIXTURES.parent), True), (str(paths.TESTS), True), (str(paths.HARNESS), True)]
     if not grades_answer_key(impl_value):
         protected.append((str(paths.ANSWER_KEY), False))
     return protected

@@ -25,12 +25,8 @@ import time
 
 import numpy as np
 
-#: Largest message accepted by default: a submission cannot exhaust the
-#: grader's memory through the channel.
-MAX_MESSAGE_BYTES = 1 << 30
-#: Largest JSON header: it describes the structure, arrays travel apart; parsing
-#: JSON costs many times its size in objects, so it gets a much smaller cap.
-MAX_HEADER_BYTES = 8 << 20
+from convgrader import limits
+
 _LENGTH = struct.Struct(">Q")
 
 
@@ -132,7 +128,7 @@ def send(sock, header, blobs=()):
     sock.sendall(_LENGTH.pack(len(data)) + data + b"".join(blobs))
 
 
-def receive(sock, deadline=None, max_bytes=MAX_MESSAGE_BYTES):
+def receive(sock, deadline=None, max_bytes=limits.MESSAGE_BYTES):
     """Read one message; returns (header, blobs).
 
     Parameters
@@ -142,7 +138,7 @@ def receive(sock, deadline=None, max_bytes=MAX_MESSAGE_BYTES):
         ``time.monotonic()`` by which the whole message must have arrived.
     max_bytes : int
         Cap of the message's arrays together; the header's cap is the smaller
-        of ``MAX_HEADER_BYTES`` and this.
+        of ``limits.HEADER_BYTES`` and this.
 
     Raises
     ------
@@ -156,8 +152,8 @@ def receive(sock, deadline=None, max_bytes=MAX_MESSAGE_BYTES):
         The message is malformed.
     """
     size = _LENGTH.unpack(_read_exactly(sock, _LENGTH.size, deadline))[0]
-    if size > min(MAX_HEADER_BYTES, max_bytes):
-        raise WireOversized("a message header", size, min(MAX_HEADER_BYTES, max_bytes))
+    if size > min(limits.HEADER_BYTES, max_bytes):
+        raise WireOversized("a message header", size, min(limits.HEADER_BYTES, max_bytes))
     try:
         header = json.loads(_read_exactly(sock, size, deadline))
     except (ValueError, RecursionError) as error:

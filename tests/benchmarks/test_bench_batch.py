@@ -8,11 +8,10 @@ four correct submissions (copies of the answer key), graded in full with
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from convgrader.paths import PROJECT
 
-PROJECT = Path(__file__).resolve().parents[2]
 SUBMISSIONS = 4
 JOBS = 2
 

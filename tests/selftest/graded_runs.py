@@ -13,8 +13,8 @@ import sys
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from pathlib import Path
+from convgrader.paths import PROJECT
 
-PROJECT = Path(__file__).resolve().parents[2]
 IMPLEMENTATIONS = Path(__file__).resolve().parent / "implementations"
 MUTANTS = IMPLEMENTATIONS / "mutants"
 

@@ -23,8 +23,8 @@ from convgrader.course.batch import COLUMNS, Grader, MergeError, Shard, find_sub
 from convgrader.assignment import LAYER_FUNCTIONS, MODEL_CLASS, OPTIONAL_PARTS, PARTS
 from convgrader.report import from_csv_row, from_results_json, to_csv_row
 from convgrader.running import isolation
+from convgrader.paths import PROJECT
 
-PROJECT = Path(__file__).resolve().parents[2]
 
 FAKE_GRADER = textwrap.dedent('''
     """A stand-in for `python -m convgrader grade`: argv = IMPL RESULTS CALLS_LOG."""

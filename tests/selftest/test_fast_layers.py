@@ -12,13 +12,13 @@ import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import fast_ext
 from answer_key import layers as key
+from convgrader.paths import PROJECT as PROJECT_ROOT
 from reference.fast_layers import (
     conv_backward_fast,
     conv_forward_fast,
@@ -26,7 +26,6 @@ from reference.fast_layers import (
     max_pool_forward_fast,
 )
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # (x shape, w shape, stride, pad): square and non-square images and filters,
 # 1x1 filters, strides larger than the filter (skipped pixels), padding wider

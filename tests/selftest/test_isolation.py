@@ -18,8 +18,6 @@ skipped, saying why, where bwrap cannot run.
 import hashlib
 import os
 import shutil
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path

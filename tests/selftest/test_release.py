@@ -30,10 +30,10 @@ import pytest
 
 from convgrader.course import release
 from convgrader.assignment import PARTS
+from convgrader.paths import PROJECT
 from tests.selftest.graded_runs import junit_part
 from tests.selftest.test_readme_commands import documented_commands
 
-PROJECT = Path(__file__).resolve().parents[2]
 VECTORIZED = PROJECT / "tests" / "selftest" / "implementations" / "vectorized"
 NAME = "convnet-assignment"
 # Only the CIFAR-10 rows may skip: the data set is not on a fresh machine.

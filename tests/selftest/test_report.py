@@ -13,11 +13,11 @@ import pytest
 
 from convgrader import report as reports
 from convgrader.judging import grade, outcomes
+from convgrader.paths import PROJECT
 from convgrader.report import (GRADED, GRADING_FAILED, INFRASTRUCTURE, REJECTED, PartTotal, Report, Verdict,
                                escape_cell, from_csv_row, from_results_json, to_csv_row, to_junit, to_markdown,
                                to_results_json, unescape_cell)
 
-PROJECT = Path(__file__).resolve().parents[2]
 
 
 def sample_report():
