@@ -48,6 +48,11 @@ MESSAGE_CHARACTERS = 2000
 REPORT_OUTPUT_CHARACTERS = 1500
 #: Characters of what the submission printed shown with a test.
 PRINTED_SHOWN_CHARACTERS = 500
+#: Characters of one string from a submission (a message, a repr, printed output) that any
+#: report shows; :func:`convgrader.untrusted.shown` cuts the rest.
+SHOWN_CHARACTERS = 20000
+#: Characters of a file or folder name from a submission that any report shows.
+NAME_CHARACTERS = 200
 #: Bytes one file written by the submission may have (RLIMIT_FSIZE).
 FILE_BYTES = 64 << 20
 #: Bytes of the largest reply a call may send back. The tests' largest result is a few MB;
