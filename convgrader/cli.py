@@ -10,7 +10,7 @@ import importlib
 
 #: The modules that define commands, in the order ``--help`` lists them.
 COMMAND_MODULES = ("convgrader.judging.grade", "convgrader.course.datasets", "convgrader.course.plots", "convgrader.course.batch",
-                   "convgrader.course.release")
+                   "convgrader.course.similarity", "convgrader.course.release")
 
 
 def main(argv=None):

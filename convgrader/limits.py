@@ -53,6 +53,8 @@ PRINTED_SHOWN_CHARACTERS = 500
 SHOWN_CHARACTERS = 20000
 #: Characters of a file or folder name from a submission that any report shows.
 NAME_CHARACTERS = 200
+#: Pairs ``similarity`` shows side by side on its page (each holds two submissions' code); the CSV has them all.
+SIMILARITY_PAIRS_SHOWN = 200
 #: Bytes one file written by the submission may have (RLIMIT_FSIZE).
 FILE_BYTES = 64 << 20
 #: Bytes of the largest reply a call may send back. The tests' largest result is a few MB;

@@ -103,6 +103,18 @@ EN = {
     "grade_not_run": "Not run here (no points): {names}",
     "grade_tampering": "TAMPERING DETECTED: the submission touched what it must not, so it scores 0:",
     "report_notes": "Notes on your upload:",
+    # ---- the similarity report (course/similarity.py), read by the instructor --------------------
+    "similarity_title": "Similar submissions",
+    "similarity_lead": "A score is a lead for a person to read, never a verdict: it measures how much "
+                       "code two submissions share once names, comments, formatting and the order of "
+                       "functions are set aside, and the skeleton's own code is left out. Short "
+                       "solutions of one assignment share idioms; read the marked fragments side by "
+                       "side before drawing any conclusion.",
+    "similarity_legend": "{count} pair(s), the most similar first; open a pair to see both codes side by "
+                         "side, the fragments found in both marked. known: marks a known solution "
+                         "(--against).",
+    "similarity_more": "{count} more pair(s) are in similarity.csv only.",
+    "similarity_skipped": "Not compared",
     "report_rejected": "Your submission could not be graded: {reason}.",
     "report_grading_failed": "Not graded: {reason}. This is not a judgement of your code: the grader will try "
                              "again, or tell your instructor.",

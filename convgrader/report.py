@@ -44,13 +44,14 @@ PASSED, FAILED, ERROR, SKIPPED, INFRASTRUCTURE = "passed", "failed", "error", "s
 VISIBILITY = ("hidden", "after_due_date", "after_published", "visible")
 
 #: The gradebook's columns: a row per submission.
-COLUMNS = ("submission", "status", "total", "max_total", *PARTS, "bonus")
+#: ``similarity`` and ``similar_to`` (each submission's highest match) are filled by ``batch --similarity``.
+COLUMNS = ("submission", "status", "total", "max_total", *PARTS, "bonus", "similarity", "similar_to")
 #: A text cell starting with one of these is a formula to a spreadsheet program
 #: (OWASP, "CSV Injection"): it gets a leading apostrophe. A leading
 #: apostrophe is doubled too, so that unescaping is exact.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 #: Gradebook columns holding text; the others hold numbers written by us.
-TEXT_COLUMNS = ("submission", "status")
+TEXT_COLUMNS = ("submission", "status", "similar_to")
 
 
 @dataclass

@@ -76,6 +76,9 @@ def register(commands):
     batch_parser.add_argument("--wall-clock", type=float, default=None, metavar="SECONDS",
                               help=f"kill one submission's grading after this long (default: --time-limit + "
                                    f"{limits.WALL_CLOCK_MARGIN:g}, or {limits.WALL_CLOCK:g} without --time-limit)")
+    batch_parser.add_argument("--similarity", action="store_true",
+                              help="also compare the submissions (the `similarity` command) and fill the "
+                                   "gradebook's similarity and similar_to columns with each one's highest match")
     batch_parser.set_defaults(run=run_batch_command, accepts_extra=True)
 
     merge_parser = commands.add_parser(
@@ -615,6 +618,9 @@ def run_batch_command(args, extra):
           f"{summary.count(GRADING_FAILED)} grading failed; {summary.skipped} skipped (unchanged since the last batch); "
           f"{summary.graded_now} processed in {elapsed:.0f} s")
     print(f"gradebook: {summary.gradebook}")
+    if args.similarity:  # its own process, as grading is: the command reads the submissions anew
+        subprocess.run([sys.executable, "-m", "convgrader", "similarity", str(args.submissions), "--out",
+                        str(args.out), "--gradebook", str(summary.gradebook)], cwd=PROJECT, check=False)
     # A failed grading is the harness's problem, not the student's: let CI see it.
     return 1 if summary.count(GRADING_FAILED) else 0
 

@@ -318,3 +318,48 @@ def _syntax_note(text, relative):
     except ValueError as error:  # e.g. null bytes
         return [f"{relative} cannot be compiled: {error}"]
     return []
+
+
+# --- notebooks (read, never run) ---
+
+NOTEBOOK_SUFFIX = ".ipynb"
+
+
+def notebooks(source, limits=Limits()):
+    """The notebooks a submission holds, read under the same rules as :func:`normalize`.
+
+    Parameters
+    ----------
+    source : pathlib.Path
+        The submission: a folder, or a ``.zip`` archive.
+    limits : Limits, optional
+        The same caps as :func:`normalize` (on the notebooks' bytes together).
+
+    Returns
+    -------
+    dict of str to bytes
+        Relative POSIX path of each ``.ipynb`` (junk and symbolic links left out) -> its bytes.
+
+    Raises
+    ------
+    SubmissionRejected
+        When the archive is unsafe or unreadable, or the notebooks exceed the limits.
+    """
+    source = Path(source)
+    with contextlib.ExitStack() as open_archive:
+        if source.is_dir():
+            files, _ = _folder_files(source)
+        elif source.suffix.lower() == ".zip":
+            archive = open_archive.enter_context(_open_zip(source))
+            if len(archive.infolist()) > limits.max_members:
+                raise SubmissionRejected(f"the archive has more than the {limits.max_members} entries allowed")
+            files = {}
+            for member in archive.infolist():
+                path = _safe_member_path(member)
+                if not member.is_dir() and not is_junk(path.parts):
+                    files[path] = _MemberReader(archive, member)
+        else:
+            raise SubmissionRejected(f"{source.name} is neither a folder nor a .zip archive")
+        budget = _Budget(limits.max_bytes)
+        return {str(path): budget.take(reader) for path, reader in sorted(files.items())
+                if path.suffix == NOTEBOOK_SUFFIX}
