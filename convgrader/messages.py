@@ -103,6 +103,9 @@ EN = {
     "grade_not_run": "Not run here (no points): {names}",
     "grade_tampering": "TAMPERING DETECTED: the submission touched what it must not, so it scores 0:",
     "report_notes": "Notes on your upload:",
+    # ---- GitHub Classroom's reporter (judging/classroom.py), one entry per part ----------------
+    "classroom_part": "{passed} of {total} tests passed: {score:g} of {max_score:g} points",
+    "classroom_first_failure": "First failure, {name}:\n{message}",
     # ---- the similarity report (course/similarity.py), read by the instructor --------------------
     "similarity_title": "Similar submissions",
     "similarity_lead": "A score is a lead for a person to read, never a verdict: it measures how much "

@@ -71,6 +71,9 @@ SECRET_CODE = ("answer_key", "tests/hidden", "tests/selftest/implementations", "
 #: Files written for the student release: bundle path -> project path.
 STUDENT_DOCS = {"README.md": "README.ru.md",
                 ".github/workflows/grade.yml": "convgrader/course/release_files/grade.yml"}
+#: The students' workflow of a GitHub Classroom assignment (``release-student --classroom``): it replaces
+#: grade.yml and hands the points to Classroom's reporter action.
+CLASSROOM_WORKFLOW = {".github/workflows/classroom.yml": "convgrader/course/release_files/classroom.yml"}
 
 #: What the Gradescope bundle holds besides its two scripts (taken from convgrader/course/release_files/).
 GRADESCOPE_SOURCES = (
@@ -102,6 +105,9 @@ def register(commands):
                                   description="Build the student release and prove it holds no secret.")
     student.add_argument("--out", type=Path, required=True, help="writes OUT/NAME/ and OUT/NAME.zip")
     student.add_argument("--name", default=DEFAULT_NAME, help=f"the bundle's name (default {DEFAULT_NAME})")
+    student.add_argument("--classroom", action="store_true",
+                         help="for a GitHub Classroom assignment: ship the workflow that reports the points to "
+                              "Classroom (.github/workflows/classroom.yml) instead of grade.yml")
     student.set_defaults(run=run_release_student)
 
     gradescope = commands.add_parser("release-gradescope", help="build Gradescope's autograder.zip",
@@ -195,15 +201,19 @@ def notebook_without_outputs(path):
     return json.dumps(notebook, ensure_ascii=False, indent=1) + "\n"
 
 
-def student_contents(project):
-    """{bundle path: bytes} of the whole student release."""
+def student_contents(project, classroom=False):
+    """{bundle path: bytes} of the whole student release (with Classroom's workflow when ``classroom``)."""
     project = Path(project)
     contents = {relative: path.read_bytes()
                 for relative, path in select_files(project, STUDENT_SOURCES, STUDENT_EXCLUDED).items()}
     for relative in [r for r in contents if r.endswith(".ipynb")]:
         contents[relative] = notebook_without_outputs(project / relative).encode("utf-8")
     contents["tox.ini"] = student_tox_ini(project).encode("utf-8")
-    for target, source in STUDENT_DOCS.items():
+    docs = dict(STUDENT_DOCS)
+    if classroom:
+        del docs[".github/workflows/grade.yml"]
+        docs.update(CLASSROOM_WORKFLOW)
+    for target, source in docs.items():
         contents[target] = (project / source).read_bytes()
     return dict(sorted(contents.items()))
 
@@ -372,7 +382,7 @@ def find_leaks(contents, project=PROJECT):
 
 # -- the commands -------------------------------------------------------------------------------
 
-def build_student_release(out, name=DEFAULT_NAME, project=PROJECT):
+def build_student_release(out, name=DEFAULT_NAME, project=PROJECT, classroom=False):
     """Write ``out/name/`` and ``out/name.zip``; return (folder, archive, contents).
 
     Raises
@@ -380,7 +390,7 @@ def build_student_release(out, name=DEFAULT_NAME, project=PROJECT):
     RuntimeError
         Listing the leaks, when the bundle would give a secret away (nothing is written then).
     """
-    contents = student_contents(project)
+    contents = student_contents(project, classroom)
     leaks = find_leaks(contents, project)
     if leaks:
         raise RuntimeError("the student release would leak:\n" + "\n".join(f"  {leak}" for leak in leaks))
@@ -408,7 +418,7 @@ def _size_text(count):
 
 def run_release_student(args, extra):
     try:
-        folder, archive, contents = build_student_release(args.out, args.name)
+        folder, archive, contents = build_student_release(args.out, args.name, classroom=args.classroom)
     except (RuntimeError, OSError) as error:
         print(f"release-student: {error}", file=sys.stderr)
         return 1

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from convgrader import __version__, language, limits
 from convgrader.assignment import OPTIONAL_PARTS, PARTS
-from convgrader.judging import html_report, outcomes, points
+from convgrader.judging import classroom, html_report, outcomes, points
 from convgrader.judging.plugin import HIDDEN_SEED
 from convgrader.paths import FIXTURES, GRADED_TESTS, HIDDEN_TESTS, PROJECT
 from convgrader.report import (FAILED, GRADED, INFRASTRUCTURE, SKIPPED, VISIBILITY, PartTotal, Report, Verdict,
@@ -52,6 +52,9 @@ def register(commands):
     parser.add_argument("--markdown", type=Path, help="write a Markdown summary here")
     parser.add_argument("--html", type=Path, help="write one self-contained HTML page here: points per part, "
                                                   "pictures of each failed comparison")
+    parser.add_argument("--classroom", type=Path, metavar="FILE",
+                        help="write GitHub Classroom's runner result here (JSON: one entry per part; "
+                             "see convgrader/judging/classroom.py)")
     parser.add_argument("--hidden", action="store_true", help="also run the hidden tests (tests/hidden)")
     parser.add_argument("--hidden-seed", type=int, default=HIDDEN_SEED)
     parser.add_argument("--hidden-visibility", choices=VISIBILITY, default="after_published",
@@ -86,6 +89,8 @@ def run(args, pytest_args):
     write_outputs(args, report)
     if args.html:
         html_report.write(args.html, report)
+    if args.classroom:
+        classroom.write(args.classroom, report)
     print(to_text(report))
     if report.status != GRADED:
         print(f"grade: {report.label}; this report is not a grade", file=sys.stderr)
