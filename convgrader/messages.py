@@ -106,6 +106,14 @@ EN = {
     # ---- GitHub Classroom's reporter (judging/classroom.py), one entry per part ----------------
     "classroom_part": "{passed} of {total} tests passed: {score:g} of {max_score:g} points",
     "classroom_first_failure": "First failure, {name}:\n{message}",
+    # ---- check("<part>") in the notebook (judging/notebook_check.py) ---------------------------
+    "check_summary": "{part}: {passed} of {total} tests passed",
+    "check_unwritten": "{part} is not written yet: replace its raise NotImplementedError in {file}, "
+                       "then run this cell again",
+    "check_not_run": "{part} could not be checked: {reason}",
+    "check_first_failure": "First failure: {name}",
+    "check_pictures_elsewhere": "(the pictures of expected, yours and the difference show in JupyterLab, "
+                                "or in `python -m convgrader grade --html report.html`)",
     # ---- the similarity report (course/similarity.py), read by the instructor --------------------
     "similarity_title": "Similar submissions",
     "similarity_lead": "A score is a lead for a person to read, never a verdict: it measures how much "
