@@ -11,7 +11,8 @@ whose function is still the skeleton's says so in one line.
 
 Which code is checked: the ``student_impl`` package the kernel imports (the
 folder it was loaded from), or ``$CONVGRADER_CHECK_IMPL`` when set (CI runs the
-notebook with the answer key standing in, ``answer_key``).
+notebook with the answer key standing in, ``answer_key``). With
+``$CONVGRADER_CHECK_STRICT=1`` (CI) a part that does not pass raises, failing the cell.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from convgrader.untrusted import shown
 
 #: Names the implementation to check instead of the kernel's student_impl (CI: answer_key).
 IMPL_VARIABLE = "CONVGRADER_CHECK_IMPL"
+#: Set to 1 (CI does), a part that does not pass raises, so that nbval fails the cell.
+STRICT_VARIABLE = "CONVGRADER_CHECK_STRICT"
 DEFAULT_PACKAGE = "student_impl"
 
 
@@ -206,7 +209,10 @@ def check(part: str, impl: str | None = None, lang: str | None = None) -> CheckR
             report, figures = Report.failed(tail[0]), {}
     for verdict in report.tests:
         verdict.figure = figures.get(verdict.nodeid)
-    return CheckResult(part, report, figures, lang)
+    result = CheckResult(part, report, figures, lang)
+    if os.environ.get(STRICT_VARIABLE) == "1" and not result.passed:
+        raise AssertionError(str(result))
+    return result
 
 
 # -- the grading process ------------------------------------------------------------------------

@@ -187,7 +187,7 @@ def submission(solution, *edits):
 
 
 def build(root):
-    """Write ``root/class`` (one submission per student) and ``root/public`` (a known solution).
+    """Write ``root/submissions`` (one per student) and ``root/known`` (a known solution), as the docs name them.
 
     Returns
     -------
@@ -196,7 +196,7 @@ def build(root):
         the other; ``copied_from_public``: {submission: public solution's name}.
     """
     root = Path(root)
-    klass, public = root / "class", root / "public"
+    klass, public = root / "submissions", root / "known"
     _write(klass / "anna", submission("answer_key"))
     _write(klass / "dmitri" / "homework" / "student_impl",  # nested, as batch finds it
            submission("answer_key", renamed, recommented, reordered))

@@ -81,6 +81,12 @@ def test_a_grading_that_could_not_run_says_why_and_passes_nothing():
     assert str(result) == f"{PART} could not be checked: the sandbox could not start"
 
 
+def test_strict_mode_raises_on_a_part_that_does_not_pass(monkeypatch):
+    monkeypatch.setenv(notebook_check.STRICT_VARIABLE, "1")
+    with pytest.raises(AssertionError, match="is not written yet"):
+        check(PART, impl=str(PROJECT / "student_impl"), lang="en")
+
+
 def test_the_kernels_student_impl_or_the_ci_override_is_checked(monkeypatch):
     monkeypatch.delenv(notebook_check.IMPL_VARIABLE, raising=False)
     monkeypatch.delitem(sys.modules, "student_impl", raising=False)

@@ -39,6 +39,8 @@ RUN_ELSEWHERE = {
     "python -m convgrader batch submissions/ --out graded/":
         "tests/selftest/test_batch.py::test_the_batch_command_grades_for_real",
     "python -m convgrader release-student --out dist/": "tests/selftest/test_readme_commands.py::test_releases",
+    "python -m convgrader similarity submissions/ --out similarity/ --against known/":
+        "tests/selftest/test_similarity.py::planted",
     "python -m convgrader release-gradescope --out dist/": "tests/selftest/test_readme_commands.py::test_releases",
     "tox -e grade -- --impl PATH --results results.json":
         "tests/selftest/test_readme_commands.py::test_tox_environments_run_the_documented_commands",
