@@ -86,15 +86,16 @@ def notebook_code(source):
     return {name: "\n\n".join(python_sources(name, data)) for name, data in notebooks(source).items()}
 
 
-def read_code(name, source, scratch, known=False):
+def read_code(name, source, folder, known=False):
     """A submission's :class:`Code` (its normalized .py files, then its notebooks' code cells).
+
+    ``folder`` (not existing yet) receives the normalized sources.
 
     Raises
     ------
     SubmissionRejected
-        When ``batch`` would reject it too, or it holds neither sources nor notebooks.
+        When it holds neither Python sources nor notebooks (or its archive is unsafe).
     """
-    folder = Path(scratch) / f"{len(list(Path(scratch).iterdir()))}"
     sources = {}
     try:
         normalize(source, folder)
@@ -121,9 +122,10 @@ def skeleton_code():
 def read_folder(folder, scratch, known=False, out=None):
     """Every submission in ``folder`` as ``batch`` finds them: (codes, {name: why it was left out})."""
     codes, skipped = [], {}
-    for submission in find_submissions(folder, out):
-        try:
-            codes.append(read_code(submission.name, submission.path, scratch, known))
+    for index, submission in enumerate(find_submissions(folder, out)):
+        try:  # numbered folders: a submission's name never becomes a path here
+            codes.append(read_code(submission.name, submission.path,
+                                   Path(scratch) / ("known" if known else "class") / str(index), known))
         except SubmissionRejected as error:
             skipped[submission.name] = str(error)
     return codes, skipped
