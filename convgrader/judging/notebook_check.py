@@ -144,7 +144,7 @@ class CheckResult:
 
     def _repr_html_(self):
         """Jupyter's rich display: the summary, the table, the first failure and its pictures."""
-        parts = [f"<style>{html_report.STYLE}</style><div class=\"convgrader-check\">",
+        parts = [f"<style>{SCOPED_STYLE}</style><div class=\"{SCOPE}\">",
                  f"<p><b>{_escaped(self.summary())}</b></p>"]
         if self.graded and not self.unwritten:
             rows = "".join(f"<tr class=\"{'ok' if outcome == PASSED else 'fail'}\"><td>"
@@ -159,6 +159,24 @@ class CheckResult:
                 if self.figures.get(first.nodeid):
                     parts.append(html_report.figure_block(self.figures[first.nodeid], first.nodeid))
         return "".join(parts) + "</div>"
+
+
+def scoped(style, scope):
+    """The report page's CSS (one rule a line) limited to ``.scope``: a notebook's output must not restyle Jupyter."""
+    rules = []
+    for line in style.strip().splitlines():
+        selectors, _, body = line.partition("{")
+        kept = [f".{scope} {selector.strip()}" for selector in selectors.split(",")
+                if selector.strip() not in PAGE_ONLY_SELECTORS]
+        if kept and body:
+            rules.append(", ".join(kept) + " {" + body)
+    return "\n".join(rules)
+
+
+#: Rules of the report page's CSS that style the page itself, not its parts.
+PAGE_ONLY_SELECTORS = ("body", "h1", ".meta")
+SCOPE = "convgrader-check"
+SCOPED_STYLE = scoped(html_report.STYLE, SCOPE)
 
 
 def _escaped(text):

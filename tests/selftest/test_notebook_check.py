@@ -45,6 +45,7 @@ def test_jupyter_shows_the_table_the_hint_and_three_pictures(buggy):
     assert page.count("<tr class=\"fail\">") == len(buggy.verdicts)
     assert "подсказка (bias)" in page
     assert page.count("<img") == 3 and "data:image/png;base64," in page  # expected, yours, difference
+    assert "body {" not in page and ".convgrader-check pre {" in page  # styles its own output, not JupyterLab
 
 
 def test_a_correct_part_passes():
