@@ -135,6 +135,7 @@ def read_folder(folder, scratch, known=False, out=None):
 
 def fingerprints(codes, boilerplate):
     """copydetect's fingerprint of each code, with the boilerplate's fingerprints taken out."""
+    # Imported here: copydetect is the instructor extra's, and every command's --help must work without it.
     from copydetect import CodeFingerprint, defaults
 
     k = defaults.NOISE_THRESHOLD
@@ -309,6 +310,11 @@ def run_command(args, extra):
         language.set_current(language.choose(args.lang, language.configured_in(PROJECT)))
     except ValueError as error:
         print(f"similarity: {error}", file=sys.stderr)
+        return 2
+    try:
+        import copydetect  # noqa: F401  (only to say what is missing before reading a class)
+    except ImportError:
+        print('similarity: needs copydetect: python -m pip install -e ".[instructor]"', file=sys.stderr)
         return 2
     matches, skipped = run_similarity(args.submissions, args.out, args.against, args.floor)
     for name, why in sorted(skipped.items()):
