@@ -42,6 +42,9 @@ IMPL_VARIABLE = "CONVGRADER_CHECK_IMPL"
 #: Set to 1 (CI does), a part that does not pass raises, so that nbval fails the cell.
 STRICT_VARIABLE = "CONVGRADER_CHECK_STRICT"
 DEFAULT_PACKAGE = "student_impl"
+#: The notebook is written in Russian: where nothing chose a language (--lang, $CONVGRADER_LANG, a
+#: Russian locale, the project's convgrader_lang, as for pytest), its checks speak Russian too.
+NOTEBOOK_LANGUAGE = "ru"
 
 
 @dataclass
@@ -204,7 +207,8 @@ def check(part: str, impl: str | None = None, lang: str | None = None) -> CheckR
     impl : str, optional
         What to check (an ``--impl`` value); by default the kernel's ``student_impl``.
     lang : str, optional
-        ``ru`` or ``en``; by default the language ``pytest`` would speak here.
+        ``ru`` or ``en``; by default pytest's choice here (``$CONVGRADER_LANG``, a Russian locale,
+        the project's ``convgrader_lang``), else Russian, the notebook's language.
 
     Returns
     -------
@@ -213,7 +217,7 @@ def check(part: str, impl: str | None = None, lang: str | None = None) -> CheckR
     """
     if part not in BY_NAME:
         raise ValueError(f"check({part!r}): the parts are {', '.join(PARTS)}")
-    lang = language.choose(lang, language.configured_in(PROJECT))
+    lang = language.choose(lang, language.configured_in(PROJECT) or NOTEBOOK_LANGUAGE)
     with tempfile.TemporaryDirectory(prefix="convgrader-check-") as scratch:
         out = Path(scratch) / "check.json"
         command = [sys.executable, "-m", "convgrader.judging.notebook_check", part, "--out", str(out),
