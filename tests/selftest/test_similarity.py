@@ -160,3 +160,24 @@ def test_batch_similarity_fills_the_gradebook_columns(tmp_path):
     assert rows["anna"]["similarity"] == "0.940" and rows["anna"]["similar_to"] == "dmitri"
     assert rows["clara"]["similar_to"] == "known:=SUM(A1)"  # starts with k: no formula
     assert list(rows["anna"]) == list(COLUMNS)
+
+
+def test_batch_similarity_end_to_end_on_notebook_only_uploads(tmp_path):
+    """Uploads without layers.py are rejected without any grading; their notebooks are still compared."""
+    solution = planted_similarity.submission("vectorized")["layers.py"]
+    other = planted_similarity.submission("loops_float32")["layers.py"]
+    klass = tmp_path / "class"
+    write_tree(klass / "ira", {"hw.ipynb": notebook([solution])})
+    write_tree(klass / "oleg", {"work/hw.ipynb": notebook([solution])})
+    write_tree(klass / "pavel", {"hw.ipynb": notebook([other])})
+    out = tmp_path / "graded"
+    run = subprocess.run([sys.executable, "-m", "convgrader", "batch", str(klass), "--out", str(out), "--similarity",
+                          "--allow-weak-isolation"], cwd=PROJECT, capture_output=True, text=True, timeout=600,
+                         env=dict(os.environ, CONVGRADER_LANG="en"))
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    with open(out / "gradebook.csv", newline="", encoding="utf-8-sig") as stream:
+        rows = {row["submission"]: row for row in csv.DictReader(stream)}
+    assert rows["ira"]["status"].startswith("rejected") and rows["ira"]["similar_to"] == "oleg"
+    assert rows["oleg"]["similar_to"] == "ira" and float(rows["oleg"]["similarity"]) > 0.9
+    assert float(rows["pavel"]["similarity"] or 0) < 0.5
+    assert (out / "similarity.csv").exists() and (out / "similarity.html").exists()
