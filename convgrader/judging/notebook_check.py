@@ -74,7 +74,10 @@ class CheckResult:
     @property
     def verdicts(self):
         """The part's tests as ``(name, outcome, message)``: outcome ``passed``, ``failed`` or ``error``."""
-        return [(v.name, v.outcome, v.message) for v in self.report.tests if v.part == self.part]
+        return [(v.name, v.outcome, v.message) for v in self._tests()]
+
+    def _tests(self):
+        return [v for v in self.report.tests if v.part == self.part]
 
     @property
     def graded(self):
@@ -83,7 +86,7 @@ class CheckResult:
     @property
     def passed(self):
         """Whether the part was graded and every one of its tests passed."""
-        return self.graded and bool(self.verdicts) and all(o == PASSED for _, o, _ in self.verdicts)
+        return self.graded and bool(self._tests()) and all(self.report.credited(v) for v in self._tests())
 
     def __bool__(self):
         return self.passed
@@ -109,6 +112,13 @@ class CheckResult:
         finally:
             language.set_current(before)
 
+    def _tampering(self):
+        """What the submission touched that it must not (it costs every point), as lines."""
+        if not self.report.tampering:
+            return []
+        with self._speaking():
+            return [say("grade_tampering"), *[f"  - {shown(event, newlines=False)}" for event in self.report.tampering]]
+
     def _first_failure(self):
         return next((v for v in self.report.tests if v.part == self.part and v.outcome != PASSED), None)
 
@@ -126,8 +136,9 @@ class CheckResult:
         """The verdict table and the first failure, as plain text (empty when one line says it all)."""
         if not self.graded or self.unwritten:
             return []
-        lines = [f"  {'✓' if outcome == PASSED else '✗'} {shown(name, newlines=False)}"
-                 for name, outcome, _ in self.verdicts]
+        lines = [f"  {'✓' if self.report.credited(v) else '✗'} {shown(v.name, newlines=False)}"
+                 for v in self._tests()]
+        lines += self._tampering()
         first = self._first_failure()
         if first is not None:
             with self._speaking():
@@ -153,10 +164,11 @@ class CheckResult:
         parts = [f"<style>{SCOPED_STYLE}</style><div class=\"{SCOPE}\">",
                  f"<p><b>{_escaped(self.summary())}</b></p>"]
         if self.graded and not self.unwritten:
-            rows = "".join(f"<tr class=\"{'ok' if outcome == PASSED else 'fail'}\"><td>"
-                           f"{_escaped(shown(name, newlines=False))}</td></tr>"
-                           for name, outcome, _ in self.verdicts)
+            rows = "".join(f"<tr class=\"{'ok' if self.report.credited(v) else 'fail'}\"><td>"
+                           f"{_escaped(shown(v.name, newlines=False))}</td></tr>" for v in self._tests())
             parts.append(f"<table class=\"parts\">{rows}</table>")
+            if self.report.tampering:
+                parts.append(f"<pre class=\"tampering\">{_escaped(chr(10).join(self._tampering()))}</pre>")
             first = self._first_failure()
             if first is not None:
                 with self._speaking():

@@ -16,7 +16,6 @@ are planted; nothing here runs the code it writes.
 import ast
 import io
 import keyword
-import re
 import tokenize
 import zipfile
 from pathlib import Path

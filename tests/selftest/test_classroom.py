@@ -18,7 +18,6 @@ import shutil
 import subprocess
 import sys
 
-import pytest
 import yaml
 
 from tests.selftest.graded_runs import IMPLEMENTATIONS

@@ -76,6 +76,14 @@ def test_what_the_submission_said_is_escaped_in_the_page():
     assert "&lt;script&gt;" in page and "\\x1b" in page
 
 
+def test_tampering_passes_nothing_and_says_what_was_touched():
+    verdict = Verdict(nodeid="t::x", name="test_x", part=PART, outcome=PASSED)
+    report = Report(status=GRADED, parts={PART: PartTotal(total=1)}, tests=[verdict],
+                    tampering=["import of answer_key"])
+    result = CheckResult(PART, report, lang="en")
+    assert not result.passed and "import of answer_key" in str(result) and "import of answer_key" in result._repr_html_()
+
+
 def test_a_grading_that_could_not_run_says_why_and_passes_nothing():
     result = CheckResult(PART, Report.failed("the sandbox could not start"), lang="en")
     assert not result.passed and not result.unwritten
