@@ -17,6 +17,8 @@ no process of it ever runs outside.
 import functools
 import os
 import shutil
+import signal
+import time
 import uuid
 from pathlib import Path
 
@@ -40,13 +42,34 @@ class Group:
     def procs_files(self):
         return [folder / "cgroup.procs" for folder in self.folders]
 
-    def remove(self):
-        """Remove the group's folders (once its processes are gone); what cannot be removed stays."""
-        for folder in self.folders:
+    def pids(self):
+        """The processes in the group now."""
+        found = set()
+        for path in self.procs_files:
             try:
-                folder.rmdir()
-            except OSError:
+                found.update(int(line) for line in path.read_text().split())
+            except (OSError, ValueError):
                 pass
+        return found
+
+    def remove(self, attempts=20):
+        """Kill whatever is left in the group, then remove its folders; a folder that stays busy is left."""
+        for _ in range(attempts):
+            for pid in self.pids():
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            for folder in self.folders:
+                try:
+                    folder.rmdir()
+                except FileNotFoundError:
+                    pass
+                except OSError:
+                    break
+            if not any(folder.exists() for folder in self.folders):
+                return
+            time.sleep(0.05)
 
 
 @functools.cache
