@@ -16,8 +16,6 @@ __all__ = ["conv_forward_fast", "conv_backward_fast", "max_pool_forward_fast", "
 
 #: The graded layer function the worker is running now, named in the refusal (set by the worker).
 graded = None
-#: What each graded layer function must compute itself (set by the worker from the assignment table).
-computes = {}
 #: True while the worker runs a forward only for the cache its backward's test needs (set by the worker):
 #: the forward is judged in its own tests, so a fast layer called on the side then returns None, which
 #: computes nothing, instead of costing the backward's tests too.
@@ -25,18 +23,23 @@ making_cache = False
 
 
 class FastLayersUnavailable(RuntimeError):
-    """A graded layer function called a provided fast layer, which this worker does not have."""
+    """A graded layer function called a provided fast layer, which this worker does not have.
+
+    ``fields`` (``name``, ``provided``) let the grader say so in the student's
+    language (:func:`convgrader.running.sandbox.fast_layers_refusal`).
+    """
+
+    def __init__(self, name, provided):
+        super().__init__(f"{name} must compute its result itself; it called the provided {provided} (the rule: a "
+                         "graded layer function may not use the fast layers; only ThreeLayerConvNet may)")
+        self.fields = {"name": name, "provided": provided}
 
 
 def _refuser(provided):
     def refuse(*args, **kwargs):
         if making_cache:
             return None
-        name = graded or "a graded layer function"
-        raise FastLayersUnavailable(
-            f"{name} must compute {computes.get(name, 'its result')} itself; it called the provided {provided} "
-            "(the rule: a graded layer function may not use the fast layers; only ThreeLayerConvNet may, and "
-            "only its tests have them)")
+        raise FastLayersUnavailable(graded or "a graded layer function", provided)
     refuse.__name__ = refuse.__qualname__ = provided
     return refuse
 

@@ -54,8 +54,8 @@ import time
 
 import numpy as np
 
-from convgrader import limits, paths
-from convgrader.assignment import AREAS, BY_NAME, MODEL_CLASS
+from convgrader import limits, messages, paths
+from convgrader.assignment import AREAS, BY_NAME, LAYER_FUNCTIONS, MODEL_CLASS
 from convgrader.running import cgroups, isolation, wire, worker
 from convgrader.running.implementation import ImplementationUnavailable
 
@@ -347,6 +347,8 @@ class Sandbox:
                 raise NotImplementedError(error["message"])
             if error["type"] == "ImplementationUnavailable":
                 raise ImplementationUnavailable(error["message"])
+            if error["type"] == "FastLayersUnavailable":
+                error["message"] = fast_layers_refusal(error.get("fields"), error["message"])
             raise SubmissionRaised(error["type"], error["message"], error["traceback"])
         value = wire.decode(reply["ok"], reply_blobs, resolve)
         changed = {i: wire.decode(v, reply_blobs, resolve) for i, v in reply.get("changed", [])}
@@ -378,6 +380,24 @@ class Sandbox:
 
     def take_output(self):
         return self.tap.take() if self.tap else ("", 0)
+
+
+#: The provided fast layers, which the layer functions' worker refuses (convgrader/running/no_fast_layers.py).
+FAST_LAYERS = ("conv_forward_fast", "conv_backward_fast", "max_pool_forward_fast", "max_pool_backward_fast")
+
+
+def fast_layers_refusal(fields, message):
+    """The refusal of a fast layer in the student's language, or ``message`` when ``fields`` are not the worker's.
+
+    The worker's process is the submission's, so its fields are believed only
+    when they name a graded layer function and a provided fast layer.
+    """
+    fields = fields if isinstance(fields, dict) else {}
+    name, provided = fields.get("name"), fields.get("provided")
+    if name not in LAYER_FUNCTIONS or provided not in FAST_LAYERS:
+        return message
+    return messages.say("fast_layers_refused", name=name, provided=provided,
+                        computes=messages.say(f"computes_{name}"))
 
 
 def role_of(name):

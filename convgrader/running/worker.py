@@ -166,7 +166,11 @@ def describe(error):
     from convgrader.running.implementation import ImplementationUnavailable
 
     kind = "ImplementationUnavailable" if isinstance(error, ImplementationUnavailable) else type(error).__name__
-    return {"type": kind, "message": message[:2000], "traceback": where[-3000:]}
+    described = {"type": kind, "message": message[:2000], "traceback": where[-3000:]}
+    fields = getattr(error, "fields", None)
+    if kind == "FastLayersUnavailable" and isinstance(fields, dict):
+        described["fields"] = {str(key)[:100]: str(value)[:100] for key, value in list(fields.items())[:4]}
+    return described
 
 
 #: The ``-c`` program that starts a worker in isolated mode (``python -I``: no
@@ -205,7 +209,6 @@ def preload(role):
     every level (at the process level the real file exists, but its kernels can
     no longer be loaded).
     """
-    from convgrader.assignment import PARTS_TABLE
     from convgrader.running import native_code
 
     native_code.preload()
@@ -216,7 +219,6 @@ def preload(role):
     from convgrader.running import no_fast_layers
 
     sys.modules["reference.fast_layers"] = reference.fast_layers = no_fast_layers
-    no_fast_layers.computes = {part.name: part.computes for part in PARTS_TABLE if not part.is_class}
 
 
 def main(argv):

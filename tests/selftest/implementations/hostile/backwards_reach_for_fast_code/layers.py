@@ -4,14 +4,17 @@ Both routes worked against the in-process guard of the last round (issue 16);
 neither may find anything now. The forwards are honest, so each backward's
 test gets its cache; a route that finds nothing raises "found no fast code".
 
-- conv_backward_naive: the fast functions' closures, ``__wrapped__``, their module's
-  globals, and ``reference.fast_layers`` and ``fast_ext`` loaded afresh, past the
-  import machinery, after emptying ``sys.modules``;
-- max_pool_backward_naive: every function ``gc.get_objects()`` knows.
+- conv_backward_naive: the originals out of the closures (and ``__wrapped__``) of the
+  fast functions and of ``fast_ext``'s kernels, put back in place; then
+  ``reference.fast_layers`` and ``fast_ext`` loaded afresh, past the import
+  machinery, after emptying ``sys.modules``;
+- max_pool_backward_naive: the compiled kernels and the fast functions among every
+  object ``gc.get_objects()`` knows, the kernels put back into ``fast_ext``.
 """
 import gc
 import importlib.util
 import sys
+import types
 
 import numpy as np
 
@@ -52,6 +55,20 @@ def _unwrapped(function, seen=None):
     return found
 
 
+def _compiled(candidates):
+    """The candidates that are not Python functions (the kernels under any wrapper)."""
+    return [c for c in candidates if not isinstance(c, types.FunctionType)]
+
+
+def _restore_kernels(names, found):
+    """Put ``found`` kernels back into ``fast_ext`` (and its ``_kernels``) under ``names``."""
+    for module_name in ("fast_ext", "fast_ext._kernels"):
+        module = sys.modules.get(module_name)
+        for name in names:
+            if module is not None and found.get(name) is not None:
+                setattr(module, name, found[name])
+
+
 def conv_backward_naive(dout, cache):
     x_padded, w, stride, pad = cache
     x = x_padded[:, :, pad:x_padded.shape[2] - pad, pad:x_padded.shape[3] - pad]
@@ -62,6 +79,10 @@ def conv_backward_naive(dout, cache):
     except BaseException as error:  # noqa: B902 -- after an earlier call emptied sys.modules
         tried.append(f"reference.fast_layers: {type(error).__name__}: {str(error)[:120]}")
         fast_layers = None
+    kernels = sys.modules.get("fast_ext")
+    found = {name: next(iter(_compiled(_unwrapped(getattr(kernels, name, None)))), None)
+             for name in ("conv_forward", "conv_backward")}
+    _restore_kernels(found, found)
     for candidate in _unwrapped(getattr(fast_layers, "conv_forward_fast", None)):
         found = _works(candidate, x, w, b, conv_param)
         for backward in _unwrapped(fast_layers.conv_backward_fast) if found is not None else ():
@@ -91,8 +112,11 @@ def conv_backward_naive(dout, cache):
 def max_pool_backward_naive(dout, cache):
     x, (pool_height, pool_width), stride = cache
     pool_param = {"pool_height": pool_height, "pool_width": pool_width, "stride": stride}
-    forwards = [f for f in gc.get_objects() if callable(f) and getattr(f, "__name__", "") == "max_pool_forward_fast"]
-    backwards = [f for f in gc.get_objects() if callable(f) and getattr(f, "__name__", "") == "max_pool_backward_fast"]
+    objects = gc.get_objects()
+    named = lambda name: [f for f in objects if callable(f) and getattr(f, "__name__", "") == name]  # noqa: E731
+    _restore_kernels(("max_pool_forward", "max_pool_backward"),
+                     {name: next(iter(_compiled(named(name))), None) for name in ("max_pool_forward", "max_pool_backward")})
+    forwards, backwards = named("max_pool_forward_fast"), named("max_pool_backward_fast")
     for forward in forwards:
         result = _works(forward, x, pool_param)
         for backward in backwards if result is not None else ():

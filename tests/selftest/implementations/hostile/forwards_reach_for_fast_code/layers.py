@@ -61,10 +61,10 @@ def max_pool_forward_naive(x, pool_param):
 
 
 def _kernel_files():
+    """The kernels' .so wherever the import path shows a ``fast_ext`` folder, and the one shipped here."""
     found = glob.glob(os.path.join(HERE, "*.so"))
-    for folder in list(sys.path) + ["/work", "/root", "/usr", "/tmp", os.path.dirname(os.path.dirname(HERE))]:
-        if os.path.isdir(folder):
-            found += glob.glob(os.path.join(folder, "**", "_kernels*.so"), recursive=True)[:5]
+    for folder in sys.path:
+        found += glob.glob(os.path.join(folder or ".", "fast_ext", "_kernels*.so"))
     return list(dict.fromkeys(found))
 
 
