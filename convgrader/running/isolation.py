@@ -4,10 +4,11 @@ Two levels exist, and every report records which one graded it:
 
 ``namespaces``
     The worker runs under bubblewrap (``bwrap``) in new user, PID, network, IPC,
-    UTS and cgroup namespaces, as uid 65534 with no capabilities and a minimal
-    environment, seeing read-only binds of only what it needs (see
-    :func:`worker_binds`) and a private, size-capped tmpfs as ``/tmp`` and working
-    folder. Nothing it does outlives its grading (PID namespace, die-with-parent)
+    UTS and cgroup namespaces, as uid 65534 with no capabilities, no nested user
+    namespaces and a minimal environment, seeing read-only binds of only what it
+    needs (see :func:`worker_binds`; the layer functions' worker sees no fast
+    code), a read-only ``/dev`` and a private, size-capped tmpfs as ``/tmp`` and
+    working folder. Nothing it does outlives its grading (PID namespace, die-with-parent)
     or reaches the grader's files, other submissions or the network.
 ``process``
     Where Linux namespaces are unavailable (macOS, Windows, containers without user

@@ -56,7 +56,7 @@ import numpy as np
 
 from convgrader import limits, messages, paths
 from convgrader.assignment import AREAS, BY_NAME, LAYER_FUNCTIONS, MODEL_CLASS
-from convgrader.running import cgroups, isolation, wire, worker
+from convgrader.running import cgroups, isolation, no_fast_layers, wire, worker
 from convgrader.running.implementation import ImplementationUnavailable
 
 PROJECT = str(paths.PROJECT)
@@ -382,8 +382,8 @@ class Sandbox:
         return self.tap.take() if self.tap else ("", 0)
 
 
-#: The provided fast layers, which the layer functions' worker refuses (convgrader/running/no_fast_layers.py).
-FAST_LAYERS = ("conv_forward_fast", "conv_backward_fast", "max_pool_forward_fast", "max_pool_backward_fast")
+#: The provided fast layers, which the layer functions' worker refuses.
+FAST_LAYERS = tuple(no_fast_layers.__all__)
 
 
 def fast_layers_refusal(fields, message):
@@ -474,9 +474,10 @@ class RemoteObject:
     def for_cache(self, *args):
         """Call a forward only for the cache its backward's test needs.
 
-        The naive-means-naive rule does not apply to this call: it judges the
-        forward in the forward's own tests, and a refused forward must not cost
-        its backward's points too.
+        The forward is judged in its own tests: during this call a fast layer it
+        calls on the side returns None (it computes nothing in the layer
+        functions' worker, see :mod:`convgrader.running.no_fast_layers`) instead
+        of refusing, so a refused forward does not cost its backward's points too.
         """
         return self._call(args, {}, purpose="cache")
 
