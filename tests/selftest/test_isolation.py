@@ -214,7 +214,7 @@ def test_the_report_is_complete_and_follows_gradescopes_schema(tmp_path):
     assert {"harness_version", "python", "numpy", "fixtures_sha256", "seeds"} <= set(extra)
 
 
-# -- naive means naive (both levels: the rules are enforced in the worker) ---------------------------
+# -- naive means naive (both levels: the layer functions' worker has no fast code and loads none) -----
 
 @pytest.mark.parametrize("level", sorted({LEVEL, isolation.PROCESS}))
 def test_the_fast_layers_refuse_to_work_for_a_naive_function(tmp_path, level):
