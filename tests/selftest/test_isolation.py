@@ -417,3 +417,58 @@ def test_the_isolation_level_is_reported_and_can_be_forced(tmp_path):
     report = grade_report("answer_key", tmp_path, "conv_forward_naive", ("--isolation", "process"))
     assert report["extra_data"]["isolation"] == "process"
     assert report["tests"] and all(t["status"] == "passed" for t in report["tests"])
+
+
+# -- the mechanisms, one by one ---------------------------------------------------------------------------
+
+FILTERED = r"""
+import ctypes, mmap, os, sys, threading
+sys.path[:0] = [sys.argv[1]]
+from convgrader.running import native_code
+native_code.preload()
+assert native_code.forbid_new_native_code()
+refused = []
+def attempt(name, action):
+    try:
+        action()
+    except OSError:
+        refused.append(name)
+attempt("mmap_exec", lambda: mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_EXEC))
+attempt("memfd", lambda: os.memfd_create("code"))
+attempt("dlopen", lambda: ctypes.CDLL(sys.argv[2]))
+attempt("exec", lambda: os.execv("/bin/true", ["/bin/true"]))
+mmap.mmap(-1, 4096)  # plain memory, threads and the preloaded modules still work
+thread = threading.Thread(target=lambda: None)
+thread.start(), thread.join()
+import math, numpy.linalg
+print(",".join(refused), math.sqrt(4.0))
+"""
+
+
+@pytest.mark.skipif(not native_code.supported(), reason="the filter on native code covers x86-64 Linux only")
+def test_the_native_code_filter_refuses_every_way_to_load_code():
+    import importlib.util
+    import subprocess
+    import sys
+
+    kernels = importlib.util.find_spec("fast_ext._kernels").origin
+    run = subprocess.run([sys.executable, "-I", "-c", FILTERED, str(PROJECT), kernels],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split() == ["mmap_exec,memfd,dlopen,exec", "2.0"]
+
+
+def test_a_sandbox_sees_the_submissions_python_source_only(tmp_path):
+    submission = tmp_path / "submission"
+    (submission / "classifiers").mkdir(parents=True)
+    (submission / "layers.py").write_text("x = 1\n")
+    (submission / "classifiers" / "cnn.py").write_text("y = 2\n")
+    (submission / "kernels.so").write_bytes(b"\x7fELF")
+    (submission / "secret.py").symlink_to(PROJECT / "answer_key" / "layers.py")
+    (submission / "linked").symlink_to(PROJECT / "answer_key", target_is_directory=True)
+    staged = Path(sandbox.stage_python_source(str(submission)))
+    try:
+        assert sorted(str(p.relative_to(staged)) for p in staged.rglob("*")) == \
+            ["classifiers", "classifiers/cnn.py", "layers.py"]
+    finally:
+        shutil.rmtree(staged)
