@@ -6,7 +6,9 @@ and then calls :func:`forbid_new_native_code`. From then on the kernel refuses,
 with ``EPERM``, every way to make memory executable: ``mmap`` and ``mprotect``
 (and ``pkey_mprotect``) asking for ``PROT_EXEC``, ``memfd_create``, ``shmat``,
 ``execve``/``execveat`` and ``personality`` (whose READ_IMPLIES_EXEC would turn
-a plain mapping executable). So a copy of a ``.so`` in ``/tmp``, a library the
+a plain mapping executable); and ``ptrace`` and ``process_vm_readv``/``writev``,
+so a worker cannot drive another process (at the ``process`` level the model's
+worker, with the fast kernels loaded, runs as the same user). So a copy of a ``.so`` in ``/tmp``, a library the
 submission shipped or wrote, ctypes' ``dlopen`` and a child interpreter all fail
 to load, at every isolation level: the filter is the operating system's, is
 inherited by every child and cannot be removed. Calls through the 32-bit and
@@ -39,7 +41,8 @@ _NR, _ARCH, _ARG2_LOW = 0, 4, 32
 #: x86-64 system calls that map memory and take ``prot`` as their third argument.
 _MAPPING = {"mmap": 9, "mprotect": 10, "pkey_mprotect": 329}
 #: x86-64 system calls refused outright.
-_REFUSED = {"memfd_create": 319, "shmat": 30, "execve": 59, "execveat": 322, "personality": 135}
+_REFUSED = {"memfd_create": 319, "shmat": 30, "execve": 59, "execveat": 322, "personality": 135,
+            "ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311}
 _PR_SET_NO_NEW_PRIVS, _PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 38, 22, 2
 
 
