@@ -41,6 +41,7 @@ from convgrader import limits
 from convgrader import language
 from convgrader.paths import PROJECT
 from convgrader.report import GRADED, Report, read_results_json, write_results_json
+from convgrader.untrusted import shown_document
 
 #: The files the releases ship as they are (scripts, the students' CI workflow), relative to the project.
 RELEASE_FILES = "convgrader/course/release_files"
@@ -516,7 +517,7 @@ def autograde(root, time_limit=limits.RUN, hidden=True, extra=()):
                 status = grade_in_subprocess(impl, private / "results.json", time_limit, hidden, list(extra),
                                              private / "grade.log")
                 log = (private / "grade.log").read_text(encoding="utf-8", errors="replace")
-                print(log[-20000:])
+                print(shown_document(log[-20000:]))  # the grading's terminal: the submission's prints too
                 report = read_results_json(private / "results.json") if status is not None else None
             finally:
                 shutil.rmtree(private, ignore_errors=True)

@@ -51,6 +51,7 @@ from convgrader import limits, paths
 from convgrader.assignment import AREAS, BY_NAME, MODEL_CLASS
 from convgrader.running import isolation, wire, worker
 from convgrader.running.implementation import ImplementationUnavailable
+from convgrader.untrusted import shown, shown_name
 
 PROJECT = str(paths.PROJECT)
 
@@ -123,7 +124,7 @@ class OutputTap:
         with self.lock:
             kept, total = bytes(self.kept), self.total
             self.kept, self.total = bytearray(), 0
-        return kept.decode("utf-8", "replace"), total
+        return shown(bytes(kept)), total  # the submission's bytes: escapes, no control characters
 
 
 def describe_exit(code):
@@ -322,10 +323,10 @@ class Sandbox:
         finally:
             if self.sock is not None and self.sock.fileno() != -1:
                 self.sock.settimeout(None)
-        self.tamper_events += [e for e in reply.get("tamper", []) if e not in self.tamper_events]
+        tamper, error = _reply_texts(reply, what)
+        self.tamper_events += [e for e in tamper if e not in self.tamper_events]
         resolve = lambda h: RemoteObject(self, h, generation)  # noqa: E731
-        if "error" in reply:
-            error = reply["error"]
+        if error is not None:
             if error["type"] == "NotImplementedError":
                 raise NotImplementedError(error["message"])
             if error["type"] == "ImplementationUnavailable":
@@ -361,6 +362,26 @@ class Sandbox:
 
     def take_output(self):
         return self.tap.take() if self.tap else ("", 0)
+
+
+def _reply_texts(reply, what):
+    """A reply's tamper events and error (None when it has none), as text safe to show.
+
+    Everything in a reply was written by the worker, where the submission
+    runs: its text is made safe here, as it enters the grader
+    (:func:`convgrader.untrusted.shown`), and a reply not shaped as a worker
+    sends it costs the test like an unreadable one.
+    """
+    tamper, error = reply.get("tamper", []) if isinstance(reply, dict) else None, None
+    if isinstance(reply, dict) and "error" in reply:
+        error = reply["error"]
+    if not isinstance(tamper, list) or not isinstance(error, (dict, type(None))):
+        raise SubmissionCrashed(f"{what} sent an unreadable reply (not shaped as the worker's)")
+    tamper = [shown(event, newlines=False) for event in tamper]
+    if error is not None:
+        error = {key: shown(error.get(key, "")) for key in ("type", "message", "traceback")}
+        error["type"] = shown_name(error["type"])
+    return tamper, error
 
 
 class RemoteObject:
