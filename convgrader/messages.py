@@ -111,8 +111,6 @@ EN = {
     "upload_symlink_skipped": "skipped symbolic link {name}",
     "upload_too_deep": "left out {name}: it is nested more than {depth} folders deep",
     "upload_unwritable": "left out {name}: the file system refuses its name or place ({reason})",
-    "upload_layers_unwritable": "{layers} could not be written (its name or folders are too long, or a file "
-                                "stands where its folder should be)",
     "upload_too_many_entries": "the submission holds more than {count} files and folders",
 
     # ---- hints (diagnostics.py), keyed "<tag>.<case>" ------------------------------------

