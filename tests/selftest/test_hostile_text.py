@@ -319,7 +319,7 @@ HOSTILE_CODE = '''
 import sys as _sys
 
 _HOSTILE = {hostile!r}
-_Hostile = type("Hostile" + _HOSTILE.replace("\\x00", ""), (ValueError,), {{}})
+_Hostile = type("Hostile" + _HOSTILE.replace("\\x00", "").replace("\\udcff", ""), (ValueError,), {{}})
 _correct_max_pool_forward_naive = max_pool_forward_naive
 
 
