@@ -36,7 +36,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from convgrader.course.submissions import JUNK_NAMES, SubmissionRejected, normalize
+from convgrader.course.submissions import JUNK_NAMES, SubmissionRejected, normalize, walk
 from convgrader import limits
 from convgrader import language
 from convgrader.paths import PROJECT
@@ -458,7 +458,10 @@ def lock_secrets(project=PROJECT):
 def submission_source(folder):
     """What to normalize: the upload folder, or the one .zip it holds when it holds no Python file."""
     folder = Path(folder)
-    files = [p for p in folder.rglob("*") if p.is_file() and not is_junk(p.relative_to(folder).as_posix())]
+    try:  # walk: iterative and depth-capped, as the upload's tree may be of any depth or size
+        files = [Path(entry.path) for _, entry in walk(folder) if entry.is_file(follow_symlinks=False)]
+    except SubmissionRejected:
+        return folder  # normalize rejects it, saying why
     archives = [p for p in files if p.suffix.lower() == ".zip"]
     if not any(p.suffix == ".py" for p in files) and len(archives) == 1:
         return archives[0]

@@ -20,6 +20,7 @@ import os
 import stat
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -276,8 +277,10 @@ class _MemberReader:
         try:
             with self.archive.open(self.member) as stream:
                 yield from iter(lambda: stream.read(MEGABYTE), b"")
-        except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as error:
-            # A corrupt entry, an unsupported compression method, an encrypted entry.
+        except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError, EOFError, ValueError,
+                zlib.error) as error:
+            # A corrupt entry (zlib.error: invalid deflate data), an unsupported compression method, an
+            # encrypted entry, a truncated one.
             raise SubmissionRejected(f"the archive's entry {shown_name(self.member.filename)} "
                                      f"cannot be read ({shown_name(str(error))})") from None
 

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -132,6 +133,18 @@ def test_a_zip_whose_names_claim_utf8_falsely_is_a_rejection(tmp_path):
         normalize(archive, tmp_path / "out")
 
 
+def test_a_zip_entry_with_corrupt_compressed_data_is_a_rejection(tmp_path):
+    content = ("def conv_forward_naive():\n    return 1\n" * 50).encode()
+    archive = write_zip(tmp_path / "corrupt.zip", {"layers.py": content})
+    compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)  # what zipfile writes
+    compressed = compressor.compress(content) + compressor.flush()
+    data = archive.read_bytes()
+    assert data.count(compressed) == 1
+    archive.write_bytes(data.replace(compressed, b"\xff" * len(compressed)))  # zlib.error on reading
+    with pytest.raises(SubmissionRejected, match="cannot be read"):
+        normalize(archive, tmp_path / "out")
+
+
 @pytest.mark.skipif(os.name != "posix", reason="symbolic links and byte names need POSIX here")
 def test_names_of_any_bytes_and_links_in_and_out_are_skipped_or_escaped(tmp_path):
     source = write_tree(tmp_path / "sub", {"layers.py": LAYERS, "classifiers/cnn.py": MODEL})
@@ -189,6 +202,18 @@ def test_a_tree_deeper_than_the_limits_is_a_verdict(tmp_path):
         fingerprint(deep)
     finally:
         remove_deep_tree(deep)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs dir_fd")
+def test_the_gradescope_runner_finds_an_upload_in_a_tree_of_any_depth(tmp_path):
+    from convgrader.course.release import submission_source
+
+    upload = tmp_path / "submission"
+    make_deep_tree(upload, 1500)
+    try:
+        assert submission_source(upload) == upload  # no RecursionError; normalize then says what it found
+    finally:
+        remove_deep_tree(upload)
 
 
 def test_a_tree_with_too_many_entries_is_a_rejection(tmp_path):
