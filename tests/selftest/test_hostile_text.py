@@ -23,18 +23,15 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
-import zipfile
 import zlib
-from pathlib import Path
 
 import pytest
 
-from convgrader.course import batch
 from convgrader.course.batch import Grader, find_submissions, fingerprint, run_batch
 from convgrader.course.submissions import Limits, SubmissionRejected, normalize
 from convgrader.paths import PROJECT
-from convgrader.report import (COLUMNS, GRADED, GRADING_FAILED, REJECTED, Report, Verdict, read_results_json,
-                               to_csv_row, to_junit, to_markdown, to_text, write_results_json)
+from convgrader.report import (GRADED, GRADING_FAILED, Report, Verdict, read_results_json, to_csv_row, to_junit,
+                               to_markdown, to_text, write_results_json)
 from convgrader.running import isolation
 from tests.selftest.submission_files import write_tree, write_zip
 
@@ -295,6 +292,8 @@ def hostile_class(folder):
     # Two entries whose escaped names are the same: each keeps a row of its own.
     write_tree(folder / os.fsdecode(b"twin\xff"), {"layers.py": ALL_LAYERS, "classifiers/cnn.py": MODEL})
     write_tree(folder / "twin\\xff", {"layers.py": ALL_LAYERS, "classifiers/cnn.py": MODEL})
+    # A name that would put the submission's folder where the gradebook is written.
+    write_zip(folder / "gradebook.csv.zip", {"layers.py": ALL_LAYERS, "classifiers/cnn.py": MODEL})
     return folder
 
 
@@ -308,7 +307,7 @@ def test_a_batch_with_hostile_names_grades_every_neighbour_and_writes_every_row(
     assert_no_raw_characters(progress_bar_text(capsys.readouterr().err), "the progress bar")
     with open(tmp_path / "out" / "gradebook.csv", newline="", encoding="utf-8-sig") as stream:
         rows = list(csv.DictReader(stream))
-    assert len(rows) == len(os.listdir(subs)) == 10
+    assert len(rows) == len(os.listdir(subs)) == 11
     assert {row["status"] for row in rows} == {GRADED}, [(r["submission"], r["status"]) for r in rows]
     assert all(float(row["total"]) == 6.0 for row in rows), [(r["submission"], r["total"]) for r in rows]
     assert summary.count(GRADING_FAILED) == 0
@@ -326,7 +325,7 @@ def test_submission_names_are_escaped_unique_and_short(tmp_path):
     subs = hostile_class(tmp_path / "subs")
     submissions = find_submissions(subs)
     names = [s.name for s in submissions]
-    assert len(set(names)) == len(names) == 10
+    assert len(set(names)) == len(names) == 11
     for submission in submissions:
         assert_no_raw_characters(submission.name)
         assert len(submission.name.encode("utf-8")) <= 160
