@@ -447,3 +447,16 @@ def test_batch_hidden_grades_hostile_uploads_beside_correct_neighbours(tmp_path)
         if folder.is_dir():
             for file in folder.glob("*.*"):
                 assert_no_raw_file(file)
+
+
+def test_plain_pytest_in_process_shows_the_submissions_text_escaped(tmp_path):
+    """A student's own ``pytest`` (no sandbox): failures and captured output reach the terminal escaped."""
+    submission = hostile_copy(tmp_path / "submissions" / "hostile")
+    for extra in ([], ["--tb=short", "-rA"]):  # the plugin's compact failures, and pytest's own sections
+        run = subprocess.run([sys.executable, "-m", "pytest", str(PROJECT / "tests" / "graded"),
+                              f"--impl={submission}", "--lang=en", "-p", "no:cacheprovider", "-k", SELECTED, *extra],
+                             cwd=PROJECT, capture_output=True, timeout=900)
+        assert run.returncode == 1, run.stdout.decode(errors="replace")[-3000:]
+        assert_no_raw_characters(run.stdout, f"pytest's terminal {extra}")
+        assert_no_raw_characters(run.stderr, f"pytest's stderr {extra}")
+        assert b"\\x1b[2J" in run.stdout  # what the submission raised or printed is there, as visible escapes
