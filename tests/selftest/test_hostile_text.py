@@ -382,6 +382,7 @@ def points(results, part):
     return sum(t["score"] for t in tests), sum(t["max_score"] for t in tests)
 
 
+@pytest.mark.timeout(1800)  # real gradings, on a machine that may be busy
 def test_grade_hidden_of_hostile_text_escapes_it_everywhere(tmp_path):
     submission = hostile_copy(tmp_path / "submissions" / "hostile")
     out = tmp_path / "report"
@@ -408,6 +409,7 @@ def test_grade_hidden_of_hostile_text_escapes_it_everywhere(tmp_path):
     assert any(t["extra_data"].get("hidden") for t in results["tests"])
 
 
+@pytest.mark.timeout(1800)  # real gradings, on a machine that may be busy
 def test_batch_hidden_grades_hostile_uploads_beside_correct_neighbours(tmp_path):
     subs = tmp_path / "subs"
     correct_copy(subs / "anna")
@@ -450,6 +452,7 @@ def test_batch_hidden_grades_hostile_uploads_beside_correct_neighbours(tmp_path)
                 assert_no_raw_file(file)
 
 
+@pytest.mark.timeout(1800)  # real gradings, on a machine that may be busy
 def test_plain_pytest_in_process_shows_the_submissions_text_escaped(tmp_path):
     """A student's own ``pytest`` (no sandbox): failures and captured output reach the terminal escaped."""
     submission = hostile_copy(tmp_path / "submissions" / "hostile")
