@@ -27,6 +27,7 @@ import zlib
 
 import pytest
 
+from convgrader import language
 from convgrader.course.batch import Grader, find_submissions, fingerprint, run_batch
 from convgrader.course.submissions import Limits, SubmissionRejected, normalize
 from convgrader.paths import PROJECT
@@ -49,6 +50,15 @@ MODEL = "class ThreeLayerConvNet:\n    pass\n"
 ALL_LAYERS = "".join(f"def {name}(*args):\n    pass\n" for name in (
     "conv_forward_naive", "conv_backward_naive", "max_pool_forward_naive", "max_pool_backward_naive",
     "spatial_batchnorm_forward", "spatial_batchnorm_backward"))
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Notes and reasons in English, whatever this machine's locale (one test asks for Russian)."""
+    before = language.current()
+    language.set_current("en")
+    yield
+    language.set_current(before)
 
 
 def assert_no_raw_characters(data, where=""):
@@ -99,6 +109,14 @@ def test_a_name_longer_than_the_file_system_allows_is_left_out_with_a_note(tmp_p
     assert any("left out" in note and "x" * 50 in note for note in notes), notes
     assert any("deep.py" in note and "folders deep" in note for note in notes), notes
     assert all(len(note) < 1000 for note in notes)
+
+
+def test_notes_on_an_upload_are_in_the_students_language(tmp_path):
+    archive = write_zip(tmp_path / "clash.zip", {"layers.py": LAYERS, "classifiers/cnn.py": MODEL,
+                                                 "classifiers/cnn.py/inner.py": "C = 3\n"})
+    language.set_current("ru")
+    notes = normalize(archive, tmp_path / "out")
+    assert any(note.startswith("файл classifiers/cnn.py/inner.py не взят") for note in notes), notes
 
 
 def test_a_file_and_a_folder_of_one_name_keep_the_file(tmp_path):
