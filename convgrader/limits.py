@@ -55,6 +55,8 @@ SHOWN_CHARACTERS = 20000
 NAME_CHARACTERS = 200
 #: Pairs ``similarity`` shows side by side on its page (each holds two submissions' code); the CSV has them all.
 SIMILARITY_PAIRS_SHOWN = 200
+#: Bytes of a submission's name as a folder of batch's OUT (file systems allow 255; escapes lengthen a name).
+SUBMISSION_NAME_BYTES = 160
 #: Bytes one file written by the submission may have (RLIMIT_FSIZE).
 FILE_BYTES = 64 << 20
 #: Bytes of the largest reply a call may send back. The tests' largest result is a few MB;

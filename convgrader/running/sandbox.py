@@ -58,6 +58,7 @@ from convgrader import limits, messages, paths
 from convgrader.assignment import AREAS, BY_NAME, LAYER_FUNCTIONS, MODEL_CLASS
 from convgrader.running import cgroups, isolation, no_fast_layers, wire, worker
 from convgrader.running.implementation import ImplementationUnavailable
+from convgrader.untrusted import shown, shown_name
 
 PROJECT = str(paths.PROJECT)
 
@@ -130,7 +131,7 @@ class OutputTap:
         with self.lock:
             kept, total = bytes(self.kept), self.total
             self.kept, self.total = bytearray(), 0
-        return kept.decode("utf-8", "replace"), total
+        return shown(bytes(kept)), total  # the submission's bytes: escapes, no control characters
 
 
 def describe_exit(code):
@@ -339,10 +340,10 @@ class Sandbox:
         finally:
             if self.sock is not None and self.sock.fileno() != -1:
                 self.sock.settimeout(None)
-        self.tamper_events += [e for e in reply.get("tamper", []) if e not in self.tamper_events]
+        tamper, error = _reply_texts(reply, what)
+        self.tamper_events += [e for e in tamper if e not in self.tamper_events]
         resolve = lambda h: RemoteObject(self, h, generation)  # noqa: E731
-        if "error" in reply:
-            error = reply["error"]
+        if error is not None:
             if error["type"] == "NotImplementedError":
                 raise NotImplementedError(error["message"])
             if error["type"] == "ImplementationUnavailable":
@@ -440,6 +441,27 @@ class GradedSandboxes:
             worker_.stop()
 
     close = stop
+
+
+def _reply_texts(reply, what):
+    """A reply's tamper events and error (None when it has none), as text safe to show.
+
+    Everything in a reply was written by the worker, where the submission
+    runs: its text is made safe here, as it enters the grader
+    (:func:`convgrader.untrusted.shown`), and a reply not shaped as a worker
+    sends it costs the test like an unreadable one.
+    """
+    tamper, error = reply.get("tamper", []) if isinstance(reply, dict) else None, None
+    if isinstance(reply, dict) and "error" in reply:
+        error = reply["error"]
+    if not isinstance(tamper, list) or not isinstance(error, (dict, type(None))):
+        raise SubmissionCrashed(f"{what} sent an unreadable reply (not shaped as the worker's)")
+    tamper = [shown(event, newlines=False) for event in tamper]
+    if error is not None:
+        fields = error.get("fields")  # believed only against the table (fast_layers_refusal)
+        error = {key: shown(error.get(key, "")) for key in ("type", "message", "traceback")}
+        error["type"], error["fields"] = shown_name(error["type"]), fields
+    return tamper, error
 
 
 class RemoteObject:
