@@ -108,7 +108,7 @@ EN = {
                              "again, or tell your instructor.",
     "report_isolation": "isolation: {level}",
 
-    # ---- hints (diagnostics.py), keyed "<tag>.<case>" ------------------------------------
+    # ---- hints (judging/diagnostics/), keyed "<tag>.<case>" ------------------------------------
     "padding.border": "only the outer {band} row(s) and column(s) of {what} are wrong, the inside is "
                       "right: check the zero padding (pad = {pad} on every side)",
     "padding.shift": "{what} is the expected array shifted by {shift} (rows, columns): pad both sides "
