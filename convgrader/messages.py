@@ -54,6 +54,7 @@ EN = {
                 "the function must leave its inputs unchanged",
     "returned_none": "returned None; expected {what}",
     "returned_wrong": "returned {got}; expected the {count} values {what}",
+    "returned_order": "returned {what} in another order",
     "dtype": "{what} has dtype {actual}, expected {expected}",
     "within": "{what}: got {actual}\n  expected {expected} within {tolerance:.0e} (worst at position {worst})",
     "backward_untestable": "cannot test the backward pass yet: {name} (which makes its cache) "
@@ -215,8 +216,8 @@ EN = {
                      "or .astype(self.dtype)); a float64 value mixed in upcasts the result",
     "return.none": "the function returned None: is the `return` statement missing, or inside a loop?",
     "return.count": "return a tuple of {count} values, {what}: e.g. `return {example}`",
-    "return.order": "the returned values have shapes {got}, while {what} should have {wanted}: "
-                    "return them in the order {what}",
+    "return.order": "the returned values come in the order {got} (judged by their shapes): return them in the "
+                    "order {what}, `return {example}`",
     "return.unpack": "a function returned a different number of values than its caller unpacks: "
                      "forward functions return (out, cache), backward functions their gradients, "
                      "and a function without `return` returns None",

@@ -184,7 +184,11 @@ def _as_array(value, what):
     try:
         array = np.asarray(value)
     except Exception as error:  # a ragged list, an object that refuses conversion
-        fail(say("not_array", what=what, kind=type(value).__name__, error=error))
+        refused = error
+    else:
+        refused = None
+    if refused is not None:  # failing outside the except block keeps the message alone
+        fail(say("not_array", what=what, kind=type(value).__name__, error=refused))
     if array.dtype == object or not np.issubdtype(array.dtype, np.number):
         fail(say("not_numeric", what=what, kind=type(value).__name__, dtype=array.dtype))
     return array
@@ -535,16 +539,14 @@ def unpack(result, count, what, *, like=None, context=None):
         fail_with_hints(say("returned_wrong", got=got, count=count, what=what),
                         [hint("return.count", count=count, what=what, example=example)])
     if like is not None:
-        checked = [(name.strip(), item, want) for name, item, want in zip(example.split(","), result, like)
-                   if want is not None]
-        shapes = [np.shape(item) for _, item, _ in checked]
-        order = diagnostics.explain_order(shapes, [np.shape(want) if isinstance(want, np.ndarray) else tuple(want)
-                                                   for _, _, want in checked], what)
+        wanted = [None if want is None else tuple(np.shape(want)) if isinstance(want, np.ndarray) else tuple(want)
+                  for want in like]
+        order = diagnostics.explain_order([diagnostics.shape_or_none(item) for item in result], wanted, what)
         if order:
-            fail_with_hints(say("returned_wrong", got=f"values of shapes {', '.join(map(str, shapes))}",
-                                count=count, what=what), [order])
-        for name, item, want in checked:
-            check_returned(item, name, want, context=context)
+            fail_with_hints(say("returned_order", what=what), [order])
+        for name, item, want in zip(example.split(","), result, like):
+            if want is not None:
+                check_returned(item, name.strip(), want, context=context)
     return tuple(result)
 
 

@@ -50,7 +50,7 @@ from convgrader.judging.diagnostics.context import Context, Window, close
 from convgrader.judging.diagnostics.exceptions import explain_exception, explain_exception_text
 from convgrader.judging.diagnostics.normalization import (correction_scale, locality, normalized_over,
                                                           reduction_layout)
-from convgrader.judging.diagnostics.returns import explain_order
+from convgrader.judging.diagnostics.returns import explain_order, shape_or_none
 from convgrader.judging.diagnostics.roles import array_name, axis_names, index_label, role_of
 from convgrader.judging.diagnostics.shapes import (empty_crop, explain_shape, padded_every_axis, reduction_shape,
                                                    reshaped, shape_of_other_geometry)
@@ -60,7 +60,7 @@ from convgrader.judging.diagnostics.windows import (border_only, overwritten_win
                                                     shifted, stride_ignored_in_backward, window_step)
 
 __all__ = ["Context", "Window", "close", "explain", "explain_shape", "explain_order", "explain_exception",
-           "explain_exception_text", "index_label", "array_name", "axis_names", "role_of", "scale_hint",
+           "explain_exception_text", "shape_or_none", "index_label", "array_name", "axis_names", "role_of", "scale_hint",
            "MOST_HINTS", "SHAPE_DETECTORS", "VALUE_DETECTORS", "FIRST_DETECTORS"]
 
 #: Most hints shown for one failure: the first ones, in the order of the detectors.
