@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from convgrader import language, limits
+from convgrader import language, limits, untrusted
 from convgrader.assignment import BY_NAME, MARKER, PARTS, part_of
 from convgrader.judging import diagnostics, outcomes
 from convgrader.judging.points import declared
@@ -457,7 +457,7 @@ class PartTally:
             self.skips[_skip_reason(report)] += 1
         group = getattr(report, "convgrader_group", None)
         if report.failed and group is not None:
-            self.failures[key].append((_test_name(report), group, _message_text(report)))
+            self.failures[key].append((_test_name(report), group, _message_text(report) + _printed(report)))
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_terminal_summary(self, terminalreporter):
@@ -556,6 +556,23 @@ def _message_text(report):
     """The failure message, without the ``[gw0] linux -- Python ...`` line xdist puts before it."""
     lines = report.longreprtext.strip().splitlines()
     return "\n".join(line for line in lines if not re.match(r"\[gw\d+\] ", line))
+
+
+def _printed(report):
+    """What the submission printed during a failed test, as lines to show under its message, or "".
+
+    pytest captured it (the submission runs in this process); without this, a
+    plain run would show it only with ``-s``. The last lines are kept: they were
+    printed nearest the failure (and a property test replays its smallest
+    failing input last). Capped and made safe to show.
+    """
+    lines = report.capstdout.strip("\n").splitlines()
+    if not lines:
+        return ""
+    kept = lines[-limits.PRINTED_SHOWN_LINES:]
+    cut = [untrusted.CUT_MARK.format(count=len(lines) - len(kept))] if len(lines) > len(kept) else []
+    text = "\n".join(line[:limits.PRINTED_SHOWN_CHARACTERS] for line in cut + kept)
+    return "\n" + say("printed") + "\n" + untrusted.shown(text, limits.PRINTED_SHOWN_CHARACTERS)
 
 
 def _skip_reason(report):
