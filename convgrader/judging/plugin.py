@@ -122,6 +122,7 @@ def pytest_configure(config):
         language.set_current(language.choose(config.getoption("lang"), config.getini(language.INI_OPTION)))
     except ValueError as error:
         raise pytest.UsageError(str(error)) from None
+    _collect_from_the_root(config)
     values = config.getoption("impl") or [implementation.DEFAULT]
     try:
         config.stash[IMPLS] = [_implementation(value, config) for value in values]
@@ -136,6 +137,22 @@ def pytest_configure(config):
     config.pluginmanager.register(PartTally(config), "convgrader-tally")
     if config.getoption("selftest") and importlib.util.find_spec("tests.selftest.mutation_score"):
         config.pluginmanager.import_plugin("tests.selftest.mutation_score")
+
+
+def _collect_from_the_root(config):
+    """A bare ``pytest`` typed in a folder of the assignment (student_impl/, notebooks/) runs its tests.
+
+    pytest uses ``testpaths`` only when it runs in the rootdir itself; anywhere
+    below, it collects that folder alone, which holds no tests (0 items). A run
+    given no paths, inside the project that holds the graded tests, collects
+    the ``testpaths`` of the rootdir instead.
+    """
+    here, root = Path(config.invocation_params.dir), Path(config.rootpath)
+    if config.args_source != pytest.Config.ArgsSource.INVOCATION_DIR or here == root \
+            or root not in here.parents or not (root / GRADED_TESTS.relative_to(PROJECT)).is_dir():
+        return
+    paths = [str(root / path) for path in config.getini("testpaths")] or [str(root / "tests")]
+    config.args[:] = [path for path in paths if Path(path).exists()]
 
 
 def _implementation(value, config):

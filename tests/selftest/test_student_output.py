@@ -5,6 +5,7 @@ which pads every axis (a broadcasting error on most cases, wrong values on one).
 Each is graded in a fresh process as a student runs it, in Russian and English.
 """
 
+import os
 import re
 import subprocess
 import sys
@@ -127,3 +128,15 @@ def test_under_xdist_the_controller_counts_and_prints_the_same(submissions):
     assert_ends_with_the_table(output, "en")
     assert "2/12 passed (10 failed, 2 passed)" in output.splitlines()[-1], output
     assert "[gw" not in output.split("what failed")[1], output
+
+
+@pytest.mark.parametrize("folder", ["student_impl", "notebooks", "tests/graded"])
+def test_pytest_typed_in_a_folder_of_the_assignment_runs_its_tests(folder):
+    # `python -m pytest` with the project on PYTHONPATH is what the `pytest` script does in a
+    # student's clone, whose editable install is the clone itself.
+    run = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--impl=answer_key",
+                          "-k", "conv_forward_naive and not fast and not property"],
+                         cwd=PROJECT / folder, capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "PYTHONPATH": str(PROJECT)})
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "10 passed" in run.stdout, run.stdout
