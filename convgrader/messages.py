@@ -57,9 +57,8 @@ EN = {
     "returned_order": "returned {what} in another order",
     "dtype": "{what} has dtype {actual}, expected {expected}",
     "within": "{what}: got {actual}\n  expected {expected} within {tolerance:.0e} (worst at position {worst})",
-    "backward_untestable": "cannot test the backward pass yet: {name} (which makes its cache) "
-                           "is not implemented",
-    "backward_no_cache": "cannot test the backward pass: {name} must return (out, cache); it returned {got}",
+    "graded_alone": "{forward} failed on this input ({reason}), so this backward was judged on its own: it "
+                    "was called with the cache {cache}, the forward's arguments (see the docstring)",
     "exception": "{type_name} raised by the code under test: {message}",
     "also_wrong": "also wrong: {names}",
     "smallest_input": "smallest input that fails: {input}",
@@ -215,6 +214,9 @@ EN = {
                      "of a complex value): keep the arithmetic real; even a zero imaginary part is a wrong type",
     "dtype.changed": "create arrays with the dtype you were given (np.zeros(shape, dtype=self.dtype), "
                      "or .astype(self.dtype)); a float64 value mixed in upcasts the result",
+    "output_shape.true_division": "a size or an index is a float: in Python 3, / always gives a float, even "
+                                  "for 6 / 2, and np.zeros, range and slices refuse floats; compute output sizes "
+                                  "with // ({formula}), which is exact on the assignment's shapes",
     "return.none": "the function returned None: is the `return` statement missing, or inside a loop?",
     "return.count": "return a tuple of {count} values, {what}: e.g. `return {example}`",
     "return.order": "the returned values come in the order {got} (judged by their shapes): return them in the "

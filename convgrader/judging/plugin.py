@@ -23,7 +23,7 @@ import pytest
 
 from convgrader import language, limits, untrusted
 from convgrader.assignment import BY_NAME, MARKER, PARTS, part_of
-from convgrader.judging import diagnostics, outcomes
+from convgrader.judging import compare, diagnostics, outcomes
 from convgrader.judging.points import declared
 from convgrader.messages import say
 from convgrader.paths import BENCHMARKS, GRADED_TESTS, HIDDEN_TESTS, PROJECT, SELF_TESTS
@@ -237,11 +237,18 @@ def pytest_runtest_call(item):
     """
     if not is_active(item.config):
         return (yield)
+    compare.graded_alone_note()  # a note left by an earlier test is not this one's
     try:
         return (yield)
+    except pytest.fail.Exception as failure:  # a comparison failed: say how a backward was called
+        note = compare.graded_alone_note()
+        if note and not failure.msg.endswith(note):
+            failure.msg = f"{failure.msg}\n{note}"
+        raise
     except NotImplementedError as error:
         message = _not_implemented(error, _implementation_folders(item.config))
         item.stash[FAILURE_GROUP] = message
+        compare.graded_alone_note()  # the backward itself is unwritten: how it was called does not matter
     except ImplementationUnavailable as error:
         message = _with_hint(str(error), diagnostics.explain_exception_text(str(error)))
     except sandbox.SubmissionRaised as error:
@@ -260,6 +267,9 @@ def pytest_runtest_call(item):
         where = [_frame_line(frame) for frame in frames[-3:]]
         message = _with_hint("\n".join([_first_line(error), *where]), explained)
         item.stash[FAILURE_GROUP] = "\n".join([type(error).__name__, *where])
+    note = compare.graded_alone_note()
+    if note:
+        message = f"{message}\n{note}"
     # Outside the except blocks, so the report carries the message alone.
     pytest.fail(message, pytrace=False)
 

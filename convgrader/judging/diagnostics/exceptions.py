@@ -48,6 +48,8 @@ _PAST_END = re.compile(r"index -?\d+ is out of bounds for axis (\d+) with size (
 _EMPTY_REDUCTION = re.compile(r"zero-size array to reduction operation")
 
 
+_FLOAT_AS_INTEGER = re.compile(r"'float' object cannot be interpreted as an integer"
+                               r"|slice indices must be integers")
 _TO_SCALAR = re.compile(r"only (?:0-dimensional|length-1|size-1) arrays can be converted to Python scalars")
 
 
@@ -146,6 +148,8 @@ def explain_exception(type_name, message):
         if found and int(found.group(1)) >= 2:
             return (hint("axes.index_past_end", axis=found.group(1), size=found.group(2)) + "\n"
                     + hint("output_shape.index_past_end", formula="H' = 1 + (H + 2·pad - HH) / stride"))
+    if type_name == "TypeError" and _FLOAT_AS_INTEGER.search(message):
+        return hint("output_shape.true_division", formula="H' = 1 + (H + 2 * pad - HH) // stride")
     if type_name == "TypeError" and _TO_SCALAR.search(message):
         return hint("scalar.int_of_array")
     if type_name == "TypeError" or type_name == "ValueError":
