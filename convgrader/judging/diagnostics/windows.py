@@ -107,6 +107,8 @@ def window_step(actual, expected, what, context, tolerance):
         mine = np.stack([actual[:, :, i, j] for i, j in pairs])
         theirs = np.stack([expected[:, :, i * th // s, j * tw // s] for i, j in pairs])
         same_place = np.stack([expected[:, :, i, j] for i, j in pairs])
+        if np.ptp(theirs) <= tolerance * max(float(np.max(np.abs(expected))), 1e-12):
+            continue  # the positions compared hold one value (the bias alone): any constant output fits
         if close(mine, theirs, tolerance) and not close(mine, same_place, tolerance):
             i, j = pairs[0]
             step = th if th == tw else f"({th}, {tw})"
