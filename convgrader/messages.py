@@ -217,6 +217,8 @@ EN = {
     "output_shape.true_division": "a size or an index is a float: in Python 3, / always gives a float, even "
                                   "for 6 / 2, and np.zeros, range and slices refuse floats; compute output sizes "
                                   "with // ({formula}), which is exact on the assignment's shapes",
+    "scale.eps": "{what} is normalized as if eps were {found:.1e}, not {eps:g}: take eps from {params} "
+                 "({params}.get('eps', 1e-5)) and add it to the variance inside the square root",
     "return.none": "the function returned None: is the `return` statement missing, or inside a loop?",
     "return.count": "return a tuple of {count} values, {what}: e.g. `return {example}`",
     "return.order": "the returned values come in the order {got} (judged by their shapes): return them in the "

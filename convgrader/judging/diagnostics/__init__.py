@@ -48,7 +48,7 @@ import numpy as np
 from convgrader.judging.diagnostics.backward import forward_first
 from convgrader.judging.diagnostics.context import Context, Window, close
 from convgrader.judging.diagnostics.exceptions import explain_exception, explain_exception_text
-from convgrader.judging.diagnostics.normalization import (correction_scale, locality, normalized_over,
+from convgrader.judging.diagnostics.normalization import (correction_scale, eps_used, locality, normalized_over,
                                                           reduction_layout)
 from convgrader.judging.diagnostics.returns import explain_order, shape_or_none
 from convgrader.judging.diagnostics.roles import array_name, axis_names, index_label, role_of
@@ -68,7 +68,7 @@ MOST_HINTS = 2
 
 #: Detectors in the order their hints are shown; each takes (actual, expected, what, context, tolerance).
 SHAPE_DETECTORS = (empty_crop, padded_every_axis, permuted, reduction_shape, reshaped, shape_of_other_geometry)
-VALUE_DETECTORS = (integer_dtype, nonfinite, permuted, offset, constant_factor, shifted, border_only,
+VALUE_DETECTORS = (integer_dtype, nonfinite, permuted, offset, eps_used, constant_factor, shifted, border_only,
                    window_step, pool_sources, pool_routing, overwritten_windows, normalized_over,
                    correction_scale, reduction_layout, locality, stride_ignored_in_backward, forward_first)
 #: Run before the others; when one of these explains the failure, its hint is shown alone.

@@ -50,12 +50,55 @@ def normalized_over(actual, expected, what, context, tolerance):
         return (np.max(np.abs(grouped.mean(axis=axes))) < 1e-3
                 and np.max(np.abs(grouped.std(axis=axes) - 1)) < 1e-2)
 
+    # The expected output with its groups scaled to std 1 exactly: eps keeps a group of small
+    # variance below 1, and an output normalized with a smaller eps must not look like one
+    # normalized over other axes.
+    _, shape, axes = wanted
+    x_hat = ((expected.astype(np.float64) - beta) / gamma).reshape(shape)
+    ideal = (x_hat / np.maximum(x_hat.std(axis=axes, keepdims=True), 1e-12)).reshape(expected.shape) * gamma + beta
     # A grouping tells the two apart when the submission's output is normalized
     # over it and the expected one is not (finer groupings normalize coarser ones too).
     for other in others:
-        if normalized(actual, other) and not normalized(expected, other):
+        if normalized(actual, other) and not normalized(ideal, other):
             return [hint("axes.normalized_over", what=what, found=other[0], wanted=wanted[0])]
     return []
+
+
+def eps_used(actual, expected, what, context, tolerance):
+    """A normalization's output whose eps is another constant than bn_param's / gn_param's.
+
+    Per group, out - beta = gamma · (x - mean) / sqrt(var + eps): the submission's
+    centred output is the expected one times sqrt(var + eps) / sqrt(var + eps').
+    The eps' that factor implies must be the same in every group, and the groups'
+    variances must differ (a bug of the formula, eps outside the square root or
+    the unbiased variance, gives an eps' that varies with the variance).
+    """
+    if context.kind not in ("spatial_batchnorm", "spatial_groupnorm") or what != "out" \
+            or actual.ndim != 4 or actual.shape != expected.shape:
+        return []
+    params = context.inputs.get("bn_param") or context.inputs.get("gn_param") or {}
+    if params.get("mode") == "test":
+        return []
+    eps = params.get("eps", 1e-5)
+    beta = np.asarray(context.inputs["beta"], dtype=np.float64).reshape(1, -1, 1, 1)
+    (_, shape, axes), _ = _groupings(context.kind, actual.shape, context.inputs.get("G"))
+    mine = (actual.astype(np.float64) - beta).reshape(shape)
+    theirs = (expected.astype(np.float64) - beta).reshape(shape)
+    energy = np.sum(theirs * theirs, axis=axes, keepdims=True)
+    if np.any(energy == 0):
+        return []
+    k = np.sum(mine * theirs, axis=axes, keepdims=True) / energy
+    if not close(mine, k * theirs, tolerance) or np.all(np.abs(k - 1) <= 10 * tolerance):
+        return []
+    variance = np.asarray(context.inputs["x"], dtype=np.float64).reshape(shape).var(axis=axes, keepdims=True)
+    if variance.size < 2 or variance.max() < 1.5 * variance.min():
+        return []  # groups of one variance cannot tell another eps from another formula
+    found = ((variance + eps) / k ** 2 - variance).ravel()
+    middle = float(np.median(found))
+    if abs(middle - eps) < 0.5 * eps or np.max(np.abs(found - middle)) > 0.1 * max(abs(middle), 0.01 * eps):
+        return []
+    name = "bn_param" if context.kind == "spatial_batchnorm" else "gn_param"
+    return [hint("scale.eps", what=what, found=max(middle, 0.0), eps=eps, params=name)]
 
 
 def _normalization_scale(context):
