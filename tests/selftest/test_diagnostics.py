@@ -564,6 +564,14 @@ def test_values_returned_in_another_order_are_recognised():
     assert explain_order([(2, 3), (5,)], [(2, 3), (4,)], "(dx, db)") is None
 
 
+def test_a_cache_returned_before_the_output_is_recognised():
+    # A cache is no array (None here); the output's slot wants an array of its shape.
+    found = explain_order([None, (2, 4, 5, 5)], [(2, 4, 5, 5), None], "(out, cache)")
+    assert messages.marker("return") in found and "(cache, out)" in found
+    assert explain_order([(2, 4, 5, 5), None], [(2, 4, 5, 5), None], "(out, cache)") is None
+    assert explain_order([None, (2, 4, 4, 4)], [(2, 4, 5, 5), None], "(out, cache)") is None  # a wrong shape
+
+
 # ---- the message table ----------------------------------------------------------------------------
 
 def test_every_hint_tag_has_a_message_and_every_hint_key_a_known_tag():
