@@ -97,8 +97,9 @@ def test_a_failing_conv_forward_is_short_and_ends_with_the_table(submissions, bu
     assert bool(CYRILLIC.search(output)) == (lang == "ru"), output
 
 
-def test_values_returned_in_another_order_get_a_return_hint_not_a_harness_error(submissions):
-    output = student_run(submissions["order"], "en")
+@pytest.mark.parametrize("isolate", [(), ("--isolate",)], ids=["in_process", "isolated"])
+def test_values_returned_in_another_order_get_a_return_hint_not_a_harness_error(submissions, isolate):
+    output = student_run(submissions["order"], "en", *isolate)
     assert len(output.splitlines()) <= MAX_LINES, output
     assert "hint (return): the returned values come in the order (cache, out)" in output, output
     assert "tell the course staff" not in output and "Traceback" not in output, output
