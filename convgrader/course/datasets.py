@@ -185,6 +185,14 @@ def unpack(archive_path, destination):
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def by_hand(url, md5, archive, destination):
+    """How to put CIFAR-10 in place without this machine's download: the sentence an error ends with."""
+    return (f"Without a connection here, put the files in place by hand: on a machine that has one, "
+            f"download {url} (163 MB, MD5 {md5}), copy it to {archive} and run this command again, "
+            f"which checks and unpacks it; or unpack it yourself (tar xzf {ARCHIVE_NAME}) so that "
+            f"{destination} holds data_batch_1 ... data_batch_5 and test_batch.")
+
+
 def download_cifar10(destination=None, url=CIFAR10_ARCHIVE_URL, md5=CIFAR10_MD5, retries=3,
                      keep_archive=False, quiet=False):
     """Download, verify and unpack CIFAR-10 (python version) into ``destination``.
@@ -231,11 +239,12 @@ def download_cifar10(destination=None, url=CIFAR10_ARCHIVE_URL, md5=CIFAR10_MD5,
                 break
             except DownloadError as error:
                 if attempt == retries:
-                    raise DownloadError(f"{error}. What arrived is kept in {part}; "
-                                        "run the command again to resume.") from None
+                    raise DownloadError(f"{error}. What arrived is kept in {part}; run the command again "
+                                        f"to resume. {by_hand(url, md5, archive, destination)}") from None
                 time.sleep(min(RETRY_PAUSE_SECONDS * 2 ** attempt, 10.0))
             except (urllib.error.URLError, OSError) as error:
-                raise DownloadError(f"could not download {url}: {error}") from error
+                raise DownloadError(f"could not download {url}: {error}. "
+                                    f"{by_hand(url, md5, archive, destination)}") from error
         actual = md5_of(part)
         if actual != md5:
             part.unlink()

@@ -54,6 +54,7 @@ STUDENT_SOURCES = (
     "student_impl", "reference", "fast_ext", "convgrader", "fixtures", "tests/__init__.py",
     "tests/graded", "tests/benchmarks", "notebooks/convolutional_networks.ipynb",
     "conftest.py", "setup.py", "pyproject.toml", "LICENSE", ".gitignore",
+    "docs/reading-failures.md", "docs/reading-failures.ru.md",  # the READMEs link them
 )
 #: Inside those, what must not reach students: the answer key and whatever needs it.
 #: (The answer key is not among the sources at all: it is the top-level answer_key/.)
@@ -216,7 +217,23 @@ def student_contents(project, classroom=False):
         docs.update(CLASSROOM_WORKFLOW)
     for target, source in docs.items():
         contents[target] = (project / source).read_bytes()
+    contents["README.md"] = student_readme(project).encode("utf-8")
     return dict(sorted(contents.items()))
+
+
+#: README.ru.md's link to the English README, and what it becomes in the student release, where the
+#: Russian README is README.md itself and the project's English README (for the project) is not shipped.
+ENGLISH_LINK = ("[README.md](README.md) (and a summary at the end)",
+                "[the summary at the end](#english-summary); how to read a failure: "
+                "[docs/reading-failures.md](docs/reading-failures.md)")
+
+
+def student_readme(project):
+    """The student release's README.md: README.ru.md with its English link pointing inside the release."""
+    text = (Path(project) / STUDENT_DOCS["README.md"]).read_text(encoding="utf-8")
+    if ENGLISH_LINK[0] not in text:
+        raise ValueError(f"README.ru.md no longer links {ENGLISH_LINK[0]!r}: update release.ENGLISH_LINK")
+    return text.replace(ENGLISH_LINK[0], ENGLISH_LINK[1])
 
 
 def gradescope_contents(project):

@@ -32,13 +32,19 @@ PROVIDERS = {"lab": ("jupyterlab", 4), "notebook": ("notebook", 7)}
 def documented_commands():
     """The README's install extras (a set) and its command opening the notebook (a list of words)."""
     text = STUDENT_README.read_text(encoding="utf-8")
-    opens = re.findall(rf"^(jupyter \S+ {re.escape(NOTEBOOK)})", text, flags=re.MULTILINE)
+    opens = re.findall(rf"^(jupyter \S+ (?:--\S+ )*{re.escape(NOTEBOOK)})", text, flags=re.MULTILINE)
     installs = re.findall(r'pip install -e "\.\[([a-z,]+)\]"', text)
     assert opens, f"{STUDENT_README.name} shows no `jupyter ... {NOTEBOOK}` command"
     assert len(set(opens)) == 1, f"the README opens the notebook in more than one way: {sorted(set(opens))}"
     with_notebook = [set(extras.split(",")) for extras in installs if set(extras.split(",")) - {"test"}]
     assert with_notebook, "the README shows no install command with an extra for the notebook"
     return with_notebook[0], opens[0].split()
+
+
+def test_jupyterlab_opens_at_the_assignments_root():
+    """Given a notebook's path alone, Jupyter serves the notebook's folder: student_impl/ is then out of reach."""
+    _, command = documented_commands()
+    assert "--ServerApp.root_dir=." in command, command
 
 
 def extras():

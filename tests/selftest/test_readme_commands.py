@@ -32,7 +32,7 @@ RUN_ELSEWHERE = {
     "python -m venv .venv": "tests/selftest/test_release.py::student_env",
     "source .venv/bin/activate": "tests/selftest/test_release.py::student_env",
     'python -m pip install -e ".[test,jupyter]"': "tests/selftest/test_release.py::student_env",
-    "jupyter lab notebooks/convolutional_networks.ipynb":
+    "jupyter lab --ServerApp.root_dir=. notebooks/convolutional_networks.ipynb":
         "tests/selftest/test_notebook_command.py::test_documented_command_answers",
     "python -m pip install tox": ".ci/run",
     "tox": ".ci/run",

@@ -16,6 +16,8 @@ import ast
 import hashlib
 import json
 import os
+import posixpath
+import re
 import shutil
 import stat
 import subprocess
@@ -92,13 +94,40 @@ def test_student_release_holds_what_students_need(student_release):
     assert [p for p in needed if p not in contents] == []
     shipped = {p.relative_to(PROJECT / "fixtures").as_posix() for p in (PROJECT / "fixtures" / "data").rglob("*.npz")}
     assert {p[len("fixtures/"):] for p in contents if p.startswith("fixtures/data/")} == shipped
-    assert contents["README.md"] == (PROJECT / "README.ru.md").read_bytes()
+    assert contents["README.md"].decode("utf-8") == release.student_readme(PROJECT)
     assert contents[".github/workflows/grade.yml"] == (PROJECT / release.RELEASE_FILES / "grade.yml").read_bytes()
     left_out = ["answer_key/layers.py", "convgrader/course/generate_fixtures.py", "tests/benchmarks/test_bench_batch.py",
                 "tests/hidden/conftest.py", "tests/selftest/conftest.py"]
     assert [p for p in left_out if p in contents] == []
-    assert not any(p.startswith(("tests/hidden/", "tests/selftest/", "notebooks/ci_shim/", "docs/"))
+    assert not any(p.startswith(("tests/hidden/", "tests/selftest/", "notebooks/ci_shim/"))
                    or p.endswith((".so", ".pyc", ".c")) or "__pycache__" in p for p in contents)
+    assert [p for p in contents if p.startswith("docs/")] == ["docs/reading-failures.md", "docs/reading-failures.ru.md"]
+
+
+#: A Markdown link's target: ``[text](target)``.
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def test_every_link_of_the_student_release_resolves_inside_it(student_release):
+    """README.md and the docs it links: each relative link is a shipped file or a heading of its page."""
+    _, _, contents = student_release
+    pages = ["README.md"] + [p for p in contents if p.startswith("docs/") and p.endswith(".md")]
+    broken = []
+    for page in pages:
+        text = contents[page].decode("utf-8")
+        for target in LINK.findall(text):
+            if target.startswith(("http://", "https://", "mailto:")):
+                continue
+            if target.startswith("#"):
+                headings = {re.sub(r"[^\w\- ]", "", h).strip().lower().replace(" ", "-")
+                            for h in re.findall(r"^#+ (.+)$", text, flags=re.MULTILINE)}
+                if target[1:] not in headings:
+                    broken.append(f"{page}: {target}")
+                continue
+            resolved = posixpath.normpath(posixpath.join(posixpath.dirname(page), target.split("#")[0]))
+            if resolved not in contents or resolved == page:
+                broken.append(f"{page}: {target}")
+    assert broken == []
 
 
 def test_student_zip_equals_folder_and_builds_reproducibly(student_release, scratch):
