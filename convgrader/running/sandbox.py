@@ -36,6 +36,7 @@ import functools
 import json
 import os
 import importlib.util
+import select
 import shutil
 import signal
 import socket
@@ -49,7 +50,7 @@ import numpy as np
 
 from convgrader import limits, paths
 from convgrader.assignment import AREAS, BY_NAME, MODEL_CLASS
-from convgrader.running import isolation, wire, worker
+from convgrader.running import cputime, isolation, wire, worker
 from convgrader.running.implementation import ImplementationUnavailable
 
 PROJECT = str(paths.PROJECT)
@@ -175,6 +176,8 @@ class Sandbox:
         self.tamper_events = []
         self._lookups = {}
         self.hung = set()  # names that hung even on a tiny input: later calls fail at once
+        self.cpu_spent = 0.0  # CPU seconds the submission's calls have used in this run
+        self._counted = 0.0  # of the current call, what cpu_spent holds already
 
     # -- the graded names, as Implementation offers them -----------------------------------------
     def get(self, name):
@@ -288,24 +291,26 @@ class Sandbox:
 
     # -- one request ----------------------------------------------------------------------------
     def request(self, header, blobs=(), what="the submission", timeout=None):
-        """Send a request; return the decoded value and the changed arguments."""
+        """Send a request; return the decoded value and the changed arguments.
+
+        ``timeout`` (default ``call_timeout``) is a budget of the worker's CPU
+        seconds, read from outside it (:mod:`convgrader.running.cputime`); see
+        :meth:`_await_reply` for what happens when it or the wall-clock backstop runs out.
+        """
         if what in self.hung:
             raise SubmissionTimeout(f"{what} hung in an earlier test (no result even on a tiny input); "
                                     "not called again", "hung")
         self.ensure_running()
         budget = self.call_timeout if timeout is None else timeout
-        if self.deadline is not None:
-            left = self.deadline - time.time()
-            if left <= 0:
-                raise SubmissionTimeout("not run: the grading run reached its time limit", "time limit")
-            budget = min(budget, left)
+        if self.deadline is not None and self.deadline - time.time() <= 0:
+            raise self._run_limit_reached()
         generation = self.generation
         try:
-            self.sock.settimeout(budget)  # a worker that reads nothing cannot block the grader's send
+            # A worker that reads nothing cannot block the grader's send.
+            self.sock.settimeout(budget * limits.WALL_FACTOR)
             wire.send(self.sock, header, blobs)
-            reply, reply_blobs = wire.receive(self.sock, deadline=time.monotonic() + budget,
-                                              max_bytes=limits.REPLY_BYTES)
-        except (wire.WireTimeout, socket.timeout):
+            reply, reply_blobs = self._await_reply(budget, what)
+        except socket.timeout:
             self.stop()
             raise self.timeout(what, budget) from None
         except wire.WireOversized as error:
@@ -335,6 +340,53 @@ class Sandbox:
         changed = {i: wire.decode(v, reply_blobs, resolve) for i, v in reply.get("changed", [])}
         return (value, changed) if header["op"] == "call" else value
 
+    def _await_reply(self, budget, what):
+        """The worker's reply, waited for while its processes use at most ``budget`` CPU seconds.
+
+        Every ``limits.CPU_POLL`` seconds the worker's process tree is measured
+        from outside. The submission is charged (:meth:`timeout`: "too slow" or
+        "hung") when its CPU time reaches ``budget``, or when its own time (wall
+        time less the time it waited for a CPU) does while it sleeps or blocks.
+        When the wall-clock backstop (``budget * limits.WALL_FACTOR``) or the
+        run's deadline comes first, the machine was too busy: :class:`GradingFailed`,
+        which ``grade`` retries once and never charges.
+        """
+        start, started = cputime.tree_usage(self.process.pid), time.monotonic()
+        backstop = started + budget * limits.WALL_FACTOR
+        while True:
+            try:
+                readable, _, _ = select.select([self.sock], [], [], limits.CPU_POLL)
+                if readable:
+                    # The reply is written at once when the call ends: one that stops midway is the submission's.
+                    deadline = min(backstop, time.monotonic() + budget)
+                    return wire.receive(self.sock, deadline=deadline, max_bytes=limits.REPLY_BYTES)
+                stalled = False
+            except wire.WireTimeout:
+                stalled = True  # part of a reply came, then nothing until the backstop
+            used = cputime.tree_usage(self.process.pid) - start
+            self.cpu_spent += max(used.cpu - self._counted, 0.0)
+            self._counted = used.cpu
+            elapsed = time.monotonic() - started
+            if used.cpu >= budget or elapsed - used.waited >= budget or stalled and used.waited < elapsed / 2:
+                self._counted = 0.0
+                self.stop()
+                raise self.timeout(what, budget)
+            run_over = self.deadline is not None and time.time() >= self.deadline
+            if stalled or run_over or time.monotonic() >= backstop:
+                self._counted = 0.0
+                self.stop()
+                if run_over:
+                    raise self._run_limit_reached()
+                raise GradingFailed(f"the machine was too busy: {what} got {used.cpu:.1f} s of CPU "
+                                    f"(its budget is {budget:g} s) in {elapsed:.0f} s of wall time")
+
+    def _run_limit_reached(self):
+        """The run's wall-clock deadline passed: the submission's fault only if it used the run's CPU budget."""
+        if self.cpu_spent >= limits.RUN_CPU:
+            return SubmissionTimeout("not run: the grading run reached its time limit", "time limit")
+        return GradingFailed(f"the machine was too busy: the grading run reached its wall-clock limit after "
+                             f"{self.cpu_spent:.0f} s of the submission's CPU time")
+
     def _exit_code(self):
         """The worker's exit status (negative: the signal that ended it), None if it is still running."""
         try:
@@ -354,10 +406,10 @@ class Sandbox:
         if not finished:
             self.hung.add(what)
         if finished:
-            return SubmissionTimeout(f"{what} is too slow: no result after {budget:.0f} s on this input, "
-                                     "though it finishes on a tiny one; vectorize the inner loops", "too slow")
-        return SubmissionTimeout(f"{what} hung: no result after {budget:.0f} s, not even on a tiny input "
-                                 "(an endless loop?)", "hung")
+            return SubmissionTimeout(f"{what} is too slow: no result after {budget:.0f} s of CPU time on this "
+                                     "input, though it finishes on a tiny one; vectorize the inner loops", "too slow")
+        return SubmissionTimeout(f"{what} hung: no result after {budget:.0f} s of CPU time, not even on a tiny "
+                                 "input (an endless loop?)", "hung")
 
     def take_output(self):
         return self.tap.take() if self.tap else ("", 0)
