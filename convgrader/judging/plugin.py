@@ -23,7 +23,7 @@ import pytest
 
 from convgrader import language, limits
 from convgrader.assignment import BY_NAME, MARKER, PARTS, part_of
-from convgrader.judging import diagnostics, outcomes
+from convgrader.judging import cpu_budget, diagnostics, outcomes
 from convgrader.judging.points import declared
 from convgrader.messages import say
 from convgrader.paths import BENCHMARKS, GRADED_TESTS, HIDDEN_TESTS, PROJECT, SELF_TESTS
@@ -134,6 +134,8 @@ def pytest_configure(config):
         key = _read_key(config.getoption("outcomes_key_fd"))
         config.pluginmanager.register(OutcomeLog(config.getoption("outcomes"), key), "convgrader-outcomes")
     config.pluginmanager.register(PartTally(config), "convgrader-tally")
+    if not config.getoption("isolate"):  # in-process: a CPU budget per test (the sandbox bounds its own calls)
+        config.pluginmanager.register(cpu_budget.CpuBudget(), "convgrader-cpu-budget")
     if config.getoption("selftest") and importlib.util.find_spec("tests.selftest.mutation_score"):
         config.pluginmanager.import_plugin("tests.selftest.mutation_score")
 

@@ -32,6 +32,7 @@ one. Values come back as copies; objects that cannot be copied (a model, a
 cache) stay in the worker and are used through :class:`RemoteObject`.
 """
 
+import contextlib
 import functools
 import json
 import os
@@ -520,28 +521,17 @@ PROBE_LABEL = "probe"
 
 def probe(impl_value, what):
     """True when ``what`` returns (or raises) promptly on a tiny input in a fresh sandbox."""
-    name = what.split(".")[0].split("(")[0]
     # Starting the worker and importing the submission get the usual bound;
     # only the tiny calls themselves must finish within limits.PROBE.
     sandbox = Sandbox(impl_value, PROBE_LABEL)
+
+    @contextlib.contextmanager
+    def probe_budget():
+        sandbox.call_timeout = limits.PROBE
+        yield
+
     try:
-        if name in BY_NAME and name != MODEL_CLASS:
-            part = BY_NAME[name]
-            forward = part.forward
-            functions = [sandbox.get(n) for n in (forward, name) if n]
-            sandbox.call_timeout = limits.PROBE
-            args = AREAS[part.area].tiny_inputs()
-            if forward:
-                out, cache = functions[0](*args)
-                functions[1](np.ones_like(out), cache)
-            else:
-                functions[0](*args)
-        else:  # the model: a tiny network on two tiny images
-            model_class = sandbox.get(MODEL_CLASS)
-            sandbox.call_timeout = limits.PROBE
-            model = model_class(input_dim=(1, 4, 4), num_filters=2, filter_size=3,
-                                hidden_dim=3, num_classes=2, dtype=np.float64)
-            model.loss(np.zeros((2, 1, 4, 4)), np.array([0, 1]))
+        run_on_tiny_input(sandbox.get, what, probe_budget)
         return True
     except SubmissionTimeout:
         return False
@@ -549,6 +539,37 @@ def probe(impl_value, what):
         return True  # it answered, even if wrongly: not hung
     finally:
         sandbox.stop()
+
+
+def run_on_tiny_input(get, what, budget):
+    """Call ``what`` (with its forward, for a backward) on a tiny input.
+
+    Parameters
+    ----------
+    get : callable
+        ``get(name)``: a graded name of the implementation (a function or the model's class).
+    what : str
+        The graded name, or a name derived from it (``ThreeLayerConvNet.loss``).
+    budget : callable
+        A context manager bounding the tiny calls only (not the look-ups, which may import).
+    """
+    name = what.split(".")[0].split("(")[0]
+    if name in BY_NAME and name != MODEL_CLASS:
+        part = BY_NAME[name]
+        functions = [get(n) for n in (part.forward, name) if n]
+        args = AREAS[part.area].tiny_inputs()
+        with budget():
+            if part.forward:
+                out, cache = functions[0](*args)
+                functions[1](np.ones_like(out), cache)
+            else:
+                functions[0](*args)
+    else:  # the model: a tiny network on two tiny images
+        model_class = get(MODEL_CLASS)
+        with budget():
+            model = model_class(input_dim=(1, 4, 4), num_filters=2, filter_size=3,
+                                hidden_dim=3, num_classes=2, dtype=np.float64)
+            model.loss(np.zeros((2, 1, 4, 4)), np.array([0, 1]))
 
 
 # -- the worker's limits and user ------------------------------------------------------------------
