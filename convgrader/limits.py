@@ -62,8 +62,6 @@ RUN_GRACE = 60.0
 #: Seconds on top of RUN before a grade process is killed from outside.
 WALL_CLOCK_MARGIN = 180.0
 WALL_CLOCK = RUN + WALL_CLOCK_MARGIN
-#: Seconds pytest's collection of the suite may take.
-COLLECTION = 600
 
 #: Bytes of the submission's printed output kept per test.
 OUTPUT_BYTES = 4096

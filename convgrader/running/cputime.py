@@ -19,6 +19,7 @@ clock of its own:
 """
 
 import os
+import time
 from dataclasses import dataclass
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -83,15 +84,48 @@ def _waited(pid):
     return total / 1e9
 
 
-def tree_usage(root):
-    """The :class:`Usage` of process ``root`` and all its descendants (zeros where /proc is absent)."""
+def tree_usage(root, members=None):
+    """The :class:`Usage` of process ``root`` and its descendants (zeros where /proc is absent).
+
+    Parameters
+    ----------
+    root : int
+        The pid at the top of the tree.
+    members : list of int, optional
+        The tree's pids as :func:`descendants` found them earlier: reading only
+        those is far cheaper than scanning every process of the machine. A
+        process started since then is missed until the next full scan; once it
+        ends and is reaped, its time shows in its parent's.
+    """
     if root is None or not os.path.isdir("/proc"):
         return Usage()
     cpu = waited = 0.0
-    for pid in descendants(root):
+    for pid in members if members is not None else descendants(root):
         fields = _stat_fields(pid)
         if fields is None:
             continue
         cpu += sum(int(value) for value in fields[11:15]) / _TICKS
         waited += _waited(pid)
     return Usage(cpu, waited)
+
+
+class Meter:
+    """Measures one process tree over time, scanning /proc for its members at most every ``rescan`` seconds.
+
+    Parameters
+    ----------
+    root : int
+        The pid at the top of the tree (the worker, or the ``bwrap`` above it).
+    rescan : float
+        Wall seconds between two scans of /proc for processes new in the tree;
+        between them only the known members are read (a few files, not thousands).
+    """
+
+    def __init__(self, root, rescan=1.0):
+        self.root, self.rescan, self.members, self.scanned = root, rescan, None, 0.0
+
+    def read(self):
+        """The tree's :class:`Usage` now."""
+        if self.members is None or time.monotonic() - self.scanned >= self.rescan:
+            self.members, self.scanned = descendants(self.root), time.monotonic()
+        return tree_usage(self.root, self.members)

@@ -172,7 +172,7 @@ class Sandbox:
         self.workdir = None
         self.deadline, self.call_timeout = deadline, call_timeout
         self.memory_bytes = memory_bytes or default_memory_cap()
-        self.process = self.sock = self.tap = None
+        self.process = self.sock = self.tap = self.meter = None
         self.generation = 0
         self.tamper_events = []
         self._lookups = {}
@@ -250,6 +250,7 @@ class Sandbox:
         finally:
             child.close()
         _LIVE_WORKERS.add(self.process.pid)
+        self.meter = cputime.Meter(self.process.pid)
         self.workdir = workdir
         self.sock, self.tap = parent, OutputTap(self.process.stdout)
         # Starting Python and numpy is not the submission's time: wait for it apart.
@@ -352,7 +353,7 @@ class Sandbox:
         run's deadline comes first, the machine was too busy: :class:`GradingFailed`,
         which ``grade`` retries once and never charges.
         """
-        start, started = cputime.tree_usage(self.process.pid), time.monotonic()
+        start, started = self.meter.read(), time.monotonic()
         backstop = started + budget * limits.WALL_FACTOR
         while True:
             try:
@@ -364,7 +365,7 @@ class Sandbox:
                 stalled = False
             except wire.WireTimeout:
                 stalled = True  # part of a reply came, then nothing until the backstop
-            used = cputime.tree_usage(self.process.pid) - start
+            used = self.meter.read() - start
             self.cpu_spent += max(used.cpu - self._counted, 0.0)
             self._counted = used.cpu
             elapsed = time.monotonic() - started
