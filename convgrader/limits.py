@@ -14,7 +14,7 @@ the same code gets the same verdict on a quiet laptop and on a busy runner:
 
 CPU budgets nest, each inner one ending its own work before the outer one would:
 
-    PROBE  <  CALL (one call, --isolate)  <=  TEST_CPU (one test, in-process)  <  RUN_CPU
+    PROBE  <  CALL (one call with --isolate; one whole test in-process)  <  RUN_CPU
 
 Wall-clock limits remain as generous backstops only, each far above its CPU
 budget. Hitting one while the CPU budget is not used up is the machine's fault
@@ -45,11 +45,8 @@ STARTUP_ATTEMPTS = 3
 STARTUP_BACKOFF = 1.0
 #: CPU seconds the tiny probe input may use before the code is called hung.
 PROBE = 10.0
-#: CPU seconds a graded test may use in-process (plain pytest): as much as one call with
-#: --isolate, since a test's calls are a few and the slowest one dominates.
-TEST_CPU = CALL
 #: Wall-clock seconds a graded test may run in-process (pytest-timeout), the last backstop
-#: behind TEST_CPU.
+#: behind its CPU budget (CALL: a test's calls are a few, and the slowest one dominates).
 TEST = 900
 #: Wall-clock seconds a graded test may run with --isolate, where each call is bounded by CALL.
 ISOLATED_TEST = 900
@@ -91,5 +88,5 @@ TMPFS_BYTES = 256 << 20
 #: The most address space a worker may have; at most half the machine's memory.
 MEMORY_BYTES_MAX = 8 << 30
 
-assert PROBE < CALL <= TEST_CPU < RUN_CPU and CALL * WALL_FACTOR < ISOLATED_TEST < RUN < RUN + RUN_GRACE < WALL_CLOCK
-assert TEST_CPU < TEST
+assert PROBE < CALL < RUN_CPU and CALL < TEST
+assert CALL * WALL_FACTOR < ISOLATED_TEST < RUN < RUN + RUN_GRACE < WALL_CLOCK

@@ -1,8 +1,9 @@
 """A CPU-time budget for each graded test of a plain (in-process) pytest run.
 
 How students check their code is ``pytest -k conv_forward``, in one process
-with their code. Each graded test there gets ``limits.TEST_CPU`` seconds of this
-process's CPU time, counted by the kernel (``setitimer(ITIMER_PROF)``), so a busy
+with their code. Each graded test there gets a budget of this
+process's CPU time (``--call-timeout``, by default ``limits.CALL``), counted by
+the kernel (``setitimer(ITIMER_PROF)``), so a busy
 machine never fails it; pytest-timeout's wall clock stays as the last backstop.
 
 When a test runs out of CPU time, the function it was in is found from the
@@ -91,7 +92,10 @@ def hangs_on_tiny_input(impl, name):
 
 
 class CpuBudget:
-    """The plugin object: a CPU alarm around each test that uses an implementation."""
+    """The plugin object: a CPU alarm of ``budget`` seconds around each test that uses an implementation."""
+
+    def __init__(self, budget):
+        self.budget = budget
 
     # The innermost wrapper, so the plugin's own wrapper turns SubmissionTimeout into the short message.
     @pytest.hookimpl(wrapper=True, trylast=True)
@@ -100,16 +104,16 @@ class CpuBudget:
         if impl is None or not hasattr(impl, "refused") or threading.current_thread() is not threading.main_thread():
             return (yield)
         try:
-            with cpu_alarm(limits.TEST_CPU):
+            with cpu_alarm(self.budget):
                 return (yield)
         except CpuTimeExceeded as error:
             name = culprit(error, item)
         test = item.name
         if not hangs_on_tiny_input(impl, name):
-            raise SubmissionTimeout(say("cpu_too_slow", name=name, budget=limits.TEST_CPU), "too slow")
+            raise SubmissionTimeout(say("cpu_too_slow", name=name, budget=self.budget), "too slow")
         message = say("cpu_not_run_hung", name=name, test=test)
         impl.refused[name] = lambda: SubmissionTimeout(message, "hung")
-        raise SubmissionTimeout(say("cpu_hung", name=name, budget=limits.TEST_CPU), "hung")
+        raise SubmissionTimeout(say("cpu_hung", name=name, budget=self.budget), "hung")
 
 
 def _impl_of(item):

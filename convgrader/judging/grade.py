@@ -64,7 +64,7 @@ def register(commands):
     parser.add_argument("--time-limit", type=float, default=limits.RUN, metavar="SECONDS",
                         help=f"wall-clock bound of the whole run (default {limits.RUN:g})")
     parser.add_argument("--call-timeout", type=float, default=limits.CALL, metavar="SECONDS",
-                        help=f"seconds one call of the submission may take (default {limits.CALL:g})")
+                        help=f"CPU seconds one call of the submission may use (default {limits.CALL:g})")
     parser.add_argument("--fail-under", type=float, metavar="SCORE",
                         help="exit with status 1 when the score is below SCORE")
     parser.add_argument("--lang", default=None, metavar="ru|en",
