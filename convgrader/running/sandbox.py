@@ -177,8 +177,7 @@ class Sandbox:
         self.tamper_events = []
         self._lookups = {}
         self.hung = set()  # names that hung even on a tiny input: later calls fail at once
-        self.cpu_spent = 0.0  # CPU seconds the submission's calls have used in this run
-        self._counted = 0.0  # of the current call, what cpu_spent holds already
+        self.cpu_spent = 0.0  # CPU seconds of this run's stopped workers (a running one's are read when needed)
 
     # -- the graded names, as Implementation offers them -----------------------------------------
     def get(self, name):
@@ -275,6 +274,7 @@ class Sandbox:
         """Kill the worker and everything it started; every object it held is lost (see RemoteObject's generation)."""
         self.generation += 1
         if self.process is not None:
+            self.cpu_spent += self.meter.read().cpu
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
@@ -366,16 +366,12 @@ class Sandbox:
             except wire.WireTimeout:
                 stalled = True  # part of a reply came, then nothing until the backstop
             used = self.meter.read() - start
-            self.cpu_spent += max(used.cpu - self._counted, 0.0)
-            self._counted = used.cpu
             elapsed = time.monotonic() - started
             if used.cpu >= budget or elapsed - used.waited >= budget or stalled and used.waited < elapsed / 2:
-                self._counted = 0.0
                 self.stop()
                 raise self.timeout(what, budget)
             run_over = self.deadline is not None and time.time() >= self.deadline
             if stalled or run_over or time.monotonic() >= backstop:
-                self._counted = 0.0
                 self.stop()
                 if run_over:
                     raise self._run_limit_reached()
@@ -384,10 +380,11 @@ class Sandbox:
 
     def _run_limit_reached(self):
         """The run's wall-clock deadline passed: the submission's fault only if it used the run's CPU budget."""
-        if self.cpu_spent >= limits.RUN_CPU:
+        spent = self.cpu_spent + (self.meter.read().cpu if self.process is not None else 0.0)
+        if spent >= limits.RUN_CPU:
             return SubmissionTimeout("not run: the grading run reached its time limit", "time limit")
         return GradingFailed(f"the machine was too busy: the grading run reached its wall-clock limit after "
-                             f"{self.cpu_spent:.0f} s of the submission's CPU time")
+                             f"{spent:.0f} s of the submission's CPU time")
 
     def _exit_code(self):
         """The worker's exit status (negative: the signal that ended it), None if it is still running."""
