@@ -59,7 +59,10 @@ PROJECT = str(paths.PROJECT)
 #: Threads a submission's numpy and OpenMP code may use. One: the arrays of
 #: the tests are small, where a second BLAS thread only contends (measured: the
 #: digits training checks took 2 s with one thread, up to 29 s with two on a
-#: busy 2-core machine), and a batch grades one submission per core.
+#: busy 2-core machine), and a batch grades one submission per core. The same
+#: number goes to both pools, since they take turns (the fast layers hold BLAS
+#: to one thread while their OpenMP loop runs): measured by sampling a worker's
+#: threads through the model's tests, one thread, never more than one running.
 WORKER_THREADS = os.environ.get("CONVGRADER_WORKER_THREADS", "1")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
