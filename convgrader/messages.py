@@ -69,6 +69,18 @@ EN = {
     "not_implemented_function": "{name} is not implemented yet: write it in {file}",
     "not_implemented_method": "{name} is not implemented yet: write it in {file}",
     "raised": "{type_name}: {message}",
+    # ---- the layer functions' worker has no fast layers (running/no_fast_layers.py) -------
+    "fast_layers_refused": "{name} must compute {computes} itself; it called the provided {provided} (the rule: a "
+                           "graded layer function may not use the fast layers; only ThreeLayerConvNet may, and only "
+                           "its tests have them)",
+    "computes_conv_forward_naive": "the convolution",
+    "computes_conv_backward_naive": "the convolution's gradients",
+    "computes_max_pool_forward_naive": "the max pooling",
+    "computes_max_pool_backward_naive": "the max pooling's gradient",
+    "computes_spatial_batchnorm_forward": "the batch normalization",
+    "computes_spatial_batchnorm_backward": "the batch normalization's gradients",
+    "computes_spatial_groupnorm_forward": "the group normalization",
+    "computes_spatial_groupnorm_backward": "the group normalization's gradients",
     "frame": "  {file}, line {line}, in {function}: {code}",
     "hint_prefix": "hint ({tag}):",
     "cpu_hung": "{name} hung: no result after {budget:g} s of CPU time, not even on a tiny input (an endless loop?)",
