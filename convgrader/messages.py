@@ -83,6 +83,10 @@ EN = {
     "computes_spatial_groupnorm_backward": "the group normalization's gradients",
     "frame": "  {file}, line {line}, in {function}: {code}",
     "hint_prefix": "hint ({tag}):",
+    "cpu_hung": "{name} hung: no result after {budget:g} s of CPU time, not even on a tiny input (an endless loop?)",
+    "cpu_too_slow": "{name} is too slow: no result after {budget:g} s of CPU time on this input, though it "
+                    "finishes on a tiny one; vectorize the inner loops",
+    "cpu_not_run_hung": "not run: {name} hung in {test} (no result even on a tiny input), so it is not called again",
 
     # ---- a plain pytest run's report (plugin.py) ----------------------------------------
     "failures_title": "what failed",

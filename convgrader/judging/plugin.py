@@ -23,7 +23,7 @@ import pytest
 
 from convgrader import language, limits, untrusted
 from convgrader.assignment import BY_NAME, MARKER, PARTS, part_of
-from convgrader.judging import compare, diagnostics, outcomes
+from convgrader.judging import compare, cpu_budget, diagnostics, outcomes
 from convgrader.judging.points import declared
 from convgrader.messages import say
 from convgrader.paths import BENCHMARKS, GRADED_TESTS, HIDDEN_TESTS, PROJECT, SELF_TESTS
@@ -79,7 +79,8 @@ def pytest_addoption(parser):
         help="with --isolate: no call of the submission starts after this time.time() value")
     group.addoption(
         "--call-timeout", type=float, default=limits.CALL, metavar="SECONDS",
-        help=f"with --isolate: seconds one call of the submission may take (default {limits.CALL:g})")
+        help=f"CPU seconds one call of the submission may use with --isolate, one graded test without it "
+             f"(default {limits.CALL:g})")
     group.addoption(
         "--lang", default=None, metavar="ru|en",
         help=f"language of the messages: ru or en (default: ${language.ENV_VAR}, then a Russian locale, "
@@ -136,6 +137,8 @@ def pytest_configure(config):
         key = _read_key(config.getoption("outcomes_key_fd"))
         config.pluginmanager.register(OutcomeLog(config.getoption("outcomes"), key), "convgrader-outcomes")
     config.pluginmanager.register(PartTally(config), "convgrader-tally")
+    if not config.getoption("isolate"):  # in-process: a CPU budget per test (the sandbox bounds its own calls)
+        config.pluginmanager.register(cpu_budget.CpuBudget(config.getoption("call_timeout")), "convgrader-cpu-budget")
     if config.getoption("selftest") and importlib.util.find_spec("tests.selftest.mutation_score"):
         config.pluginmanager.import_plugin("tests.selftest.mutation_score")
 
@@ -395,7 +398,8 @@ class OutcomeLog:
         if report.failed or (report.skipped and verdict.outcome == "passed"):
             verdict.outcome = ("error" if report.when != "call" else "failed") if report.failed else "skipped"
             verdict.message = _message_of(report)[:limits.MESSAGE_CHARACTERS]
-            if call.excinfo is not None and call.excinfo.errisinstance(sandbox.GradingFailed):
+            if call.excinfo is not None and (call.excinfo.errisinstance(sandbox.GradingFailed)
+                                             or _wall_clock_backstop(item, call)):
                 verdict.outcome = INFRASTRUCTURE  # the harness's fault: grade retries, never charges it
             # What a failed array comparison looked like, for the HTML report (compare.comparison_figure).
             verdict.figure = _figure_of(call)
@@ -412,6 +416,13 @@ class OutcomeLog:
 
     def pytest_unconfigure(self):
         self.file.close()
+
+
+def _wall_clock_backstop(item, call):
+    """True when pytest-timeout's wall clock ended a sandboxed test: every call in it is bounded in CPU
+    time, so the machine was too busy (see limits.py), not the submission slow."""
+    return (item.config.getoption("isolate") and call.excinfo.errisinstance(pytest.fail.Exception)
+            and "from pytest-timeout" in str(call.excinfo.value))
 
 
 def collected_entry(item):
