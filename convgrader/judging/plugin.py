@@ -383,10 +383,9 @@ def twin_of(item):
     if marker is None:
         return []
     params = f"[{item.callspec.id}]" if hasattr(item, "callspec") else ""
-    root = Path(item.config.rootpath)
     found = []
     for test in marker.args:
-        path = Path(sys.modules[test.__module__].__file__).resolve().relative_to(root).as_posix()
+        path = Path(os.path.relpath(sys.modules[test.__module__].__file__, item.config.rootpath)).as_posix()
         found.append(f"{path}::{test.__name__}{params}")
     return found
 
