@@ -22,7 +22,10 @@ import sys
 
 import pytest
 
+from convgrader import language
 from convgrader.assignment import PARTS
+from convgrader.judging.points import withhold_unconfirmed
+from convgrader.report import Report, Verdict, test_output
 from tests.selftest.graded_runs import IMPLEMENTATIONS, PROJECT, grade_report
 
 CHEATER = IMPLEMENTATIONS / "hostile" / "table_lookup_cheater"
@@ -33,6 +36,29 @@ UNANSWERED = ("test_ThreeLayerConvNet_initial_loss_is_log_num_classes",
               "test_ThreeLayerConvNet_regularization_adds_half_reg_sum_of_squares")
 
 pytestmark = pytest.mark.timeout(1800)
+
+
+def test_a_visible_test_scores_only_when_its_twin_passes():
+    confirmed, withheld, failed, untwinned = (Verdict(nodeid=f"tests/graded/t.py::test_{n}", name=f"test_{n}",
+                                                      part="conv_forward_naive", outcome=outcome)
+                                              for n, outcome in (("a", "passed"), ("b", "passed"),
+                                                                 ("c", "failed"), ("d", "passed")))
+    twins = [Verdict(nodeid=f"tests/hidden/t.py::twin_{n}", name=f"twin_{n}", part="conv_forward_naive",
+                     scored=False, hidden=True, outcome=outcome, twin_of=[f"tests/graded/t.py::test_{n}"])
+             for n, outcome in (("a", "passed"), ("b", "failed"), ("c", "failed"))]
+    verdicts = [confirmed, withheld, failed, untwinned, *twins]
+    assert withhold_unconfirmed(verdicts) == [withheld]
+    report = Report(tests=verdicts)
+    assert [report.credited(v) for v in (confirmed, withheld, failed, untwinned)] == [True, False, False, True]
+    assert withheld.unconfirmed_by == "twin_b" and not failed.unconfirmed_by
+    before = language.current()
+    try:
+        language.set_current("ru")
+        assert "скрытый тест twin_b" in test_output(withheld)
+        language.set_current("en")
+        assert "(the hidden test twin_b) failed" in test_output(withheld)
+    finally:
+        language.set_current(before)
 
 
 def collected(*args):
