@@ -104,9 +104,16 @@ def check_initial_loss(impl, X, y, num_classes=10):
 @pytest.mark.grades("ThreeLayerConvNet")
 def test_ThreeLayerConvNet_regularization_adds_half_reg_sum_of_squares(impl, random_batch):
     """Row 9 with reg = 0.5: the loss grows by exactly 0.5 * reg * sum(W^2)."""
-    X, y = random_batch
+    check_regularization(impl, *random_batch)
+
+
+def check_regularization(impl, X, y, weights=None):
+    """loss(reg=0.5) - loss(reg=0) = 0.5 * 0.5 * sum(W^2) for the default model, its weights set to
+    ``weights`` (name -> array) when given."""
     np.random.seed(231)
     model = impl.ThreeLayerConvNet()
+    for name, value in (weights or {}).items():
+        model.params[name] = value
     loss, _ = unpack(model.loss(X, y), 2, "(loss, grads)")
     model.reg = 0.5
     loss_reg, _ = unpack(model.loss(X, y), 2, "(loss, grads)")

@@ -178,9 +178,16 @@ def test_hidden_twin_ThreeLayerConvNet_initial_loss_is_log_num_classes(impl, fre
 
 
 @twin(cnn.test_ThreeLayerConvNet_regularization_adds_half_reg_sum_of_squares)
-def test_hidden_twin_ThreeLayerConvNet_regularization_adds_half_reg_sum_of_squares(impl, fresh_batch):
-    X, y, classes = fresh_batch
-    cnn.test_ThreeLayerConvNet_regularization_adds_half_reg_sum_of_squares(impl, (X, y % 10))
+def test_hidden_twin_ThreeLayerConvNet_regularization_adds_half_reg_sum_of_squares(impl, fresh_batch, request):
+    """On a fresh batch, with fresh weights of the default model's shapes: weights a model leaves at zero
+    would make the penalty zero whatever the loss does."""
+    X, y, _ = fresh_batch
+    rng = twin_rng(request.config, "regularization")
+    shapes = cnn.expected_shapes(input_dim=(3, 32, 32), num_filters=32, filter_size=7, hidden_dim=100,
+                                 num_classes=10)
+    weights = {name: (1e-3 * rng.randn(*shape)).astype(np.float32) for name, shape in shapes.items()
+               if name.startswith("W")}
+    cnn.check_regularization(impl, X, y % 10, weights)
 
 
 @twin(cnn.test_ThreeLayerConvNet_scores)
