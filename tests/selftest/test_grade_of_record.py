@@ -92,7 +92,7 @@ def table_cheater(tmp_path_factory):
     """The cheater with its table: the visible suite's every answer, recorded from the answer key."""
     folder = tmp_path_factory.mktemp("cheater") / "table_lookup_cheater"
     shutil.copytree(CHEATER, folder, ignore=shutil.ignore_patterns("__pycache__"))
-    table = folder / "table.pkl"
+    table = folder / "table_data.py"
     run = subprocess.run([sys.executable, "-m", "pytest", "tests/graded", f"--impl={CHEATER / 'recorder'}", "-q",
                           "-p", "no:cacheprovider", "--lang=en", "-k", "not cifar10"],
                          cwd=PROJECT, capture_output=True, text=True, timeout=1800,

@@ -3,16 +3,19 @@
 A student has every visible input (the fixtures, the seeds in the tests, the
 scikit-learn digits), so they can run the visible suite once against working
 code at home (``recorder/`` does that with the answer key) and ship the answers.
-The table travels inside the submission, as ``table.pkl`` next to this file.
+The table travels inside the submission as Python source (the sandbox sees a
+submission's ``.py`` files only): ``table_data.py`` next to this file, a base64
+literal of the pickled table.
 """
 
+import base64
 import hashlib
 import pickle
 from pathlib import Path
 
 import numpy as np
 
-TABLE_FILE = Path(__file__).resolve().parent / "table.pkl"
+TABLE_FILE = Path(__file__).resolve().parent / "table_data.py"
 
 
 def canonical(value):
@@ -38,5 +41,12 @@ def load():
     """``(calls, labels)``: answers by call key, and digit labels by image-row key (empty without a table)."""
     if not TABLE_FILE.exists():
         return {}, {}
-    with open(TABLE_FILE, "rb") as file:
-        return pickle.load(file)
+    from . import table_data
+
+    return pickle.loads(base64.b64decode(table_data.TABLE))
+
+
+def write(path, calls, labels):
+    """Write the table as Python source at ``path``."""
+    encoded = base64.b64encode(pickle.dumps((calls, labels))).decode()
+    Path(path).write_text(f"TABLE = {encoded!r}\n", encoding="utf-8")
