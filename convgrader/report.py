@@ -64,6 +64,12 @@ class Verdict:
     ``output_bytes`` how much it printed in all. ``score``/``max_score`` are
     set by the report, not by pytest. ``tamper`` lists what the submission
     touched that it must not (any event costs the whole grade).
+
+    With ``--hidden``, a visible test has a hidden twin: the same check on fresh
+    inputs of the same shapes, parameters and dtype. ``twin_of`` (on a twin) names
+    the visible tests it confirms, by node id; ``unconfirmed_by`` (on a visible
+    test that passed) names the twin that failed, which withholds its points
+    (see :func:`convgrader.judging.points.withhold_unconfirmed`).
     """
 
     nodeid: str
@@ -84,6 +90,8 @@ class Verdict:
     score: float = 0.0
     max_score: float = 0.0
     visibility: str = "visible"
+    twin_of: list = field(default_factory=list)
+    unconfirmed_by: str = ""
 
     def to_dict(self):
         return asdict(self)
@@ -183,8 +191,9 @@ class Report:
         return f"{self.status}: {self.reason}" if self.reason else self.status
 
     def credited(self, verdict):
-        """Whether a test earns its points: it passed and nothing was tampered with."""
-        return verdict.outcome == PASSED and not self.tampering
+        """Whether a test earns its points: it passed, its hidden twin (if any) passed, and nothing was
+        tampered with."""
+        return verdict.outcome == PASSED and not verdict.unconfirmed_by and not self.tampering
 
 
 # -- results.json (Gradescope) --------------------------------------------------------------------
@@ -192,6 +201,8 @@ class Report:
 def test_output(verdict):
     """The text a student reads for one test: the failure, then what their code printed."""
     text = verdict.message if verdict.outcome != PASSED else ""
+    if verdict.unconfirmed_by:
+        text = say("twin_failed", twin=verdict.unconfirmed_by)
     cap = limits.REPORT_OUTPUT_CHARACTERS
     if len(text) > cap:
         text = text[:cap] + f"\n[... {len(text) - cap} more characters cut]"
@@ -231,6 +242,10 @@ def to_results_json(report):
             extra.update(message=verdict.message, printed=verdict.output, printed_bytes=verdict.output_bytes)
         if verdict.tamper:
             extra["tamper"] = list(verdict.tamper)
+        if verdict.unconfirmed_by:
+            extra["unconfirmed_by"] = verdict.unconfirmed_by
+        if verdict.twin_of:
+            extra["twin_of"] = list(verdict.twin_of)
         tests.append({
             "name": verdict.name, "number": str(number),
             "score": round(verdict.score, 4), "max_score": round(verdict.max_score, 4),
@@ -317,7 +332,9 @@ def _verdict_from_test(test):
         message=extra["message"] if printed_bytes else ("" if outcome == PASSED else test.get("output", "")),
         output=extra.get("printed", ""), output_bytes=printed_bytes, duration=float(extra.get("duration", 0.0)),
         tamper=list(extra.get("tamper") or []), score=float(test.get("score") or 0.0),
-        max_score=float(test.get("max_score") or 0.0), visibility=test.get("visibility", "visible"))
+        max_score=float(test.get("max_score") or 0.0), visibility=test.get("visibility", "visible"),
+        twin_of=[str(nodeid) for nodeid in extra.get("twin_of") or []],
+        unconfirmed_by=str(extra.get("unconfirmed_by") or ""))
 
 
 def write_results_json(report, path):

@@ -70,7 +70,10 @@ def register(commands):
                               help="grade only the I-th of N equal shares of the class (1-based)")
     batch_parser.add_argument("--force", action="store_true",
                               help="regrade submissions that are already graded")
-    batch_parser.add_argument("--hidden", action="store_true", help="also run the hidden tests")
+    # A gradebook is the grade of record: hidden tests, and visible tests only where their twins pass.
+    batch_parser.add_argument("--hidden", action=argparse.BooleanOptionalAction, default=True,
+                              help="run the hidden tests and their twins, so that memorized visible answers do "
+                                   "not pay (default; --no-hidden grades the visible tests alone, as students do)")
     batch_parser.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
                               help="passed on to `grade` (its bound on one submission's run)")
     batch_parser.add_argument("--allow-weak-isolation", action="store_true",
