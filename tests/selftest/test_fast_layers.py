@@ -39,9 +39,10 @@ CONV_CASES = [
     ((2, 3, 5, 5), (3, 3, 7, 7), 1, 3),
     ((1, 2, 4, 4), (2, 2, 6, 6), 1, 1),
     ((4, 3, 31, 31), (6, 3, 3, 3), 2, 1),
-    # The row-12 network's layer (on fewer images): blocks of one output row.
+    # The row-12 network's layer (on fewer images): blocks of one output row
+    # forward, six backward (the last block shorter).
     ((4, 3, 32, 32), (32, 3, 7, 7), 1, 3),
-    # One output row is more work than one BLAS call may take: the products are tiled.
+    # One output row is more work than a block may take: blocks of one row.
     ((2, 16, 20, 20), (64, 16, 5, 5), 1, 2),
 ]
 
