@@ -115,17 +115,20 @@ def conv_forward_fast(x, w, b, conv_param):
     return out, (x_work, w_work, stride, pad)
 
 
-def conv_backward_fast(dout, cache):
+def conv_backward_fast(dout, cache, *, input_gradient=True):
     """Backward pass of ``conv_forward_fast``.
 
     Parameters
     ----------
     dout : (N, F, H', W') upstream gradient.
     cache : the cache returned by ``conv_forward_fast``.
+    input_gradient : keyword only; False skips dx (returned as None), about
+        half the work, for a layer whose input is the data (nothing to pass
+        the gradient on to).
 
     Returns
     -------
-    dx : (N, C, H, W), dw : (F, C, HH, WW), db : (F,) -- in the forward's dtype.
+    dx : (N, C, H, W) or None, dw : (F, C, HH, WW), db : (F,) -- in the forward's dtype.
     """
     x, w, stride, pad = cache
     N, _, H, W = x.shape
@@ -135,7 +138,7 @@ def conv_backward_fast(dout, cache):
     if np.shape(dout) != expected:
         raise ValueError(f"dout must have shape {expected} (the forward output), got {np.shape(dout)}")
     dout = np.ascontiguousarray(dout, dtype=x.dtype)
-    return fast_ext.conv_backward(x, w, dout, stride, pad)
+    return fast_ext.conv_backward(x, w, dout, stride, pad, input_gradient=input_gradient)
 
 
 def _pool_geometry(x, pool_param):
