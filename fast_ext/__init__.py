@@ -104,7 +104,8 @@ class ParallelInfo(NamedTuple):
 def parallel_info():
     """Return a :class:`ParallelInfo` for the loaded extension.
 
-    ``num_threads`` follows ``OMP_NUM_THREADS`` as read when the process started.
+    ``num_threads`` follows ``OMP_NUM_THREADS`` as read when the process started,
+    capped at the cores the process may run on.
     """
     return ParallelInfo(openmp=openmp_compiled(), num_threads=max_threads())
 

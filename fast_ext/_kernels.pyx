@@ -46,7 +46,12 @@ cdef extern from *:
     #ifdef _OPENMP
     #include <omp.h>
     static int fast_ext_openmp_compiled(void) { return 1; }
-    static int fast_ext_max_threads(void) { return omp_get_max_threads(); }
+    /* Never more threads than cores this process may run on: a larger
+       OMP_NUM_THREADS would only make the team's threads take turns. */
+    static int fast_ext_max_threads(void) {
+        int wanted = omp_get_max_threads(), cores = omp_get_num_procs();
+        return wanted < cores ? wanted : cores;
+    }
     #else
     static int fast_ext_openmp_compiled(void) { return 0; }
     static int fast_ext_max_threads(void) { return 1; }
@@ -123,7 +128,8 @@ def max_threads():
     """Return how many threads a parallel loop uses (1 without OpenMP).
 
     With OpenMP this is ``omp_get_max_threads()``, i.e. ``OMP_NUM_THREADS``
-    when it is set, otherwise the number of cores.
+    when it is set, otherwise the number of cores, and never more than the
+    cores the process may run on (``omp_get_num_procs()``).
     """
     return fast_ext_max_threads()
 
