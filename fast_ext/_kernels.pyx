@@ -248,6 +248,9 @@ cdef inline Py_ssize_t _padded_size(ConvGeometry g) noexcept nogil:
 cdef enum:
     FORWARD_BLOCK_WORK = 300000
     BACKWARD_BLOCK_WORK = 1000000
+    # Filter taps (C*HH*WW + 1) from which the filter gradient's product runs on
+    # a transposed copy of dout (see conv_backward).
+    TRANSPOSED_DOUT_MIN_TAPS = 64
 
 
 @cython.cdivision(True)
@@ -511,11 +514,19 @@ def conv_backward(const real_t[:, :, :, ::1] x, const real_t[:, :, :, ::1] w,
     cdef Py_ssize_t[::1] offsets = _tap_offsets(g)
     cdef Py_ssize_t slots = _reduction_slots(N, F * taps_ext, np.dtype(dtype).itemsize)
     dx = np.empty((N if input_gradient else 0, g.channels, g.height, g.width), dtype=dtype)
-    # Slot s holds [dw_rows | db], (F, taps + 1): the filters' own layout.
-    dw_parts = np.zeros((slots, F, taps_ext), dtype=dtype)
+    # Slot s holds [dw_rows | db]: (F, taps + 1), the filters' own layout, when
+    # dout is transposed for the product, else (taps + 1, F). Measured: with
+    # many taps (the 7x7 training layer) the product on the transposed block
+    # runs in OpenBLAS's small-matrix kernel at 1.5x the other's rate; with few
+    # (the seed's 3x3 layer) the transposition costs more than it gains.
+    cdef bint transpose_dout = taps_ext >= TRANSPOSED_DOUT_MIN_TAPS
+    if transpose_dout:
+        dw_parts = np.zeros((slots, F, taps_ext), dtype=dtype)
+    else:
+        dw_parts = np.zeros((slots, taps_ext, F), dtype=dtype)
     # Per thread: padded image (zero border), padded image gradient, columns,
     # their gradient, and the block of dout transposed.
-    cdef Py_ssize_t dout_t_size = block_rows * g.out_w * F
+    cdef Py_ssize_t dout_t_size = block_rows * g.out_w * F if transpose_dout else 0
     scratch = np.zeros((team, 2 * padded + 2 * cols_size + dout_t_size), dtype=dtype)
     cdef real_t[:, :, :, ::1] dx_view = dx
     cdef real_t[:, :, ::1] dw_view = dw_parts
@@ -548,13 +559,17 @@ def conv_backward(const real_t[:, :, :, ::1] x, const real_t[:, :, :, ::1] w,
                         block_pixels = <int>((r1 - r0) * g.out_w)
                         dout_block = &dout[n, 0, 0, 0] + r0 * g.out_w
                         _unfold_rows(xpad, cols, &offsets[0], g, r0, r1)
-                        _transpose(dout_block, pixels, dout_t, filters, block_pixels)
-                        # [dw_rows | db] (F x taps+1) += dout[:, block] (F x block) @ cols.T,
-                        # i.e. in column-major terms (taps+1 x F) += cols' (block x taps+1).T
-                        # @ dout_t' (F x block).T: both operands transposed is the layout
-                        # OpenBLAS's small-matrix kernel ran fastest (1.5x the others).
-                        _gemm(True, True, taps_ext, filters, block_pixels, cols, block_pixels,
-                              dout_t, filters, <real_t>1, &dw_view[slot, 0, 0], taps_ext)
+                        # [dw_rows | db] (F x taps+1) += dout[:, block] (F x block) @ cols.T
+                        if transpose_dout:
+                            # Column-major: (taps+1 x F) += cols' (block x taps+1).T
+                            # @ dout_t' (F x block).T.
+                            _transpose(dout_block, pixels, dout_t, filters, block_pixels)
+                            _gemm(True, True, taps_ext, filters, block_pixels, cols, block_pixels,
+                                  dout_t, filters, <real_t>1, &dw_view[slot, 0, 0], taps_ext)
+                        else:
+                            # Column-major: (F x taps+1) += dout' (block x F).T @ cols'.
+                            _gemm(True, False, filters, taps_ext, block_pixels, dout_block, pixels,
+                                  cols, block_pixels, <real_t>1, &dw_view[slot, 0, 0], filters)
                         if not input_gradient:
                             r0 = r1
                             continue
@@ -566,6 +581,8 @@ def conv_backward(const real_t[:, :, :, ::1] x, const real_t[:, :, :, ::1] w,
                     if input_gradient:
                         _crop_image(dxpad, &dx_view[n, 0, 0, 0], g)
     dw_ext = dw_parts.sum(axis=0)
+    if not transpose_dout:
+        dw_ext = dw_ext.T
     dw = np.ascontiguousarray(dw_ext[:, :taps]).reshape(F, g.channels, g.field_h, g.field_w)
     return (dx if input_gradient else None), dw, dw_ext[:, taps].copy()
 
