@@ -11,9 +11,9 @@ The backward pass unfolds the same blocks again: ``dw += dout[:, block] @ cols.T
 and ``w_rows.T @ dout[:, block]`` folded back onto the image is ``dx``.
 Images are spread over OpenMP threads (``OMP_NUM_THREADS``, default: every
 core, never more than the cores), and BLAS is held at one thread meanwhile.
-``conv_backward_fast(..., input_gradient=False)`` skips dx for a first layer. Max pooling scans windows of any size and stride (overlapping ones
-included) in compiled code and keeps the position of each maximum for the
-backward pass.
+``conv_backward_fast(..., input_gradient=False)`` skips dx for a first layer.
+Max pooling scans windows of any size and stride (overlapping ones included)
+in compiled code and keeps the position of each maximum for the backward pass.
 
 dtype policy: float32 data is processed in float32 (no silent upcast); any
 other dtype is processed in float64. Inputs are never modified.
