@@ -64,11 +64,11 @@ cdef extern from *:
 # The row copies of the unfolding and the row sums of the folding move as many
 # bytes as the matrix products read; compiled for the baseline x86-64 (SSE2)
 # they took a third of a convolution's time. GCC and clang on Linux build them
-# for AVX-512, AVX2 and the baseline, and the loader picks the one the CPU runs
-# (target_clones); elsewhere they are plain loops.
+# for AVX-512, AVX2 and the baseline, and glibc's loader picks the one the CPU
+# runs (target_clones, an ifunc); elsewhere (musl, macOS, MSVC) plain loops.
 cdef extern from *:
     """
-    #if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__)
+    #if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
     #define FAST_EXT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
     #else
     #define FAST_EXT_CLONES
