@@ -53,6 +53,8 @@ PRINTED_SHOWN_CHARACTERS = 500
 SHOWN_CHARACTERS = 20000
 #: Characters of a file or folder name from a submission that any report shows.
 NAME_CHARACTERS = 200
+#: Bytes of a submission's name as a folder of batch's OUT (file systems allow 255; escapes lengthen a name).
+SUBMISSION_NAME_BYTES = 160
 #: Bytes one file written by the submission may have (RLIMIT_FSIZE).
 FILE_BYTES = 64 << 20
 #: Bytes of the largest reply a call may send back. The tests' largest result is a few MB;
@@ -65,7 +67,11 @@ MESSAGE_BYTES = 1 << 30
 HEADER_BYTES = 8 << 20
 #: Bytes of the private tmpfs a sandboxed worker gets as /tmp and working folder.
 TMPFS_BYTES = 256 << 20
-#: The most address space a worker may have; at most half the machine's memory.
+#: The most address space a worker may have; at most half the machine's memory. Where the worker gets a
+#: control group (:mod:`convgrader.running.cgroups`) the same number caps the memory of all its processes.
 MEMORY_BYTES_MAX = 8 << 30
+#: Processes and threads a worker may hold at once, itself and bubblewrap's two included (a control group's
+#: ``pids.max``, where the grader can make one). The worker itself needs four; a fork or thread bomb stops here.
+WORKER_TASKS = 32
 
 assert CALL < ISOLATED_TEST < RUN < RUN + RUN_GRACE < WALL_CLOCK and PROBE < CALL

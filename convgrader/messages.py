@@ -69,6 +69,18 @@ EN = {
     "not_implemented_function": "{name} is not implemented yet: write it in {file}",
     "not_implemented_method": "{name} is not implemented yet: write it in {file}",
     "raised": "{type_name}: {message}",
+    # ---- the layer functions' worker has no fast layers (running/no_fast_layers.py) -------
+    "fast_layers_refused": "{name} must compute {computes} itself; it called the provided {provided} (the rule: a "
+                           "graded layer function may not use the fast layers; only ThreeLayerConvNet may, and only "
+                           "its tests have them)",
+    "computes_conv_forward_naive": "the convolution",
+    "computes_conv_backward_naive": "the convolution's gradients",
+    "computes_max_pool_forward_naive": "the max pooling",
+    "computes_max_pool_backward_naive": "the max pooling's gradient",
+    "computes_spatial_batchnorm_forward": "the batch normalization",
+    "computes_spatial_batchnorm_backward": "the batch normalization's gradients",
+    "computes_spatial_groupnorm_forward": "the group normalization",
+    "computes_spatial_groupnorm_backward": "the group normalization's gradients",
     "frame": "  {file}, line {line}, in {function}: {code}",
     "hint_prefix": "hint ({tag}):",
 
@@ -107,6 +119,28 @@ EN = {
     "report_grading_failed": "Not graded: {reason}. This is not a judgement of your code: the grader will try "
                              "again, or tell your instructor.",
     "report_isolation": "isolation: {level}",
+    # ---- cleaning up an upload (course/submissions.py): names are shown escaped ------------
+    "upload_not_zip": "{name} is neither a folder nor a .zip archive (other archive formats are not accepted)",
+    "upload_bad_zip": "{name} is not a readable .zip archive ({error})",
+    "upload_too_many_members": "the archive has {count} entries, more than the {cap} allowed",
+    "upload_zip_bomb": "the archive's Python files expand to {size:.0f} MB, more than the {cap:.0f} MB allowed "
+                       "(a zip bomb?)",
+    "upload_too_large": "the submission's Python files are larger than the {cap:.0f} MB allowed (a zip bomb?)",
+    "upload_absolute": "the archive's entry {name} has an absolute path",
+    "upload_outside": "the archive's entry {name} would be written outside the submission's folder (..)",
+    "upload_zip_symlink": "the archive's entry {name} is a symbolic link",
+    "upload_entry_unreadable": "the archive's entry {name} cannot be read ({error})",
+    "upload_ignored": "ignored {count} file(s) that are not Python sources: {names}",
+    "upload_no_layers": "no {layers} found (expected a folder laid out like student_impl/: {layers} and {model})",
+    "upload_several_layers": "several {layers} found ({names}); graded {graded}",
+    "upload_no_model": "no {model} next to {layers}: the model's tests will fail",
+    "upload_reencoded": "{name} was not UTF-8: re-encoded from {encoding}",
+    "upload_syntax_error": "{name} has a syntax error at line {line}: {error} (its tests will fail)",
+    "upload_not_compilable": "{name} cannot be compiled: {error}",
+    "upload_symlink_skipped": "skipped symbolic link {name}",
+    "upload_too_deep": "left out {name}: it is nested more than {depth} folders deep",
+    "upload_unwritable": "left out {name}: the file system refuses its name or place ({reason})",
+    "upload_too_many_entries": "the submission holds more than {count} files and folders",
 
     # ---- hints (diagnostics.py), keyed "<tag>.<case>" ------------------------------------
     "padding.border": "only the outer {band} row(s) and column(s) of {what} are wrong, the inside is "

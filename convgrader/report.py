@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, field, fields
 from convgrader import limits
 from convgrader.assignment import OPTIONAL_PARTS, PARTS
 from convgrader.messages import say
+from convgrader.untrusted import shown, shown_document, shown_name, shown_tree
 
 GRADED = "graded"
 REJECTED = "rejected"
@@ -320,7 +321,9 @@ def _verdict_from_test(test):
 
 def write_results_json(report, path):
     """Write results.json atomically: a reader never sees half a file."""
-    _write_atomically(path, json.dumps(to_results_json(report), indent=2, ensure_ascii=False) + "\n")
+    # shown_tree: the last line of defence, so no string of the submission's is written raw (nor can
+    # a lone surrogate in it stop the writing).
+    _write_atomically(path, json.dumps(shown_tree(to_results_json(report)), indent=2, ensure_ascii=False) + "\n")
 
 
 def read_results_json(path):
@@ -365,7 +368,17 @@ def to_junit(report):
         case = ElementTree.SubElement(suite, "testcase", classname="convgrader", name="grading")
         ElementTree.SubElement(case, "error" if report.status == GRADING_FAILED else "failure",
                                message=report.label[:300]).text = overall_output(report)
+    _shown_xml(suite)
     return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _shown_xml(root):
+    """Pass every text and attribute under ``root`` through ``shown``: XML 1.0 forbids control characters."""
+    for element in root.iter():
+        if element.text:
+            element.text = shown(element.text)
+        for name, value in element.attrib.items():
+            element.set(name, shown(value))
 
 
 # -- Markdown and the terminal ---------------------------------------------------------------------
@@ -401,7 +414,7 @@ def to_markdown(report):
     output = overall_output(report)
     if output:
         lines += ["", "```", output.replace("```", "'''"), "```"]
-    return "\n".join(lines) + "\n"
+    return shown_document("\n".join(lines) + "\n")
 
 
 def _markdown_text(text):
@@ -424,7 +437,7 @@ def to_text(report):
     output = overall_output(report)
     if output:
         lines += ["", output]
-    return "\n".join(lines)
+    return shown_document("\n".join(lines))
 
 
 # -- the gradebook ---------------------------------------------------------------------------------
@@ -447,7 +460,8 @@ def to_csv_row(report, submission):
     graded, is left blank; a failed grading has no total (it is no zero).
     """
     graded = report.status == GRADED
-    row = {"submission": escape_cell(submission), "status": escape_cell(report.label),
+    row = {"submission": escape_cell(shown_name(submission)),
+           "status": escape_cell(shown(report.label, newlines=False)),
            "total": _number(report.score) if report.status != GRADING_FAILED else "",
            "max_total": _number(report.max_score) if graded else ""}
     for part in PARTS:

@@ -22,6 +22,7 @@ import numpy as np
 
 from convgrader.assignment import OPTIONAL_PARTS, PARTS
 from convgrader.report import to_results_json
+from convgrader.untrusted import shown
 
 #: Side in pixels the largest picture is drawn at; each array element is a square block.
 PICTURE_PIXELS = 160
@@ -252,4 +253,4 @@ def _base64(data):
 
 
 def _text(value):
-    return html.escape(str(value), quote=True)
+    return html.escape(shown(value), quote=True)

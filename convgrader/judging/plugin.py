@@ -30,6 +30,7 @@ from convgrader.paths import BENCHMARKS, GRADED_TESTS, HIDDEN_TESTS, PROJECT, SE
 from convgrader.running import implementation, isolation, sandbox
 from convgrader.running.implementation import ImplementationUnavailable
 from convgrader.report import INFRASTRUCTURE, Verdict
+from convgrader.untrusted import shown
 
 #: Folders of tests that a plain ``pytest`` run leaves out, with the option that brings each in.
 OPT_IN_FOLDERS = {SELF_TESTS: "--selftest", BENCHMARKS: "--benchmark-only", HIDDEN_TESTS: "--hidden"}
@@ -143,13 +144,14 @@ def _implementation(value, config):
     if not config.getoption("isolate"):
         return implementation.resolve(value)
     kind, where = implementation.locate(value)
-    return sandbox.Sandbox(where, implementation.label_of(value), deadline=config.getoption("deadline"),
-                           call_timeout=config.getoption("call_timeout"), level=config.getoption("isolation"))
+    return sandbox.GradedSandboxes(where, implementation.label_of(value), deadline=config.getoption("deadline"),
+                                   call_timeout=config.getoption("call_timeout"),
+                                   level=config.getoption("isolation"))
 
 
 def pytest_unconfigure(config):
     for impl in config.stash.get(IMPLS, []):
-        if isinstance(impl, sandbox.Sandbox):
+        if isinstance(impl, sandbox.GradedSandboxes):
             impl.close()
 
 
@@ -242,9 +244,30 @@ def pytest_runtest_call(item):
             raise
         where = [_frame_line(frame) for frame in frames[-3:]]
         message = _with_hint("\n".join([_first_line(error), *where]), explained)
-        item.stash[FAILURE_GROUP] = "\n".join([type(error).__name__, *where])
-    # Outside the except blocks, so the report carries the message alone.
-    pytest.fail(message, pytrace=False)
+        item.stash[FAILURE_GROUP] = shown("\n".join([type(error).__name__, *where]))
+    # Outside the except blocks, so the report carries the message alone; it holds the submission's text.
+    pytest.fail(shown(message), pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_makereport(item, call):
+    """A test's report with the submission's text escaped, before any reader sees it.
+
+    Innermost of the report's wrappers, so pytest's terminal and JUnit XML, the
+    outcome log and the tally all read the escaped text: what a submission
+    printed (pytest's captured sections, without --isolate) and a failure whose
+    text holds the submission's characters (control characters, escape
+    sequences) lose their power over a terminal or a file. Other reports are
+    left as they are.
+    """
+    report = yield
+    if is_active(item.config):
+        report.sections = [(title, shown(text)) for title, text in report.sections]
+        if report.failed and report.longrepr is not None:
+            text = report.longreprtext
+            if shown(text, None) != text:
+                report.longrepr = shown(text, None)
+    return report
 
 
 def _with_hint(message, explained):
@@ -352,7 +375,7 @@ class OutcomeLog:
         if report.when == "teardown":
             impl = item.callspec.params.get("impl") if hasattr(item, "callspec") else None
             impl = impl or item.config.stash[IMPLS][0]
-            if isinstance(impl, sandbox.Sandbox):
+            if isinstance(impl, sandbox.GradedSandboxes):
                 verdict.output, verdict.output_bytes = impl.take_output()
                 verdict.tamper = list(impl.tamper_events)
                 verdict.isolation = impl.level
