@@ -20,9 +20,10 @@ that.
 
 Threads: the hot loops run without the GIL and, when the extension was built
 with OpenMP, are split across threads image by image (convolution) or plane by
-plane (pooling). Each BLAS call is kept small enough for BLAS to run it on the
-calling thread (see ``SINGLE_THREADED_GEMM_WORK``), so one parallel loop owns
-all the cores and BLAS never starts threads of its own inside it. Sums across
+plane (pooling). BLAS is called from every thread of the loop and must run
+each product on the calling thread: ``fast_ext.conv_forward`` and
+``conv_backward`` hold BLAS at one thread meanwhile (threadpoolctl), so one
+parallel loop owns all the cores and BLAS never starts a second pool. Sums across
 images (the filter and bias gradients) are accumulated in a fixed number of
 partial sums that does not depend on the thread count, so results are
 bit-for-bit the same with any number of threads.
@@ -45,7 +46,12 @@ cdef extern from *:
     #ifdef _OPENMP
     #include <omp.h>
     static int fast_ext_openmp_compiled(void) { return 1; }
-    static int fast_ext_max_threads(void) { return omp_get_max_threads(); }
+    /* Never more threads than cores this process may run on: a larger
+       OMP_NUM_THREADS would only make the team's threads take turns. */
+    static int fast_ext_max_threads(void) {
+        int wanted = omp_get_max_threads(), cores = omp_get_num_procs();
+        return wanted < cores ? wanted : cores;
+    }
     #else
     static int fast_ext_openmp_compiled(void) { return 0; }
     static int fast_ext_max_threads(void) { return 1; }
@@ -53,6 +59,64 @@ cdef extern from *:
     """
     int fast_ext_openmp_compiled() noexcept nogil
     int fast_ext_max_threads() noexcept nogil
+
+
+# The row copies of the unfolding and the row sums of the folding move as many
+# bytes as the matrix products read; compiled for the baseline x86-64 (SSE2)
+# they took a third of a convolution's time. GCC and clang on Linux build them
+# for AVX-512, AVX2 and the baseline, and glibc's loader picks the one the CPU
+# runs (target_clones, an ifunc); elsewhere (musl, macOS, MSVC) plain loops.
+cdef extern from *:
+    """
+    #if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
+    #define FAST_EXT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+    #else
+    #define FAST_EXT_CLONES
+    #endif
+    /* GCC would turn the copy into a call of memcpy per row of ~32 numbers,
+       which costs more than the copy itself; keep it an inline vector loop. */
+    #if defined(__GNUC__) && !defined(__clang__)
+    #define FAST_EXT_NO_MEMCPY __attribute__((optimize("no-tree-loop-distribute-patterns")))
+    #else
+    #define FAST_EXT_NO_MEMCPY
+    #endif
+    #define FAST_EXT_ROW_KERNELS(T, SUFFIX)                                              \
+    /* For each of `planes` windows: dst[r*width + j] = src[r*src_step + j], r < rows, \
+       j < width; window q starts at src + offsets[q], its rows follow in dst. */       \
+    FAST_EXT_CLONES FAST_EXT_NO_MEMCPY static void fast_ext_copy_rows_##SUFFIX(         \
+            T* restrict dst, const T* restrict src, const Py_ssize_t* offsets,          \
+            Py_ssize_t planes, Py_ssize_t src_step, Py_ssize_t rows, Py_ssize_t width) { \
+        for (Py_ssize_t q = 0; q < planes; q++) {                                       \
+            const T* from = src + offsets[q];                                           \
+            for (Py_ssize_t r = 0; r < rows; r++, dst += width, from += src_step)       \
+                for (Py_ssize_t j = 0; j < width; j++) dst[j] = from[j];                \
+        }                                                                               \
+    }                                                                                   \
+    /* The adjoint: dst[offsets[q] + r*dst_step + j] += src[...], in the same order. */ \
+    FAST_EXT_CLONES FAST_EXT_NO_MEMCPY static void fast_ext_add_rows_##SUFFIX(          \
+            T* restrict dst, const T* restrict src, const Py_ssize_t* offsets,          \
+            Py_ssize_t planes, Py_ssize_t dst_step, Py_ssize_t rows, Py_ssize_t width) { \
+        for (Py_ssize_t q = 0; q < planes; q++) {                                       \
+            T* to = dst + offsets[q];                                                   \
+            for (Py_ssize_t r = 0; r < rows; r++, src += width, to += dst_step)         \
+                for (Py_ssize_t j = 0; j < width; j++) to[j] += src[j];                 \
+        }                                                                               \
+    }
+    FAST_EXT_ROW_KERNELS(float, float)
+    FAST_EXT_ROW_KERNELS(double, double)
+    """
+    void fast_ext_copy_rows_float(float* dst, const float* src, const Py_ssize_t* offsets,
+                                  Py_ssize_t planes, Py_ssize_t src_step, Py_ssize_t rows,
+                                  Py_ssize_t width) noexcept nogil
+    void fast_ext_copy_rows_double(double* dst, const double* src, const Py_ssize_t* offsets,
+                                   Py_ssize_t planes, Py_ssize_t src_step, Py_ssize_t rows,
+                                   Py_ssize_t width) noexcept nogil
+    void fast_ext_add_rows_float(float* dst, const float* src, const Py_ssize_t* offsets,
+                                 Py_ssize_t planes, Py_ssize_t dst_step, Py_ssize_t rows,
+                                 Py_ssize_t width) noexcept nogil
+    void fast_ext_add_rows_double(double* dst, const double* src, const Py_ssize_t* offsets,
+                                  Py_ssize_t planes, Py_ssize_t dst_step, Py_ssize_t rows,
+                                  Py_ssize_t width) noexcept nogil
 
 
 def openmp_compiled():
@@ -64,7 +128,8 @@ def max_threads():
     """Return how many threads a parallel loop uses (1 without OpenMP).
 
     With OpenMP this is ``omp_get_max_threads()``, i.e. ``OMP_NUM_THREADS``
-    when it is set, otherwise the number of cores.
+    when it is set, otherwise the number of cores, and never more than the
+    cores the process may run on (``omp_get_num_procs()``).
     """
     return fast_ext_max_threads()
 
@@ -97,73 +162,35 @@ def output_size(Py_ssize_t size, Py_ssize_t field, Py_ssize_t stride, Py_ssize_t
 
 
 # ---------------------------------------------------------------------------
-# Small matrix products through the BLAS that SciPy ships
+# Matrix products through the BLAS that SciPy ships
 # ---------------------------------------------------------------------------
 #
-# OpenBLAS (the BLAS of the numpy and SciPy wheels) runs a product of
-# m*n*k <= 65536 * 4 multiply-adds on the calling thread and larger ones on
-# its own thread pool. Called from inside an OpenMP loop, the pool would fight
-# the loop's threads for the cores (OpenBLAS even warns that it may hang), so
-# every product issued here is cut into tiles below that size. MKL and
-# OpenMP builds of OpenBLAS run single-threaded inside a parallel region
-# anyway, so the tiling costs them nothing.
-
-cdef enum:
-    SINGLE_THREADED_GEMM_WORK = 262144
+# The products are issued from inside the OpenMP loop over images, so BLAS
+# must run them on the calling thread: two pools of threads on the same cores
+# (ours and OpenBLAS's) slow each other down many times over. The Python
+# layer (``fast_ext.conv_forward`` / ``conv_backward``) holds every BLAS
+# library of the process at one thread (threadpoolctl) while these kernels
+# run, so the products can be as large as the cache allows instead of being
+# cut below OpenBLAS's threshold for starting its threads.
 
 # Products are in BLAS's column-major terms: C (m x n) = alpha op(A) op(B) + beta C,
 # op(A) m x k, op(B) k x n; a row-major (r, s) array is a column-major (s, r) one.
 
-cdef inline void _blas_gemm(char* trans_a, char* trans_b, int m, int n, int k,
-                            real_t alpha, const real_t* a, int lda,
-                            const real_t* b, int ldb, real_t beta,
-                            real_t* c, int ldc) noexcept nogil:
-    if real_t is float:
-        sgemm(trans_a, trans_b, &m, &n, &k, &alpha, <float*>a, &lda,
-              <float*>b, &ldb, &beta, c, &ldc)
-    else:
-        dgemm(trans_a, trans_b, &m, &n, &k, &alpha, <double*>a, &lda,
-              <double*>b, &ldb, &beta, c, &ldc)
-
-
-@cython.cdivision(True)
-cdef void _gemm(bint transpose_a, bint transpose_b, int m, int n, int k,
-                const real_t* a, int lda, const real_t* b, int ldb, real_t beta,
-                real_t* c, int ldc) noexcept nogil:
-    """C = op(A) op(B) + beta C, issued as tiles that BLAS runs on this thread."""
-    cdef int tile_m = m, tile_n = n, tile_k = k, i0, j0, p0, rows, cols, depth
+cdef inline void _gemm(bint transpose_a, bint transpose_b, int m, int n, int k,
+                       const real_t* a, int lda, const real_t* b, int ldb, real_t beta,
+                       real_t* c, int ldc) noexcept nogil:
+    """C = op(A) op(B) + beta C."""
     cdef char* trans_a = b"T" if transpose_a else b"N"
     cdef char* trans_b = b"T" if transpose_b else b"N"
-    cdef Py_ssize_t a_offset, b_offset
-    cdef real_t tile_beta
+    cdef real_t one = 1
     if m <= 0 or n <= 0 or k <= 0:
         return
-    # Halve the longest side until a tile is small enough.
-    while <double>tile_m * tile_n * tile_k > SINGLE_THREADED_GEMM_WORK:
-        if tile_k >= tile_m and tile_k >= tile_n:
-            tile_k = (tile_k + 1) // 2
-        elif tile_m >= tile_n:
-            tile_m = (tile_m + 1) // 2
-        else:
-            tile_n = (tile_n + 1) // 2
-    p0 = 0
-    while p0 < k:
-        depth = min(tile_k, k - p0)
-        # Later slices of the inner dimension add to what the first one wrote.
-        tile_beta = beta if p0 == 0 else 1
-        j0 = 0
-        while j0 < n:
-            cols = min(tile_n, n - j0)
-            b_offset = (j0 + <Py_ssize_t>p0 * ldb) if transpose_b else (p0 + <Py_ssize_t>j0 * ldb)
-            i0 = 0
-            while i0 < m:
-                rows = min(tile_m, m - i0)
-                a_offset = (p0 + <Py_ssize_t>i0 * lda) if transpose_a else (i0 + <Py_ssize_t>p0 * lda)
-                _blas_gemm(trans_a, trans_b, rows, cols, depth, <real_t>1, a + a_offset, lda,
-                           b + b_offset, ldb, tile_beta, c + i0 + <Py_ssize_t>j0 * ldc, ldc)
-                i0 += tile_m
-            j0 += tile_n
-        p0 += tile_k
+    if real_t is float:
+        sgemm(trans_a, trans_b, &m, &n, &k, &one, <float*>a, &lda,
+              <float*>b, &ldb, &beta, c, &ldc)
+    else:
+        dgemm(trans_a, trans_b, &m, &n, &k, &one, <double*>a, &lda,
+              <double*>b, &ldb, &beta, c, &ldc)
 
 
 # ---------------------------------------------------------------------------
@@ -211,14 +238,34 @@ cdef inline Py_ssize_t _padded_size(ConvGeometry g) noexcept nogil:
     return g.channels * g.padded_h * g.padded_w
 
 
-cdef Py_ssize_t _rows_per_block(ConvGeometry g, Py_ssize_t filters) noexcept:
-    """Output rows per column block: as many as keep each product single-threaded.
+# How many multiply-adds one matrix product of a block may take when the
+# caller does not say, measured (docs/benchmarks.md, "Convolution kernels").
+# The backward pass goes up to OpenBLAS's limit for its small-matrix kernels
+# on AVX-512 CPUs (M*N*K <= 100**3), which skip packing the operands and ran
+# 1.5-2x faster than the packed path at these shapes; the forward pass is
+# fastest with blocks of one or two output rows, whose columns stay in the L1
+# cache between being written and being read by the product.
+cdef enum:
+    FORWARD_BLOCK_WORK = 300000
+    BACKWARD_BLOCK_WORK = 1000000
+    # Filter taps (C*HH*WW + 1) from which the filter gradient's product runs on
+    # a transposed copy of dout (see conv_backward).
+    TRANSPOSED_DOUT_MIN_TAPS = 64
 
-    Every product of a block (forward, filter gradient, column gradient)
-    costs at most block_pixels * F * (C*HH*WW + 1) multiply-adds.
-    """
-    cdef Py_ssize_t rows = SINGLE_THREADED_GEMM_WORK // max(1, g.out_w * filters * (_taps(g) + 1))
-    return max(1, min(g.out_h, rows))
+
+@cython.cdivision(True)
+cdef Py_ssize_t _rows_per_block(ConvGeometry g, Py_ssize_t filters,
+                                Py_ssize_t block_work) noexcept:
+    """Output rows per column block: blocks of equal height whose products
+    (block pixels x F x (C*HH*WW + 1) multiply-adds each) stay within
+    ``block_work``, and at least one output row. A function of the shapes
+    only, never of the threads."""
+    cdef Py_ssize_t row_work = max(1, g.out_w * filters * (_taps(g) + 1))
+    cdef Py_ssize_t rows = max(1, min(g.out_h, block_work // row_work))
+    # The same number of blocks with their heights evened out: one product of
+    # 27 rows and one of 5 run slower than two of 16.
+    cdef Py_ssize_t blocks = (g.out_h + rows - 1) // rows
+    return (g.out_h + blocks - 1) // blocks
 
 
 @cython.boundscheck(False)
@@ -251,59 +298,90 @@ cdef void _crop_image(const real_t* xpad, real_t* image, ConvGeometry g) noexcep
                 dst[j] = src[j]
 
 
-@cython.boundscheck(False)
-@cython.wraparound(False)
-cdef void _unfold_rows(const real_t* xpad, real_t* cols, ConvGeometry g,
-                       Py_ssize_t r0, Py_ssize_t r1) noexcept nogil:
-    """cols: (C*HH*WW + 1, (r1 - r0)*W') <- the receptive fields of output rows [r0, r1)."""
-    cdef Py_ssize_t width = (r1 - r0) * g.out_w, taps = _taps(g)
-    cdef Py_ssize_t c, di, dj, oi, oj, t
-    cdef const real_t* src
-    cdef real_t* dst = cols
+cdef Py_ssize_t[::1] _tap_offsets(ConvGeometry g):
+    """Offset in a padded image of the first pixel each filter tap (c, di, dj) reads
+    for output pixel (0, 0), in the order of the column rows: (C*HH*WW,)."""
+    offsets = np.empty(_taps(g), dtype=np.intp)
+    cdef Py_ssize_t c, di, dj, t = 0
     for c in range(g.channels):
         for di in range(g.field_h):
             for dj in range(g.field_w):
-                src = xpad + (c * g.padded_h + r0 * g.stride + di) * g.padded_w + dj
-                for oi in range(r1 - r0):
-                    if g.stride == 1:
-                        # Contiguous on both sides: a loop the compiler vectorises.
-                        for oj in range(g.out_w):
-                            dst[oj] = src[oj]
-                    else:
-                        for oj in range(g.out_w):
-                            dst[oj] = src[oj * g.stride]
-                    dst += g.out_w
-                    src += g.stride * g.padded_w
+                offsets[t] = (c * g.padded_h + di) * g.padded_w + dj
+                t += 1
+    return offsets
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef void _unfold_rows(const real_t* xpad, real_t* cols, const Py_ssize_t* tap_offsets,
+                       ConvGeometry g, Py_ssize_t r0, Py_ssize_t r1) noexcept nogil:
+    """cols: (C*HH*WW + 1, (r1 - r0)*W') <- the receptive fields of output rows [r0, r1).
+
+    cols[(c*HH + di)*WW + dj, (oi - r0)*W' + oj] = xpad[c, oi*s + di, oj*s + dj], and
+    the last row is ones.
+    """
+    cdef Py_ssize_t width = (r1 - r0) * g.out_w, taps = _taps(g)
+    cdef Py_ssize_t oi, oj, t
+    cdef const real_t* src = xpad + r0 * g.stride * g.padded_w
+    cdef const real_t* window
+    cdef real_t* dst = cols
+    if g.stride == 1:
+        # Contiguous rows on both sides.
+        if real_t is float:
+            fast_ext_copy_rows_float(dst, src, tap_offsets, taps, g.padded_w, r1 - r0, g.out_w)
+        else:
+            fast_ext_copy_rows_double(dst, src, tap_offsets, taps, g.padded_w, r1 - r0, g.out_w)
+        dst += taps * width
+    else:
+        for t in range(taps):
+            window = src + tap_offsets[t]
+            for oi in range(r1 - r0):
+                for oj in range(g.out_w):
+                    dst[oj] = window[oj * g.stride]
+                dst += g.out_w
+                window += g.stride * g.padded_w
     for t in range(width):
         dst[t] = 1
 
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
-cdef void _fold_rows(const real_t* dcols, real_t* dxpad, ConvGeometry g,
-                     Py_ssize_t r0, Py_ssize_t r1) noexcept nogil:
+cdef void _fold_rows(const real_t* dcols, real_t* dxpad, const Py_ssize_t* tap_offsets,
+                     ConvGeometry g, Py_ssize_t r0, Py_ssize_t r1) noexcept nogil:
     """Adjoint of ``_unfold_rows`` (without the row of ones): add every entry of
     dcols (C*HH*WW, (r1 - r0)*W') to the padded pixel it was read from.
 
     Windows overlap when the filter is larger than the stride, so pixels sum
     the entries of all windows that cover them.
     """
-    cdef Py_ssize_t c, di, dj, oi, oj
+    cdef Py_ssize_t oi, oj, t
     cdef const real_t* src = dcols
-    cdef real_t* dst
-    for c in range(g.channels):
-        for di in range(g.field_h):
-            for dj in range(g.field_w):
-                dst = dxpad + (c * g.padded_h + r0 * g.stride + di) * g.padded_w + dj
-                for oi in range(r1 - r0):
-                    if g.stride == 1:
-                        for oj in range(g.out_w):
-                            dst[oj] = dst[oj] + src[oj]
-                    else:
-                        for oj in range(g.out_w):
-                            dst[oj * g.stride] = dst[oj * g.stride] + src[oj]
-                    src += g.out_w
-                    dst += g.stride * g.padded_w
+    cdef real_t* dst = dxpad + r0 * g.stride * g.padded_w
+    cdef real_t* window
+    if g.stride == 1:
+        if real_t is float:
+            fast_ext_add_rows_float(dst, src, tap_offsets, _taps(g), g.padded_w, r1 - r0, g.out_w)
+        else:
+            fast_ext_add_rows_double(dst, src, tap_offsets, _taps(g), g.padded_w, r1 - r0, g.out_w)
+        return
+    for t in range(_taps(g)):
+        window = dst + tap_offsets[t]
+        for oi in range(r1 - r0):
+            for oj in range(g.out_w):
+                window[oj * g.stride] = window[oj * g.stride] + src[oj]
+            src += g.out_w
+            window += g.stride * g.padded_w
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef void _transpose(const real_t* block, Py_ssize_t block_step, real_t* block_t,
+                     Py_ssize_t rows, Py_ssize_t cols) noexcept nogil:
+    """block_t (cols, rows) <- block (rows, cols), whose rows start block_step apart."""
+    cdef Py_ssize_t i, j
+    for i in range(rows):
+        for j in range(cols):
+            block_t[j * rows + i] = block[i * block_step + j]
 
 
 def _check_conv_arrays(x_shape, w_shape):
@@ -318,7 +396,8 @@ def _check_conv_arrays(x_shape, w_shape):
 @cython.wraparound(False)
 @cython.cdivision(True)
 def conv_forward(const real_t[:, :, :, ::1] x, const real_t[:, :, :, ::1] w,
-                 const real_t[::1] b, Py_ssize_t stride, Py_ssize_t pad, int num_threads=0):
+                 const real_t[::1] b, Py_ssize_t stride, Py_ssize_t pad, int num_threads=0,
+                 Py_ssize_t block_work=0):
     """Convolution (cross-correlation) of a batch, zero padding on H and W.
 
     Parameters
@@ -328,6 +407,10 @@ def conv_forward(const real_t[:, :, :, ::1] x, const real_t[:, :, :, ::1] w,
     b : (F,), same dtype
     stride, pad : step between windows and zero padding on each side
     num_threads : OpenMP threads to use; 0 (default) means ``max_threads()``
+    block_work : multiply-adds a product of one block may take; 0 (default)
+        means the measured best (``FORWARD_BLOCK_WORK``). For benchmarks.
+
+    BLAS must run single-threaded meanwhile (``fast_ext.conv_forward`` sees to it).
 
     Returns
     -------
@@ -344,10 +427,12 @@ def conv_forward(const real_t[:, :, :, ::1] x, const real_t[:, :, :, ::1] w,
     cdef int taps_ext = <int>(_taps(g) + 1)
     cdef int pixels = <int>(g.out_h * g.out_w)
     cdef int filters = <int>F
-    cdef Py_ssize_t block_rows = _rows_per_block(g, F)
+    cdef Py_ssize_t block_rows = _rows_per_block(
+        g, F, block_work if block_work > 0 else FORWARD_BLOCK_WORK)
     cdef Py_ssize_t cols_size = taps_ext * block_rows * g.out_w
     cdef int team = _team_size(num_threads)
     dtype = np.float32 if real_t is float else np.float64
+    cdef Py_ssize_t[::1] offsets = _tap_offsets(g)
     w_ext = np.concatenate([np.asarray(w).reshape(F, -1), np.asarray(b).reshape(F, 1)], axis=1)
     out = np.empty((N, F, g.out_h, g.out_w), dtype=dtype)
     # Per thread: the padded image (zero border) and one column block.
@@ -372,7 +457,7 @@ def conv_forward(const real_t[:, :, :, ::1] x, const real_t[:, :, :, ::1] w,
             while r0 < g.out_h:
                 r1 = min(r0 + block_rows, g.out_h)
                 block_pixels = <int>((r1 - r0) * g.out_w)
-                _unfold_rows(xpad, cols, g, r0, r1)
+                _unfold_rows(xpad, cols, &offsets[0], g, r0, r1)
                 # out[:, block] (F x block) = w_ext (F x taps+1) @ cols (taps+1 x block)
                 _gemm(False, False, block_pixels, filters, taps_ext, cols, block_pixels,
                       &w_ext_view[0, 0], taps_ext, <real_t>0, out_image + r0 * g.out_w, pixels)
@@ -391,18 +476,19 @@ def _reduction_slots(Py_ssize_t batch, Py_ssize_t size, Py_ssize_t itemsize):
 @cython.cdivision(True)
 def conv_backward(const real_t[:, :, :, ::1] x, const real_t[:, :, :, ::1] w,
                   const real_t[:, :, :, ::1] dout, Py_ssize_t stride, Py_ssize_t pad,
-                  int num_threads=0):
+                  int num_threads=0, Py_ssize_t block_work=0, bint input_gradient=True):
     """Gradients of :func:`conv_forward` with respect to x, w and b.
 
     Parameters
     ----------
     x : (N, C, H, W), w : (F, C, HH, WW) -- the forward's inputs, C-contiguous
     dout : (N, F, H', W') upstream gradient, same dtype, C-contiguous
-    stride, pad, num_threads : as for :func:`conv_forward`
+    stride, pad, num_threads, block_work : as for :func:`conv_forward`
+    input_gradient : False skips dx (returned as None), e.g. for a first layer.
 
     Returns
     -------
-    dx : (N, C, H, W), dw : (F, C, HH, WW), db : (F,) -- dtype of ``x``.
+    dx : (N, C, H, W) or None, dw : (F, C, HH, WW), db : (F,) -- dtype of ``x``.
         Images are split into a fixed number of consecutive groups whose
         contributions to dw and db are summed separately and then added in
         order, so the result does not depend on the number of threads.
@@ -419,19 +505,29 @@ def conv_backward(const real_t[:, :, :, ::1] x, const real_t[:, :, :, ::1] w,
     cdef int taps_ext = taps + 1
     cdef int pixels = <int>(g.out_h * g.out_w)
     cdef int filters = <int>F
-    cdef Py_ssize_t block_rows = _rows_per_block(g, F)
+    cdef Py_ssize_t block_rows = _rows_per_block(
+        g, F, block_work if block_work > 0 else BACKWARD_BLOCK_WORK)
     cdef Py_ssize_t cols_size = taps_ext * block_rows * g.out_w
     cdef Py_ssize_t padded = _padded_size(g)
     cdef int team = _team_size(num_threads)
     dtype = np.float32 if real_t is float else np.float64
+    cdef Py_ssize_t[::1] offsets = _tap_offsets(g)
     cdef Py_ssize_t slots = _reduction_slots(N, F * taps_ext, np.dtype(dtype).itemsize)
-    dx = np.empty((N, g.channels, g.height, g.width), dtype=dtype)
-    # Slot s holds [dw_rows | db].T, i.e. (taps + 1, F): the layout in which
-    # BLAS forms the product fastest.
-    dw_parts = np.zeros((slots, taps_ext, F), dtype=dtype)
-    # Per thread: padded image (zero border), padded image gradient, columns
-    # and their gradient.
-    scratch = np.zeros((team, 2 * padded + 2 * cols_size), dtype=dtype)
+    dx = np.empty((N if input_gradient else 0, g.channels, g.height, g.width), dtype=dtype)
+    # Slot s holds [dw_rows | db]: (F, taps + 1), the filters' own layout, when
+    # dout is transposed for the product, else (taps + 1, F). Measured: with
+    # many taps (the 7x7 training layer) the product on the transposed block
+    # runs in OpenBLAS's small-matrix kernel at 1.5x the other's rate; with few
+    # (the seed's 3x3 layer) the transposition costs more than it gains.
+    cdef bint transpose_dout = taps_ext >= TRANSPOSED_DOUT_MIN_TAPS
+    if transpose_dout:
+        dw_parts = np.zeros((slots, F, taps_ext), dtype=dtype)
+    else:
+        dw_parts = np.zeros((slots, taps_ext, F), dtype=dtype)
+    # Per thread: padded image (zero border), padded image gradient, columns,
+    # their gradient, and the block of dout transposed.
+    cdef Py_ssize_t dout_t_size = block_rows * g.out_w * F if transpose_dout else 0
+    scratch = np.zeros((team, 2 * padded + 2 * cols_size + dout_t_size), dtype=dtype)
     cdef real_t[:, :, :, ::1] dx_view = dx
     cdef real_t[:, :, ::1] dw_view = dw_parts
     cdef real_t[:, ::1] scratch_view = scratch
@@ -441,6 +537,7 @@ def conv_backward(const real_t[:, :, :, ::1] x, const real_t[:, :, :, ::1] w,
     cdef real_t* dxpad = NULL
     cdef real_t* cols = NULL
     cdef real_t* dcols = NULL
+    cdef real_t* dout_t = NULL
     cdef const real_t* dout_block
     if N > 0:
         with nogil, parallel(num_threads=team):
@@ -448,30 +545,46 @@ def conv_backward(const real_t[:, :, :, ::1] x, const real_t[:, :, :, ::1] w,
             dxpad = xpad + padded
             cols = dxpad + padded
             dcols = cols + cols_size
+            dout_t = dcols + cols_size
             # Slot s owns the images [s*N/slots, (s+1)*N/slots) and visits them in order.
             for slot in prange(slots, schedule='dynamic'):
                 for n in range(slot * N // slots, (slot + 1) * N // slots):
                     _pad_image(&x[n, 0, 0, 0], xpad, g)
-                    for k in range(padded):
-                        dxpad[k] = 0
+                    if input_gradient:
+                        for k in range(padded):
+                            dxpad[k] = 0
                     r0 = 0
                     while r0 < g.out_h:
                         r1 = min(r0 + block_rows, g.out_h)
                         block_pixels = <int>((r1 - r0) * g.out_w)
                         dout_block = &dout[n, 0, 0, 0] + r0 * g.out_w
-                        _unfold_rows(xpad, cols, g, r0, r1)
+                        _unfold_rows(xpad, cols, &offsets[0], g, r0, r1)
                         # [dw_rows | db] (F x taps+1) += dout[:, block] (F x block) @ cols.T
-                        _gemm(True, False, filters, taps_ext, block_pixels, dout_block, pixels,
-                              cols, block_pixels, <real_t>1, &dw_view[slot, 0, 0], filters)
+                        if transpose_dout:
+                            # Column-major: (taps+1 x F) += cols' (block x taps+1).T
+                            # @ dout_t' (F x block).T.
+                            _transpose(dout_block, pixels, dout_t, filters, block_pixels)
+                            _gemm(True, True, taps_ext, filters, block_pixels, cols, block_pixels,
+                                  dout_t, filters, <real_t>1, &dw_view[slot, 0, 0], taps_ext)
+                        else:
+                            # Column-major: (F x taps+1) += dout' (block x F).T @ cols'.
+                            _gemm(True, False, filters, taps_ext, block_pixels, dout_block, pixels,
+                                  cols, block_pixels, <real_t>1, &dw_view[slot, 0, 0], filters)
+                        if not input_gradient:
+                            r0 = r1
+                            continue
                         # dcols (taps x block) = w_rows.T (taps x F) @ dout[:, block]
                         _gemm(False, True, block_pixels, taps, filters, dout_block, pixels,
                               &w[0, 0, 0, 0], taps, <real_t>0, dcols, block_pixels)
-                        _fold_rows(dcols, dxpad, g, r0, r1)
+                        _fold_rows(dcols, dxpad, &offsets[0], g, r0, r1)
                         r0 = r1
-                    _crop_image(dxpad, &dx_view[n, 0, 0, 0], g)
+                    if input_gradient:
+                        _crop_image(dxpad, &dx_view[n, 0, 0, 0], g)
     dw_ext = dw_parts.sum(axis=0)
-    dw = np.ascontiguousarray(dw_ext[:taps].T).reshape(F, g.channels, g.field_h, g.field_w)
-    return dx, dw, dw_ext[taps].copy()
+    if not transpose_dout:
+        dw_ext = dw_ext.T
+    dw = np.ascontiguousarray(dw_ext[:, :taps]).reshape(F, g.channels, g.field_h, g.field_w)
+    return (dx if input_gradient else None), dw, dw_ext[:, taps].copy()
 
 
 # ---------------------------------------------------------------------------

@@ -10,9 +10,10 @@ enough to stay in cache, and BLAS (SciPy's) multiplies it with the filters,
 The backward pass unfolds the same blocks again: ``dw += dout[:, block] @ cols.T``,
 and ``w_rows.T @ dout[:, block]`` folded back onto the image is ``dx``.
 Images are spread over OpenMP threads (``OMP_NUM_THREADS``, default: every
-core). Max pooling scans windows of any size and stride (overlapping ones
-included) in compiled code and keeps the position of each maximum for the
-backward pass.
+core, never more than the cores), and BLAS is held at one thread meanwhile.
+``conv_backward_fast(..., input_gradient=False)`` skips dx for a first layer.
+Max pooling scans windows of any size and stride (overlapping ones included)
+in compiled code and keeps the position of each maximum for the backward pass.
 
 dtype policy: float32 data is processed in float32 (no silent upcast); any
 other dtype is processed in float64. Inputs are never modified.
@@ -115,17 +116,20 @@ def conv_forward_fast(x, w, b, conv_param):
     return out, (x_work, w_work, stride, pad)
 
 
-def conv_backward_fast(dout, cache):
+def conv_backward_fast(dout, cache, *, input_gradient=True):
     """Backward pass of ``conv_forward_fast``.
 
     Parameters
     ----------
     dout : (N, F, H', W') upstream gradient.
     cache : the cache returned by ``conv_forward_fast``.
+    input_gradient : keyword only; False skips dx (returned as None), about
+        half the work, for a layer whose input is the data (nothing to pass
+        the gradient on to).
 
     Returns
     -------
-    dx : (N, C, H, W), dw : (F, C, HH, WW), db : (F,) -- in the forward's dtype.
+    dx : (N, C, H, W) or None, dw : (F, C, HH, WW), db : (F,) -- in the forward's dtype.
     """
     x, w, stride, pad = cache
     N, _, H, W = x.shape
@@ -135,7 +139,7 @@ def conv_backward_fast(dout, cache):
     if np.shape(dout) != expected:
         raise ValueError(f"dout must have shape {expected} (the forward output), got {np.shape(dout)}")
     dout = np.ascontiguousarray(dout, dtype=x.dtype)
-    return fast_ext.conv_backward(x, w, dout, stride, pad)
+    return fast_ext.conv_backward(x, w, dout, stride, pad, input_gradient=input_gradient)
 
 
 def _pool_geometry(x, pool_param):

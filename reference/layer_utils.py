@@ -68,11 +68,15 @@ def conv_relu_forward(x, w, b, conv_param):
     return out, (conv_cache, relu_cache)
 
 
-def conv_relu_backward(dout, cache):
-    """Gradients of :func:`conv_relu_forward`: returns ``(dx, dw, db)``."""
+def conv_relu_backward(dout, cache, *, input_gradient=True):
+    """Gradients of :func:`conv_relu_forward`: returns ``(dx, dw, db)``.
+
+    ``input_gradient=False`` (keyword only) skips dx, returned as None: for a
+    first layer, whose input is the data.
+    """
     conv_cache, relu_cache = cache
     dactivations = relu_backward(dout, relu_cache)
-    return conv_backward_fast(dactivations, conv_cache)
+    return conv_backward_fast(dactivations, conv_cache, input_gradient=input_gradient)
 
 
 def conv_relu_pool_forward(x, w, b, conv_param, pool_param):
@@ -97,9 +101,13 @@ def conv_relu_pool_forward(x, w, b, conv_param, pool_param):
     return out, (conv_cache, relu_cache, pool_cache)
 
 
-def conv_relu_pool_backward(dout, cache):
-    """Gradients of :func:`conv_relu_pool_forward`: returns ``(dx, dw, db)``."""
+def conv_relu_pool_backward(dout, cache, *, input_gradient=True):
+    """Gradients of :func:`conv_relu_pool_forward`: returns ``(dx, dw, db)``.
+
+    ``input_gradient=False`` (keyword only) skips dx, returned as None: for a
+    first layer, whose input is the data.
+    """
     conv_cache, relu_cache, pool_cache = cache
     drectified = max_pool_backward_fast(dout, pool_cache)
     dactivations = relu_backward(drectified, relu_cache)
-    return conv_backward_fast(dactivations, conv_cache)
+    return conv_backward_fast(dactivations, conv_cache, input_gradient=input_gradient)

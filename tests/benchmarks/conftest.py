@@ -17,7 +17,9 @@ short and says nothing that does not concern it:
   "Skipping non-benchmark" lines);
 - ``test_bench_torch.py`` is collected only where PyTorch is installed;
 - ``test_bench_batch.py`` (a minute of grading whole submissions, and it needs
-  the answer key) only when named on the command line.
+  the answer key) and ``test_bench_peak.py`` (the fast convolution against the
+  machine's peak, for instructors; ``tox -e bench`` names it) only when named
+  on the command line.
 """
 
 import importlib.util
@@ -30,6 +32,7 @@ from tests.benchmarks.test_bench_layers import LAYERS, SHAPES_NOTE
 
 HERE = Path(__file__).resolve().parent
 TORCH_FILE, BATCH_FILE, LAYERS_FILE = "test_bench_torch.py", "test_bench_batch.py", "test_bench_layers.py"
+PEAK_FILE = "test_bench_peak.py"
 TABLE_WIDTH = 64
 
 
@@ -42,7 +45,7 @@ def pytest_ignore_collect(collection_path, config):
         return None
     if collection_path.name == TORCH_FILE and importlib.util.find_spec("torch") is None:
         return True
-    if collection_path.name == BATCH_FILE and not _named_on_command_line(config, collection_path):
+    if collection_path.name in (BATCH_FILE, PEAK_FILE) and not _named_on_command_line(config, collection_path):
         return True
     return None
 

@@ -39,9 +39,10 @@ CONV_CASES = [
     ((2, 3, 5, 5), (3, 3, 7, 7), 1, 3),
     ((1, 2, 4, 4), (2, 2, 6, 6), 1, 1),
     ((4, 3, 31, 31), (6, 3, 3, 3), 2, 1),
-    # The row-12 network's layer (on fewer images): blocks of one output row.
+    # The row-12 network's layer (on fewer images): blocks of one output row
+    # forward, six backward (the last block shorter).
     ((4, 3, 32, 32), (32, 3, 7, 7), 1, 3),
-    # One output row is more work than one BLAS call may take: the products are tiled.
+    # One output row is more work than a block may take: blocks of one row.
     ((2, 16, 20, 20), (64, 16, 5, 5), 1, 2),
 ]
 
@@ -455,12 +456,13 @@ def _run_with_threads(threads, output):
 
 def test_results_do_not_depend_on_thread_count(tmp_path):
     """Bit for bit: every image is computed by one thread, and dw/db are summed in
-    partial sums fixed by the shapes, not by the threads (3 threads: more than cores here)."""
+    partial sums fixed by the shapes, not by the threads (3 asked for: capped at the cores)."""
     if not fast_ext.parallel_info().openmp:
         pytest.skip("fast_ext was built without OpenMP: there is only one thread")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     runs = {threads: _run_with_threads(threads, tmp_path / f"{threads}.npz") for threads in (1, 2, 3)}
     for threads, results in runs.items():
-        assert results.pop("threads") == threads
+        assert results.pop("threads") == min(threads, cores)
     for threads in (2, 3):
         for name in runs[1]:
             np.testing.assert_array_equal(runs[threads][name], runs[1][name],
@@ -494,3 +496,60 @@ def test_missing_build_names_the_build_command():
                             capture_output=True, text=True, timeout=60, check=True)
     assert "IMPORTED" not in result.stdout
     assert "python -m pip install -e ." in result.stdout
+
+
+# ----------------------------------------------------------------------------------------
+# One pool of threads at a time
+# ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kernel", ["conv_forward", "conv_backward"])
+def test_blas_runs_single_threaded_inside_the_kernels_and_is_restored_after(monkeypatch, kernel):
+    """The OpenMP loop calls BLAS from each of its threads: every BLAS of the process
+    (numpy's and SciPy's) must be at one thread meanwhile, and as before afterwards."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    seen = []
+
+    def probe(*args):
+        seen.append({info["filepath"]: info["num_threads"] for info in threadpool_info()
+                     if info["user_api"] == "blas"})
+        return "result"
+
+    monkeypatch.setattr(fast_ext._kernels, kernel, probe)
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = {info["filepath"]: info["num_threads"] for info in threadpool_info()
+                  if info["user_api"] == "blas"}
+        assert getattr(fast_ext, kernel)(None, None, None, 1, 0) == "result"
+        after = {info["filepath"]: info["num_threads"] for info in threadpool_info()
+                 if info["user_api"] == "blas"}
+    assert before and set(before.values()) == {2}
+    assert seen == [{path: 1 for path in before}]
+    assert after == before
+
+
+def test_conv_backward_without_input_gradient_skips_only_dx():
+    rng = np.random.default_rng(3)
+    for dtype in (np.float32, np.float64):
+        x = rng.standard_normal((3, 2, 9, 8)).astype(dtype)
+        w = rng.standard_normal((4, 2, 3, 3)).astype(dtype)
+        b = rng.standard_normal(4).astype(dtype)
+        out, cache = conv_forward_fast(x, w, b, {"stride": 1, "pad": 1})
+        dout = rng.standard_normal(out.shape).astype(dtype)
+        dx, dw, db = conv_backward_fast(dout, cache)
+        no_dx, dw_alone, db_alone = conv_backward_fast(dout, cache, input_gradient=False)
+        assert no_dx is None and dx.shape == x.shape
+        np.testing.assert_array_equal(dw_alone, dw)
+        np.testing.assert_array_equal(db_alone, db)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads through /proc")
+@pytest.mark.parametrize("omp_threads", [None, "8"])
+def test_no_more_busy_threads_than_cores(omp_threads):
+    """With numpy's BLAS at one thread (as in grading), a convolution's forward and
+    backward keep at most as many threads busy as there are cores, whatever
+    OMP_NUM_THREADS asks for (tests/benchmarks/thread_pools.py measures every setting)."""
+    from tests.benchmarks.thread_pools import run_configuration
+
+    result = run_configuration(omp_threads, "1")
+    assert result["openmp_team"] <= result["cores"]
+    assert 1 <= result["busy_threads"] <= result["cores"], result
