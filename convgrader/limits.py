@@ -42,10 +42,9 @@ COLLECTION = 600
 
 #: Bytes of the submission's printed output kept per test.
 OUTPUT_BYTES = 4096
-#: Characters of a failure message kept in the outcome log.
+#: Characters of a failure message a report shows: each writer cuts it there, once (the outcome log
+#: keeps the failure whole, as data).
 MESSAGE_CHARACTERS = 2000
-#: Characters of a failure message a test's output in a report keeps.
-REPORT_OUTPUT_CHARACTERS = 1500
 #: Characters of what the submission printed shown with a test.
 PRINTED_SHOWN_CHARACTERS = 500
 #: Characters of one string from a submission (a message, a repr, printed output) that any

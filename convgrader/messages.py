@@ -60,12 +60,17 @@ EN = {
                            "is not implemented",
     "backward_no_cache": "cannot test the backward pass: {name} must return (out, cache); it returned {got}",
     "exception": "{type_name} raised by the code under test: {message}",
+    "got_sequence": "a {kind} of length {length}",
+    "got_object": "a {kind}",
+    "got_shapes": "values of shapes {shapes}",
+    "verbatim": "{text}",
     "also_wrong": "also wrong: {names}",
     "smallest_input": "smallest input that fails: {input}",
     "failing_input": "input that fails: {input}",
 
     # ---- the submission's own failures (plugin.py) ----------------------------------------
     "not_implemented": "not implemented yet",
+    "not_implemented_saying": "not implemented yet: {text}",
     "not_implemented_function": "{name} is not implemented yet: write it in {file}",
     "not_implemented_method": "{name} is not implemented yet: write it in {file}",
     "raised": "{type_name}: {message}",
@@ -249,23 +254,127 @@ EN = {
 
 
 
-def say(key, **fields):
-    """The message ``key`` in the current language, with ``fields`` filled in.
+class Said(str):
+    """A sentence as the harness said it: its text now, and its key and fields to say it again.
 
-    A translation that does not fit the fields (a placeholder misspelt in the
-    ``.po``) falls back to English rather than breaking the test it reports on.
+    It is a ``str`` (the text in the language of the moment), so it prints and
+    compares as text; but a writer that speaks another language re-renders it
+    from ``key`` and ``fields`` (:meth:`in_language`), and code that needs to
+    know what was said (a hint's tag) reads the attributes, never the text.
+    A field may itself be a :class:`Said` (a part of the sentence), said again in
+    the same language. Several lines said together are one :class:`Said` with
+    ``key`` None and the lines in ``parts``.
+
+    Attributes
+    ----------
+    key : str or None
+        The message's key in :data:`EN`; None for lines said together.
+    fields : dict
+        The fields, as plain data: str, int, float, bool, None or Said.
+    parts : tuple of Said
+        The atomic sentences: ``(self,)``, or the lines said together.
     """
+
+    key: "str | None"
+    fields: dict
+    parts: tuple
+
+    def __new__(cls, key, fields=None, parts=None):
+        fields = {name: plain(value) for name, value in (fields or {}).items()}
+        if key is None:  # lines said together: flat, each a Said (other text is shown verbatim)
+            parts = tuple(inner for part in parts or () if part
+                          for inner in (part.parts if isinstance(part, Said) else (verbatim(part),)))
+            said = super().__new__(cls, "\n".join(parts))
+        else:
+            said = super().__new__(cls, render(key, fields))
+        said.key, said.fields = key, fields
+        said.parts = tuple(parts) if key is None else (said,)
+        return said
+
+    def __reduce__(self):  # pickled (xdist, multiprocessing) as data, not as its text
+        return Said.from_data, (self.to_data(),)
+
+    @property
+    def tag(self):
+        """The hint's tag (``"padding"``) when this is a hint, else None."""
+        return self.key.split(".", 1)[0] if self.key and "." in self.key else None
+
+    def in_language(self, code):
+        """The text of this sentence in the language ``code``."""
+        if self.key is None:
+            return "\n".join(part.in_language(code) for part in self.parts)
+        return render(self.key, self.fields, code)
+
+    def to_data(self):
+        """Plain JSON data from which :meth:`from_data` says it again."""
+        if self.key is None:
+            return {"lines": [part.to_data() for part in self.parts]}
+        return {"said": self.key, "fields": {name: value.to_data() if isinstance(value, Said) else value
+                                             for name, value in self.fields.items()}}
+
+    @classmethod
+    def from_data(cls, data):
+        """The :class:`Said` of :meth:`to_data`'s output (KeyError or TypeError when it is not one)."""
+        if "lines" in data:
+            return cls(None, parts=[cls.from_data(part) for part in data["lines"]])
+        if data["said"] not in EN:
+            raise KeyError(data["said"])
+        return cls(data["said"], {name: cls.from_data(value) if isinstance(value, dict) else value
+                                  for name, value in data["fields"].items()})
+
+
+def plain(value):
+    """A field's value as data that survives JSON and formats as it did: Said and scalars kept, the rest as text."""
+    if value is None or isinstance(value, (Said, bool, int, float, str)):
+        return value
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:  # a numpy scalar
+        return plain(value.item())
+    return str(value)
+
+
+def render(key, fields, code=None):
+    """The message ``key`` with ``fields`` in the language ``code`` (the current one by default).
+
+    Fields that are :class:`Said` are said in the same language. A translation
+    that does not fit the fields (a placeholder misspelt in the ``.po``) falls
+    back to English rather than breaking the test it reports on.
+    """
+    code = code or language.current()
+    filled = {name: value.in_language(code) if isinstance(value, Said) else value for name, value in fields.items()}
     try:
-        return language.translate(key, EN[key]).format(**fields)
+        text = language.translate(key, EN[key], code).format(**filled)
     except (KeyError, IndexError, ValueError):
-        return EN[key].format(**fields)
+        text = EN[key].format(**filled)
+    if "." in key:  # a hint starts with its marker
+        tag = key.split(".", 1)[0]
+        return render("hint_prefix", {"tag": tag}, code) + " " + text
+    return text
+
+
+def say(key, **fields):
+    """The message ``key`` in the current language, with ``fields`` filled in, as a :class:`Said`."""
+    return Said(key, fields)
 
 
 def hint(key, **fields):
-    """A hint line: ``hint (<tag>): <message>``, where ``key`` is ``"<tag>.<case>"``."""
-    tag = key.split(".", 1)[0]
-    assert tag in HINT_TAGS, key
-    return marker(tag) + " " + say(key, **fields)
+    """A hint: ``hint (<tag>): <message>``, where ``key`` is ``"<tag>.<case>"``; a :class:`Said`."""
+    assert key.split(".", 1)[0] in HINT_TAGS, key
+    return Said(key, fields)
+
+
+def verbatim(text):
+    """Text that is data, not a sentence of the harness (a traceback, pytest's own lines): said as it is."""
+    return Said("verbatim", {"text": str(text)})
+
+
+def together(*lines):
+    """Several sentences said as one text, one per line, each kept as said (a :class:`Said`)."""
+    return Said(None, parts=[line for line in lines if line])
+
+
+def text_in(value, code):
+    """``value`` in the language ``code``: a :class:`Said` said again, any other text as it is."""
+    return value.in_language(code) if isinstance(value, Said) else str(value)
 
 
 def marker(tag):

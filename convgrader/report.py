@@ -29,9 +29,9 @@ import os
 import xml.etree.ElementTree as ElementTree
 from dataclasses import asdict, dataclass, field, fields
 
-from convgrader import limits
+from convgrader import language, limits
 from convgrader.assignment import OPTIONAL_PARTS, PARTS
-from convgrader.messages import say
+from convgrader.messages import Said, say
 
 GRADED = "graded"
 REJECTED = "rejected"
@@ -79,6 +79,10 @@ class Verdict:
     isolation: str = ""
     #: The worst sample and channel of a failed array comparison, for the HTML report.
     figure: dict | None = None
+    #: The failure as data (:meth:`convgrader.messages.Said.to_data`): its message keys and fields and
+    #: its tagged hints, which each writer says in its reader's language; None when pytest's own text
+    #: (``message``) is all there is.
+    said: dict | None = None
     score: float = 0.0
     max_score: float = 0.0
     visibility: str = "visible"
@@ -91,6 +95,25 @@ class Verdict:
         """A verdict from :meth:`to_dict`'s output; unknown keys are ignored, missing ones default."""
         known = {f.name for f in fields(cls)}
         return cls(**{key: value for key, value in data.items() if key in known})
+
+    def failure(self) -> Said | None:
+        """The failure as said (lines and tagged hints), or None when only text is known."""
+        if not self.said:
+            return None
+        try:
+            return Said.from_data(self.said)
+        except (KeyError, TypeError):  # a message the harness no longer has: its text stands
+            return None
+
+    def failure_text(self, code: str | None = None) -> str:
+        """Why it failed, in the language ``code`` (the current one by default)."""
+        failure = self.failure()
+        return failure.in_language(code or language.current()) if failure is not None else self.message
+
+    def hint_tags(self) -> list[str]:
+        """The tags of the failure's hints, in order (none when only text is known)."""
+        failure = self.failure()
+        return [part.tag for part in failure.parts if part.tag] if failure is not None else []
 
     @property
     def base_name(self):
@@ -189,8 +212,8 @@ class Report:
 
 def test_output(verdict):
     """The text a student reads for one test: the failure, then what their code printed."""
-    text = verdict.message if verdict.outcome != PASSED else ""
-    cap = limits.REPORT_OUTPUT_CHARACTERS
+    text = verdict.failure_text() if verdict.outcome != PASSED else ""
+    cap = limits.MESSAGE_CHARACTERS  # the one place a failure's text is cut
     if len(text) > cap:
         text = text[:cap] + f"\n[... {len(text) - cap} more characters cut]"
     if verdict.output_bytes:
@@ -229,6 +252,8 @@ def to_results_json(report):
             extra.update(message=verdict.message, printed=verdict.output, printed_bytes=verdict.output_bytes)
         if verdict.tamper:
             extra["tamper"] = list(verdict.tamper)
+        if verdict.said and verdict.outcome != PASSED:  # the failure as data: a reader may say it in its language
+            extra.update(failure=verdict.said, hints=verdict.hint_tags())
         tests.append({
             "name": verdict.name, "number": str(number),
             "score": round(verdict.score, 4), "max_score": round(verdict.max_score, 4),
@@ -314,7 +339,8 @@ def _verdict_from_test(test):
         part=tags[0] if tags else None, hidden=bool(extra.get("hidden", False)), outcome=outcome,
         message=extra["message"] if printed_bytes else ("" if outcome == PASSED else test.get("output", "")),
         output=extra.get("printed", ""), output_bytes=printed_bytes, duration=float(extra.get("duration", 0.0)),
-        tamper=list(extra.get("tamper") or []), score=float(test.get("score") or 0.0),
+        tamper=list(extra.get("tamper") or []), said=extra.get("failure") or None,
+        score=float(test.get("score") or 0.0),
         max_score=float(test.get("max_score") or 0.0), visibility=test.get("visibility", "visible"))
 
 

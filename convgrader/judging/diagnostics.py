@@ -25,7 +25,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from convgrader.assignment import AREAS
-from convgrader.messages import hint, say
+from convgrader.messages import hint, say, together
 
 #: Most hints shown for one failure: the first ones, in the order of DETECTORS.
 MOST_HINTS = 2
@@ -934,8 +934,8 @@ def explain(actual, expected, what, context=None, tolerance=1e-5):
 
     Returns
     -------
-    list of str
-        At most :data:`MOST_HINTS` hint lines, at most one per tag.
+    list of Said
+        At most :data:`MOST_HINTS` hints (:func:`convgrader.messages.hint`), at most one per tag.
     """
     context = context or Context()
     actual, expected = np.asarray(actual), np.asarray(expected)
@@ -954,9 +954,8 @@ def explain(actual, expected, what, context=None, tolerance=1e-5):
         except Exception:  # a detector must never hide the failure it explains
             continue
         for line in lines:
-            tag = line.split(")", 1)[0]
-            if tag not in tags:
-                tags.add(tag)
+            if line.tag not in tags:  # each line is a hint, a Said that knows its tag
+                tags.add(line.tag)
                 found.append(line)
     return found[:MOST_HINTS]
 
@@ -1085,11 +1084,11 @@ def explain_exception(type_name, message):
             if _short_by_window(shapes):
                 shown = " vs ".join(str(tuple(s)) for s in dict.fromkeys(shapes))
                 formula = "H' = 1 + (H + 2·pad - HH) / stride"
-                return (hint("padding.short_window", shapes=shown) + "\n"
-                        + hint("output_shape.short_window", formula=formula))
+                return together(hint("padding.short_window", shapes=shown),
+                                hint("output_shape.short_window", formula=formula))
     if type_name == "ValueError" and _EMPTY_REDUCTION.search(message):
-        return (hint("stride.empty_window") + "\n"
-                + hint("output_shape.empty_window", formula="H' = 1 + (H + 2·pad - HH) / stride"))
+        return together(hint("stride.empty_window"),
+                        hint("output_shape.empty_window", formula="H' = 1 + (H + 2·pad - HH) / stride"))
     if type_name == "ValueError":
         found = _NOT_ALIGNED.search(message)
         if found:
@@ -1100,8 +1099,8 @@ def explain_exception(type_name, message):
     if type_name == "IndexError":
         found = _PAST_END.search(message)
         if found and int(found.group(1)) >= 2:
-            return (hint("axes.index_past_end", axis=found.group(1), size=found.group(2)) + "\n"
-                    + hint("output_shape.index_past_end", formula="H' = 1 + (H + 2·pad - HH) / stride"))
+            return together(hint("axes.index_past_end", axis=found.group(1), size=found.group(2)),
+                            hint("output_shape.index_past_end", formula="H' = 1 + (H + 2·pad - HH) / stride"))
     if type_name == "TypeError" and _TO_SCALAR.search(message):
         return hint("scalar.int_of_array")
     if type_name == "TypeError" or type_name == "ValueError":

@@ -23,9 +23,9 @@ import pytest
 
 from convgrader import language, limits
 from convgrader.assignment import BY_NAME, MARKER, PARTS, part_of
-from convgrader.judging import diagnostics, outcomes
+from convgrader.judging import compare, diagnostics, outcomes
 from convgrader.judging.points import declared
-from convgrader.messages import say
+from convgrader.messages import Said, say, together
 from convgrader.paths import BENCHMARKS, GRADED_TESTS, HIDDEN_TESTS, PROJECT, SELF_TESTS
 from convgrader.running import implementation, isolation, sandbox
 from convgrader.running.implementation import ImplementationUnavailable
@@ -223,16 +223,18 @@ def pytest_runtest_call(item):
     try:
         return (yield)
     except NotImplementedError as error:
-        message = _not_implemented(error, _implementation_folders(item.config))
-        item.stash[FAILURE_GROUP] = message
+        said = _not_implemented(error, _implementation_folders(item.config))
+        item.stash[FAILURE_GROUP] = str(said)
     except ImplementationUnavailable as error:
-        message = _with_hint(str(error), diagnostics.explain_exception_text(str(error)))
+        said = together(_said(error), diagnostics.explain_exception_text(str(error)))
     except sandbox.SubmissionRaised as error:
-        message = f"{error.type_name}: {error.message}\n{error.traceback_text}".rstrip()
-        message = _with_hint(message, diagnostics.explain_exception(error.type_name, error.message))
+        said = together(say("raised", type_name=error.type_name, message=error.message)
+                        if error.message else say("verbatim", text=error.type_name),
+                        error.traceback_text.rstrip(),
+                        diagnostics.explain_exception(error.type_name, error.message))
         item.stash[FAILURE_GROUP] = f"{error.type_name}\n{error.traceback_text}"
     except sandbox.SubmissionFailure as error:
-        message = str(error)
+        said = _said(error)
     except sandbox.GradingFailed:
         raise  # the machine's fault: reported as such (OutcomeLog), never as the submission's
     except Exception as error:  # raised in this process by the submission (without --isolate)
@@ -241,19 +243,23 @@ def pytest_runtest_call(item):
         if explained is None and not frames:
             raise
         where = [_frame_line(frame) for frame in frames[-3:]]
-        message = _with_hint("\n".join([_first_line(error), *where]), explained)
+        said = together(_first_line(error), *where, explained)
         item.stash[FAILURE_GROUP] = "\n".join([type(error).__name__, *where])
     # Outside the except blocks, so the report carries the message alone.
-    pytest.fail(message, pytrace=False)
+    raise compare.failure(said)
 
 
-def _with_hint(message, explained):
-    return f"{message}\n{explained}" if explained else message
+def _said(error):
+    """What an exception of the harness says: its Said when it was raised with one, else its text verbatim."""
+    first = error.args[0] if error.args else ""
+    return first if isinstance(first, Said) else say("verbatim", text=str(error))
 
 
 def _first_line(error):
     first_line = (str(error).splitlines() or [""])[0]
-    return say("raised", type_name=type(error).__name__, message=first_line).rstrip(": ")
+    if not first_line:
+        return say("verbatim", text=type(error).__name__)
+    return say("raised", type_name=type(error).__name__, message=first_line)
 
 
 def _implementation_folders(config):
@@ -307,7 +313,7 @@ def _not_implemented(error, folders):
         found = SKELETON_TODO.match(str(error).strip())
         if found is None:
             text = str(error).strip()
-            return f"{say('not_implemented')}: {text}" if text else say("not_implemented")
+            return say("not_implemented_saying", text=text) if text else say("not_implemented")
         name, file = found.groups()
     key = "not_implemented_method" if "." in name else "not_implemented_function"
     return say(key, name=name, file=file)
@@ -344,11 +350,11 @@ class OutcomeLog:
         verdict.duration += report.duration
         if report.failed or (report.skipped and verdict.outcome == "passed"):
             verdict.outcome = ("error" if report.when != "call" else "failed") if report.failed else "skipped"
-            verdict.message = _message_of(report)[:limits.MESSAGE_CHARACTERS]
+            verdict.message = _message_of(report)
             if call.excinfo is not None and call.excinfo.errisinstance(sandbox.GradingFailed):
                 verdict.outcome = INFRASTRUCTURE  # the harness's fault: grade retries, never charges it
-            # What a failed array comparison looked like, for the HTML report (compare.comparison_figure).
-            verdict.figure = _figure_of(call)
+            # The failure as data, and what a failed array comparison looked like (compare.comparison_figure).
+            verdict.said, verdict.figure = _failure_data(call)
         if report.when == "teardown":
             impl = item.callspec.params.get("impl") if hasattr(item, "callspec") else None
             impl = impl or item.config.stash[IMPLS][0]
@@ -383,11 +389,13 @@ class CollectManifest:
                 file.write(json.dumps(collected_entry(item)) + "\n")
 
 
-def _figure_of(call):
-    """The figure a failed comparison attached to its failure (only the harness's own failures carry one)."""
+def _failure_data(call):
+    """The failure as data and its figure, as :func:`compare.failure` attached them (None, None otherwise)."""
     failure = call.excinfo.value if call.excinfo else None
-    figure = getattr(failure, "figure", None) if isinstance(failure, pytest.fail.Exception) else None
-    return figure if isinstance(figure, dict) else None
+    if not isinstance(failure, pytest.fail.Exception):
+        return None, None
+    said, figure = getattr(failure, "said", None), getattr(failure, "figure", None)
+    return (said.to_data() if isinstance(said, Said) else None), (figure if isinstance(figure, dict) else None)
 
 
 def _message_of(report):
