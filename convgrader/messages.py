@@ -68,6 +68,29 @@ EN = {
     "smallest_input": "smallest input that fails: {input}",
     "failing_input": "input that fails: {input}",
 
+    # ---- the tests' own checks (tests/graded, tests/hidden) ----------------------------------
+    "params_keys": "params has keys {got}, expected {expected}",
+    "params_mean": "{what} has mean {mean:.3g}, expected about 0",
+    "grads_keys": "grads must be a dict keyed like params {expected}; got {got}",
+    "grads_numeric": "{what} disagrees with finite differences of the model's own loss: "
+                     "error {error:.2e} (max difference / max |numeric|), allowed 1e-2",
+    "what_dtype_argument": "{name} (the dtype argument)",
+    "what_model_dtype": "{name} (the model's dtype)",
+    "what_bias_at_zero": "{name} (biases start at zero)",
+    "what_std_of": "std of {name} (weight_scale)",
+    "what_scores": "scores (loss called without y)",
+    "fast_unavailable": "the provided fast layers are not available: {message}",
+    "bn_param_missing": "bn_param has no {name} after a train-mode pass: write the running average back into bn_param",
+    "test_mode_statistics": "test-mode output should have per-channel mean ~0 and std ~1 (within 0.1);\n"
+                            "  got means {means}, stds {stds}",
+    "overfit_cifar10": "expected clear overfitting: train accuracy >= 0.7 and validation <= 0.4; "
+                       "got {train:.2f} and {val:.2f}",
+    "one_epoch_cifar10": "training accuracy after one epoch is {train:.3f}; the seed expects more than 0.40",
+    "overfit_digits": "expected the 100 training digits to be memorized: training accuracy >= 0.8 "
+                      "after 15 epochs; got {train:.2f}",
+    "one_epoch_digits": "after one epoch on the digits, expected training accuracy >= 0.7 and validation "
+                        ">= 0.6; got {train:.3f} and {val:.3f}",
+
     # ---- the submission's own failures (plugin.py) ----------------------------------------
     "not_implemented": "not implemented yet",
     "not_implemented_saying": "not implemented yet: {text}",

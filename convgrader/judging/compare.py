@@ -108,14 +108,20 @@ def failure(said, figure=None):
 
 
 def fail(said, figure=None):
-    """Fail the current test with ``said`` (a Said, or several lines of them) and ``figure``."""
-    raise failure(said if isinstance(said, Said) else together(*said), figure)
+    """Fail the current test with ``said`` (a Said, or a list of lines) and ``figure``."""
+    raise failure(together(*said) if isinstance(said, (list, tuple)) else together(said), figure)
 
 
 def fail_with_hints(message, hints, figure=None):
     """Fail with ``message`` (a Said or a list of them) followed by the hints (Said), one per line."""
     lines = [message] if isinstance(message, Said) else list(message)
     fail(together(*lines, *hints), figure)
+
+
+def said_raised(type_name, message, where=(), explained=None):
+    """What the submission raised, as said: ``Type: message``, where (its own frames), a hint when one fits."""
+    first = say("raised", type_name=type_name, message=message) if message else say("verbatim", text=type_name)
+    return together(first, *where, explained)
 
 
 def said_of(exception):

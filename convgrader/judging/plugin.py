@@ -228,10 +228,8 @@ def pytest_runtest_call(item):
     except ImplementationUnavailable as error:
         said = together(_said(error), diagnostics.explain_exception_text(str(error)))
     except sandbox.SubmissionRaised as error:
-        said = together(say("raised", type_name=error.type_name, message=error.message)
-                        if error.message else say("verbatim", text=error.type_name),
-                        error.traceback_text.rstrip(),
-                        diagnostics.explain_exception(error.type_name, error.message))
+        said = compare.said_raised(error.type_name, error.message, [error.traceback_text.rstrip()],
+                                   diagnostics.explain_exception(error.type_name, error.message))
         item.stash[FAILURE_GROUP] = f"{error.type_name}\n{error.traceback_text}"
     except sandbox.SubmissionFailure as error:
         said = _said(error)
@@ -243,7 +241,8 @@ def pytest_runtest_call(item):
         if explained is None and not frames:
             raise
         where = [_frame_line(frame) for frame in frames[-3:]]
-        said = together(_first_line(error), *where, explained)
+        first_line = (str(error).splitlines() or [""])[0]
+        said = compare.said_raised(type(error).__name__, first_line, where, explained)
         item.stash[FAILURE_GROUP] = "\n".join([type(error).__name__, *where])
     # Outside the except blocks, so the report carries the message alone.
     raise compare.failure(said)
@@ -253,13 +252,6 @@ def _said(error):
     """What an exception of the harness says: its Said when it was raised with one, else its text verbatim."""
     first = error.args[0] if error.args else ""
     return first if isinstance(first, Said) else say("verbatim", text=str(error))
-
-
-def _first_line(error):
-    first_line = (str(error).splitlines() or [""])[0]
-    if not first_line:
-        return say("verbatim", text=type(error).__name__)
-    return say("raised", type_name=type(error).__name__, message=first_line)
 
 
 def _implementation_folders(config):

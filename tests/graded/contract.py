@@ -17,7 +17,6 @@ where the examples come from: fixed for the visible tests, from
 ``--hidden-seed`` for the hidden ones (see ``tests/hidden/conftest.py``).
 """
 
-import os
 
 import numpy as np
 import pytest
@@ -25,9 +24,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from convgrader.judging import diagnostics
-from convgrader.judging.compare import fail
+from convgrader.judging.compare import fail, said_of, said_raised
 from convgrader.judging.fixtures import Case
-from convgrader.messages import say
+from convgrader.messages import say, together
 from convgrader.running import sandbox
 from convgrader.running.implementation import ImplementationUnavailable
 
@@ -52,9 +51,9 @@ VISIBLE = settings(max_examples=VISIBLE_EXAMPLES, derandomize=True, **COMMON)
 #: Hidden tests: seeded from --hidden-seed by tests/hidden/conftest.py.
 HIDDEN = settings(max_examples=HIDDEN_EXAMPLES, derandomize=False, **COMMON)
 
-#: How cache_from's messages start (the forward is not implemented or returns no cache): the same for
+#: The keys of cache_from's messages (the forward is not implemented or returns no cache): the same for
 #: every input, so they are passed on without one.
-UNTESTABLE = os.path.commonprefix([say("backward_untestable", name=""), say("backward_no_cache", name="", got="")])
+UNTESTABLE = ("backward_untestable", "backward_no_cache")
 #: Arrays of at most this many values are printed in full in a failure message.
 SMALL = 12
 
@@ -223,21 +222,23 @@ def _failure_of(check, impl, case, shown):
     try:
         check(impl, case)
     except pytest.fail.Exception as failure:
-        if failure.msg.startswith(UNTESTABLE):
+        said = said_of(failure)
+        if said.parts[0].key in UNTESTABLE:
             raise  # the forward that makes the cache is missing: no input to show
-        return f"{told}\n{failure.msg}", getattr(failure, "figure", None)
+        return together(told, said), getattr(failure, "figure", None)
     except (NotImplementedError, ImplementationUnavailable):
         raise  # the same for every input: the plugin says it once, without an input
     except sandbox.SubmissionRaised as error:
-        message = f"{error.type_name}: {error.message}\n{error.traceback_text}".rstrip()
         explained = diagnostics.explain_exception(error.type_name, error.message)
-        return f"{told}\n{message}" + (f"\n{explained}" if explained else ""), None
+        return together(told, said_raised(error.type_name, error.message, [error.traceback_text.rstrip()],
+                                          explained)), None
     except sandbox.SubmissionFailure as error:  # crashed, hung, too slow: not worth shrinking
-        STOPPED[(id(impl), check.__name__)] = f"{say('failing_input', input=describe(case, shown))}\n{error}"
+        first = error.args[0] if error.args else str(error)
+        STOPPED[(id(impl), check.__name__)] = together(say("failing_input", input=describe(case, shown)), first)
         return STOPPED[(id(impl), check.__name__)], None
     except Exception as error:  # raised in this process by the submission (pytest without --isolate)
         explained = diagnostics.explain_exception(type(error).__name__, str(error))
-        return f"{told}\n{type(error).__name__}: {error}" + (f"\n{explained}" if explained else ""), None
+        return together(told, said_raised(type(error).__name__, str(error), (), explained)), None
     return None, None
 
 
