@@ -98,7 +98,31 @@ EN = {
     "not_implemented_method": "{name} is not implemented yet: write it in {file}",
     "raised": "{type_name}: {message}",
     "frame": "  {file}, line {line}, in {function}: {code}",
+    "frame_at": "  {file}, line {line}, in {function}",
+    "import_failed": "{file} of {label} could not be imported:",
+    "defines_no": "{file} of {label} defines no {name}",
+    "called_exit": "the submission called sys.exit({code})",
+    "raised_interrupt": "the submission raised KeyboardInterrupt",
     "hint_prefix": "hint ({tag}):",
+
+    # ---- the sandbox (running/sandbox.py) ---------------------------------------------------
+    "hung_before": "{what} hung in an earlier test (no result even on a tiny input); not called again",
+    "run_time_limit": "not run: the grading run reached its time limit",
+    "reply_oversized": "{what} sent back {size:,.0f} MB, more than the {cap:,.0f} MB a reply may take; "
+                       "return arrays of the expected shapes",
+    "reply_unreadable": "{what} sent an unreadable reply ({error})",
+    "timed_out_tiny": "{what} timed out on a tiny input",
+    "too_slow": "{what} is too slow: no result after {seconds:.0f} s on this input, though it finishes on a "
+                "tiny one; vectorize the inner loops",
+    "hung": "{what} hung: no result after {seconds:.0f} s, not even on a tiny input (an endless loop?)",
+    "object_lost": "the sandbox restarted after an earlier failure; an object it held (a model or a cache) "
+                   "was lost with it",
+    "exit_stopped": "{what} was stopped",
+    "exit_signal": "{what} crashed with {signal}{why}",
+    "signal_segfault": " (segmentation fault)",
+    "signal_killed": " (killed, e.g. out of memory)",
+    "signal_file_size": " (wrote too large a file)",
+    "exit_status": "{what} ended the process with exit status {status} (sys.exit / os._exit)",
 
     # ---- a plain pytest run's report (plugin.py) ----------------------------------------
     "failures_title": "what failed",
@@ -127,6 +151,15 @@ EN = {
     "grade_passed": "passed",
     "grade_points": "points",
     "grade_total": "total",
+    "grade_required": "required parts",
+    "grade_bonus_total": "bonus",
+    "headline_required": "Grade: {score:.2f} / {max_score:g}",
+    "headline_with_bonus": "{required}, bonus {bonus:.2f} / {max_bonus:g}",
+    "report_not_graded": "Not graded: {label}",
+    "report_failures": "Failures",
+    "isolation_namespaces": "namespaces (bubblewrap: own user, process and network namespaces)",
+    "isolation_process": "a separate process (no namespaces)",
+    "isolation_none": "none (the submission ran in the grader's process)",
     "grade_bonus": "{part} (bonus)",
     "grade_not_run": "Not run here (no points): {names}",
     "grade_tampering": "TAMPERING DETECTED: the submission touched what it must not, so it scores 0:",
@@ -366,8 +399,11 @@ def render(key, fields, code=None):
     filled = {name: value.in_language(code) if isinstance(value, Said) else value for name, value in fields.items()}
     try:
         text = language.translate(key, EN[key], code).format(**filled)
-    except (KeyError, IndexError, ValueError):
-        text = EN[key].format(**filled)
+    except (KeyError, IndexError, ValueError, TypeError):
+        try:
+            text = EN[key].format(**filled)
+        except (KeyError, IndexError, ValueError, TypeError):  # fields that do not fit: shown as they are
+            text = f"{key}: " + ", ".join(f"{name}={value}" for name, value in filled.items())
     if "." in key:  # a hint starts with its marker
         tag = key.split(".", 1)[0]
         return render("hint_prefix", {"tag": tag}, code) + " " + text

@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 from convgrader import language, limits
 from convgrader.assignment import OPTIONAL_PARTS, PARTS
-from convgrader.messages import Said, say
+from convgrader.messages import EN, Said, say
 
 GRADED = "graded"
 REJECTED = "rejected"
@@ -43,8 +43,9 @@ STATUSES = (GRADED, REJECTED, GRADING_FAILED)
 PASSED, FAILED, ERROR, SKIPPED, INFRASTRUCTURE = "passed", "failed", "error", "skipped", "grading failed"
 VISIBILITY = ("hidden", "after_due_date", "after_published", "visible")
 
-#: The gradebook's columns: a row per submission.
-COLUMNS = ("submission", "status", "total", "max_total", *PARTS, "bonus")
+#: The gradebook's columns: a row per submission. The required points and the bonus stand apart, so a
+#: missing required part is never hidden by a bonus; ``total`` is their sum.
+COLUMNS = ("submission", "status", "required", "max_required", *PARTS, "bonus", "max_bonus", "total")
 #: A text cell starting with one of these is a formula to a spreadsheet program
 #: (OWASP, "CSV Injection"): it gets a leading apostrophe. A leading
 #: apostrophe is doubled too, so that unescaping is exact.
@@ -194,7 +195,18 @@ class Report:
 
     @property
     def bonus(self):
+        """Points earned in the optional parts."""
         return sum(self.parts[p].score for p in self.bonus_parts if p in self.parts)
+
+    @property
+    def bonus_max(self):
+        """Points the optional parts could give."""
+        return sum(self.parts[p].max_score for p in self.bonus_parts if p in self.parts)
+
+    @property
+    def required(self):
+        """Points earned in the required parts: the grade's headline (``score`` adds the bonus)."""
+        return self.score - self.bonus
 
     @property
     def label(self):
@@ -272,7 +284,9 @@ def to_results_json(report):
             "status": report.status, "reason": report.reason, "label": report.label,
             "parts": {name: {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(total).items()}
                       for name, total in report.parts.items()},
-            "bonus_parts": list(report.bonus_parts), "bonus": round(report.bonus, 4),
+            "bonus_parts": list(report.bonus_parts), "required": round(report.required, 4),
+            "max_required": round(report.max_score, 4), "bonus": round(report.bonus, 4),
+            "max_bonus": round(report.bonus_max, 4),
             "tampering": list(report.tampering), "notes": list(report.notes), "not_run": list(report.not_run),
             "isolation": report.isolation, "harness_version": report.harness_version, "impl": report.impl,
             **report.environment,
@@ -407,23 +421,23 @@ def part_rows(report):
 def to_markdown(report):
     """A summary for a CI job page: the grade, a table of parts, the visible failures."""
     if report.status != GRADED:
-        lines = [f"### Not graded: {_markdown_text(report.label)}"]
+        lines = [f"### {say('report_not_graded', label=_markdown_text(report.label))}"]
     else:
-        lines = [f"### Grade: {report.score:g} / {report.max_score:g}", "",
-                 "| part | passed | points |", "|---|---|---|"]
+        lines = [f"### {headline(report)}", "",
+                 f"| {say('grade_part')} | {say('grade_passed')} | {say('grade_points')} |", "|---|---|---|"]
         for name, total in part_rows(report):
             mark = "✅" if total.passed == total.total else "❌"
             lines.append(f"| {mark} `{name}` | {total.passed}/{total.total} | "
                          f"{total.score:.2f} / {total.max_score:g} |")
     failed = [v for v in report.tests if not report.credited(v) and v.visibility == "visible"]
     if failed:
-        lines += ["", "<details><summary>Failures</summary>", ""]
+        lines += ["", f"<details><summary>{say('report_failures')}</summary>", ""]
         for verdict in failed[:30]:
             first = test_output(verdict).split("\n")[0]
             lines.append(f"- `{verdict.name}`: {_markdown_text(first[:200])}")
         lines += ["", "</details>"]
     if report.isolation:
-        lines += ["", f"Isolation: {report.isolation}."]
+        lines += ["", say("report_isolation", level=isolation_name(report.isolation))]
     output = overall_output(report)
     if output:
         lines += ["", "```", output.replace("```", "'''"), "```"]
@@ -437,16 +451,34 @@ def _markdown_text(text):
     return text
 
 
+def headline(report):
+    """The grade in one line: the required points, and the bonus apart (never added into the headline)."""
+    required = say("headline_required", score=report.required, max_score=report.max_score)
+    if not report.bonus_max:
+        return str(required)
+    return say("headline_with_bonus", required=required, bonus=report.bonus, max_bonus=report.bonus_max)
+
+
+def isolation_name(levels):
+    """How the submission was kept apart, in words (``namespaces``, ``process``, ``none`` are codes)."""
+    return ", ".join(str(say(f"isolation_{level}")) if f"isolation_{level}" in EN else level
+                     for level in levels.split(", "))
+
+
 def to_text(report):
     """The table of parts ``grade`` prints, with the isolation level and why there is no grade."""
     lines = ["", f"{say('grade_part'):<36} {say('grade_passed'):>8} {say('grade_points'):>15}", "-" * 61]
     for name, total in part_rows(report):
         lines.append(f"{name:<36} {total.passed:>3}/{total.total:<4} "
                      f"{total.score:>7.2f} / {total.max_score:<5g}")
-    total_text = f"{report.score:>7.2f} / {report.max_score:g}" if report.status == GRADED else report.label
-    lines += ["-" * 61, f"{say('grade_total'):<36} {'':>8} {total_text}"]
+    if report.status == GRADED:
+        lines += ["-" * 61, f"{say('grade_required'):<36} {'':>8} {report.required:>7.2f} / {report.max_score:g}"]
+        if report.bonus_max:
+            lines.append(f"{say('grade_bonus_total'):<36} {'':>8} {report.bonus:>7.2f} / {report.bonus_max:g}")
+    else:
+        lines += ["-" * 61, f"{say('grade_total'):<36} {'':>8} {report.label}"]
     if report.isolation:
-        lines.append(say("report_isolation", level=report.isolation))
+        lines.append(say("report_isolation", level=isolation_name(report.isolation)))
     output = overall_output(report)
     if output:
         lines += ["", output]
@@ -474,12 +506,14 @@ def to_csv_row(report, submission):
     """
     graded = report.status == GRADED
     row = {"submission": escape_cell(submission), "status": escape_cell(report.label),
-           "total": _number(report.score) if report.status != GRADING_FAILED else "",
-           "max_total": _number(report.max_score) if graded else ""}
+           "required": _number(report.required) if report.status != GRADING_FAILED else "",
+           "max_required": _number(report.max_score) if graded else ""}
     for part in PARTS:
         total = report.parts.get(part)
         row[part] = _number(total.score) if graded and total is not None else ""
     row["bonus"] = _number(report.bonus) if graded and report.parts else ""
+    row["max_bonus"] = _number(report.bonus_max) if graded and report.parts else ""
+    row["total"] = _number(report.score) if report.status != GRADING_FAILED else ""
     return row
 
 
@@ -494,7 +528,8 @@ def from_csv_row(row):
         tampering, reason = reason[len("tampering detected ("):-1].split("; "), ""
     parts = {part: PartTotal(score=float(row[part])) for part in PARTS if row.get(part)}
     report = Report(status=status, reason=reason, score=float(row.get("total") or 0.0),
-                    max_score=float(row.get("max_total") or 0.0), parts=parts, tampering=tampering,
+                    max_score=float(row.get("max_required") or row.get("max_total") or 0.0), parts=parts,
+                    tampering=tampering,
                     bonus_parts=[p for p in OPTIONAL_PARTS if p in parts])
     return unescape_cell(row.get("submission", "")), report
 

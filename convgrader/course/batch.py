@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from convgrader import limits, paths
+from convgrader import language, limits, paths
 from convgrader.course.submissions import SubmissionRejected, is_junk, normalize
 from convgrader.paths import PROJECT
 from convgrader.report import (COLUMNS, GRADED, GRADING_FAILED, REJECTED, Report, read_results_json, to_csv_row,
@@ -67,6 +67,10 @@ def register(commands):
     batch_parser.add_argument("--force", action="store_true",
                               help="regrade submissions that are already graded")
     batch_parser.add_argument("--hidden", action="store_true", help="also run the hidden tests")
+    batch_parser.add_argument("--lang", default=None, metavar="ru|en",
+                              help=f"language of every results.json and report.html: ru or en (default: "
+                                   f"${language.ENV_VAR}, a Russian locale, the project's {language.INI_OPTION}, "
+                                   f"then en)")
     batch_parser.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
                               help="passed on to `grade` (its bound on one submission's run)")
     batch_parser.add_argument("--allow-weak-isolation", action="store_true",
@@ -177,10 +181,12 @@ def fingerprint(path):
 
 # --- grading one submission in a process of its own ---
 
-def grade_argv(impl, results, *, hidden=False, time_limit=None, extra=()):
+def grade_argv(impl, results, *, hidden=False, time_limit=None, lang=None, extra=()):
     """The ``python -m convgrader grade`` command line for one normalized submission."""
     argv = [sys.executable, "-m", "convgrader", "grade", "--impl", str(impl), "--results", str(results),
             "--html", str(Path(results).with_name(REPORT_PAGE))]
+    if lang:  # one language for the whole class, whatever each grading process's locale
+        argv += ["--lang", lang]
     if hidden:
         argv.append("--hidden")
     if time_limit is not None:
@@ -589,6 +595,11 @@ def run_batch_command(args, extra):
               "isolation with --allow-weak-isolation (the harness is then fingerprinted around each "
               "submission).", file=sys.stderr)
         return 2
+    try:
+        lang = language.choose(args.lang, language.configured_in(PROJECT))
+    except ValueError as error:
+        print(f"batch: {error}", file=sys.stderr)
+        return 2
     extra = extra[1:] if extra[:1] == ["--"] else extra
     wall_clock = args.wall_clock or (args.time_limit or limits.RUN) + limits.WALL_CLOCK_MARGIN
     # No grading process writes bytecode: the harness's __pycache__ then changes only if a submission writes it.
@@ -596,9 +607,9 @@ def run_batch_command(args, extra):
     if args.jobs > 1:
         for variable in SINGLE_THREADED:
             env.setdefault(variable, "1")
-    grader = Grader(partial(grade_argv, hidden=args.hidden, time_limit=args.time_limit, extra=extra),
+    grader = Grader(partial(grade_argv, hidden=args.hidden, time_limit=args.time_limit, lang=lang, extra=extra),
                     wall_clock=wall_clock, env=env, reap_orphans=become_subreaper())
-    print(f"isolation: {level}", file=sys.stderr)
+    print(f"isolation: {level}; language of the reports: {lang}", file=sys.stderr)
     started = time.monotonic()
     try:
         summary = run_batch(args.submissions, args.out, grader, jobs=args.jobs, shard=args.shard,

@@ -107,6 +107,10 @@ def register(commands):
     gradescope = commands.add_parser("release-gradescope", help="build Gradescope's autograder.zip",
                                      description="Build the Gradescope autograder bundle.")
     gradescope.add_argument("--out", type=Path, required=True, help="writes OUT/autograder.zip")
+    gradescope.add_argument("--lang", default=None, metavar="ru|en",
+                            help=f"language of the students' results (baked into the bundle; default: "
+                                 f"${language.ENV_VAR}, a Russian locale, this project's {language.INI_OPTION}, "
+                                 f"then en)")
     gradescope.set_defaults(run=run_release_gradescope)
 
     runner = commands.add_parser("gradescope-run", help="(inside the autograder bundle) grade one submission",
@@ -153,6 +157,19 @@ def secret_files(project):
 
 
 # -- what the student bundle holds besides copies -------------------------------------------------
+
+def tox_ini_speaking(project, lang):
+    """The project's tox.ini with its ``convgrader_lang`` set to ``lang`` (the Gradescope bundle's)."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str  # keep option names as written
+    parser.read(Path(project) / "tox.ini", encoding="utf-8")
+    if not parser.has_section("pytest"):
+        parser.add_section("pytest")
+    parser["pytest"][language.INI_OPTION] = language.normalize(lang)
+    buffer = io.StringIO()
+    parser.write(buffer)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()).strip() + "\n"
+
 
 def student_tox_ini(project):
     """The project's tox.ini minus every environment that needs the answer key or the instructor's files.
@@ -208,11 +225,16 @@ def student_contents(project):
     return dict(sorted(contents.items()))
 
 
-def gradescope_contents(project):
-    """{bundle path: bytes} of the autograder bundle: its scripts at the top, the harness around them."""
+def gradescope_contents(project, lang=language.ENGLISH):
+    """{bundle path: bytes} of the autograder bundle: its scripts at the top, the harness around them.
+
+    ``lang`` is baked into the bundle's tox.ini (``convgrader_lang``), which
+    ``gradescope-run`` reads and hands to every grading as ``--lang``.
+    """
     project = Path(project)
     contents = {relative: path.read_bytes()
                 for relative, path in select_files(project, GRADESCOPE_SOURCES, GRADESCOPE_EXCLUDED).items()}
+    contents["tox.ini"] = tox_ini_speaking(project, lang).encode("utf-8")
     for script in GRADESCOPE_SCRIPTS:
         contents[script] = (project / RELEASE_FILES / script).read_bytes()
     return dict(sorted(contents.items()))
@@ -390,9 +412,9 @@ def build_student_release(out, name=DEFAULT_NAME, project=PROJECT):
     return folder, archive, contents
 
 
-def build_gradescope_bundle(out, project=PROJECT):
-    """Write ``out/autograder.zip``; return (archive, contents)."""
-    contents = gradescope_contents(project)
+def build_gradescope_bundle(out, project=PROJECT, lang=language.ENGLISH):
+    """Write ``out/autograder.zip`` whose results speak ``lang``; return (archive, contents)."""
+    contents = gradescope_contents(project, lang)
     missing = [p for p in ("answer_key/layers.py", "tests/hidden/conftest.py", *GRADESCOPE_SCRIPTS)
                if p not in contents]
     if missing:
@@ -420,11 +442,17 @@ def run_release_student(args, extra):
 
 def run_release_gradescope(args, extra):
     try:
-        archive, contents = build_gradescope_bundle(args.out)
+        lang = language.choose(args.lang, language.configured_in(PROJECT))
+    except ValueError as error:
+        print(f"release-gradescope: {error}", file=sys.stderr)
+        return 2
+    try:
+        archive, contents = build_gradescope_bundle(args.out, lang=lang)
     except (RuntimeError, OSError) as error:
         print(f"release-gradescope: {error}", file=sys.stderr)
         return 1
-    print(f"Gradescope autograder: {archive} ({len(contents)} files, {_size_text(archive.stat().st_size)})")
+    print(f"Gradescope autograder: {archive} ({len(contents)} files, {_size_text(archive.stat().st_size)}); "
+          f"results in {lang}")
     print("  upload it as the assignment's autograder (Ubuntu base image); setup.sh installs the harness")
     return 0
 
@@ -466,8 +494,9 @@ def submission_source(folder):
 
 def grade_in_subprocess(impl, results, time_limit, hidden, extra, log):
     """Run ``python -m convgrader grade`` on ``impl``; kill it and all it started after the time limit."""
+    lang = language.configured_in(PROJECT) or language.ENGLISH  # the bundle's, whatever the image's locale
     command = [sys.executable, "-m", "convgrader", "grade", "--impl", str(impl), "--results", str(results),
-               "--time-limit", f"{time_limit:g}", *(["--hidden"] if hidden else []), *extra]
+               "--lang", lang, "--time-limit", f"{time_limit:g}", *(["--hidden"] if hidden else []), *extra]
     with open(log, "wb") as output:
         process = subprocess.Popen(command, cwd=PROJECT, stdin=subprocess.DEVNULL, stdout=output,
                                    stderr=subprocess.STDOUT, start_new_session=(os.name == "posix"))

@@ -47,9 +47,10 @@ import time
 
 import numpy as np
 
-from convgrader import limits, paths
+from convgrader import limits, paths, untrusted
 from convgrader.assignment import AREAS, BY_NAME, MODEL_CLASS
 from convgrader.running import isolation, wire, worker
+from convgrader.messages import Said, say
 from convgrader.running.implementation import ImplementationUnavailable
 
 PROJECT = str(paths.PROJECT)
@@ -126,19 +127,45 @@ class OutputTap:
         return kept.decode("utf-8", "replace"), total
 
 
-def describe_exit(code):
-    """Words for a worker's exit status."""
+def _said_from_wire(data):
+    """A message the worker sent as data (:meth:`Said.to_data`), or None when it is not a valid one.
+
+    The worker shares its process with the submission, so the data is checked:
+    a known key, plain fields, and every text field shown safely.
+    """
+    if not isinstance(data, dict):
+        return None
+    try:
+        said = Said.from_data(data)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    return Said.from_data(_safe_fields(said.to_data()))
+
+
+def _safe_fields(data):
+    if "lines" in data:
+        return {"lines": [_safe_fields(line) for line in data["lines"]]}
+    return {"said": data["said"], "fields": {name: _safe_fields(value) if isinstance(value, dict)
+                                             else untrusted.shown(value) if isinstance(value, str) else value
+                                             for name, value in data["fields"].items()}}
+
+
+#: Signals whose cause is worth a word, by name (the message key's suffix).
+EXPLAINED_SIGNALS = {"SIGSEGV": "segfault", "SIGKILL": "killed", "SIGXFSZ": "file_size"}
+
+
+def describe_exit(code, what="the submission"):
+    """What a worker's exit status says about ``what``, as a message (:class:`~convgrader.messages.Said`)."""
     if code is None:
-        return "was stopped"
+        return say("exit_stopped", what=what)
     if code < 0:
         try:
             name = signal.Signals(-code).name
         except ValueError:
             name = f"signal {-code}"
-        extra = {"SIGSEGV": " (segmentation fault)", "SIGKILL": " (killed, e.g. out of memory)",
-                 "SIGXFSZ": " (wrote too large a file)"}.get(name, "")
-        return f"crashed with {name}{extra}"
-    return f"ended the process with exit status {code} (sys.exit / os._exit)"
+        why = EXPLAINED_SIGNALS.get(name)
+        return say("exit_signal", what=what, signal=name, why=say(f"signal_{why}") if why else "")
+    return say("exit_status", what=what, status=code)
 
 
 class Sandbox:
@@ -256,7 +283,8 @@ class Sandbox:
             raise StartupFailed(f"no answer within {limits.STARTUP:g} s") from None
         except (EOFError, OSError, wire.WireError):
             detail = self.tap.take()[0].strip()[-500:] if self.tap else ""
-            raise StartupFailed(f"the worker {describe_exit(self._exit_code())}"
+            # A reason of grading, for the instructor's records: in English, as every such reason.
+            raise StartupFailed(describe_exit(self._exit_code(), "the worker").in_language("en")
                                 + (f" ({detail})" if detail else "")) from None
 
     def ensure_running(self):
@@ -290,14 +318,13 @@ class Sandbox:
     def request(self, header, blobs=(), what="the submission", timeout=None):
         """Send a request; return the decoded value and the changed arguments."""
         if what in self.hung:
-            raise SubmissionTimeout(f"{what} hung in an earlier test (no result even on a tiny input); "
-                                    "not called again", "hung")
+            raise SubmissionTimeout(say("hung_before", what=what), "hung")
         self.ensure_running()
         budget = self.call_timeout if timeout is None else timeout
         if self.deadline is not None:
             left = self.deadline - time.time()
             if left <= 0:
-                raise SubmissionTimeout("not run: the grading run reached its time limit", "time limit")
+                raise SubmissionTimeout(say("run_time_limit"), "time limit")
             budget = min(budget, left)
         generation = self.generation
         try:
@@ -310,15 +337,14 @@ class Sandbox:
             raise self.timeout(what, budget) from None
         except wire.WireOversized as error:
             self.stop()
-            raise SubmissionOversized(
-                f"{what} sent back {error.size / 1e6:,.0f} MB, more than the {error.cap / 1e6:,.0f} MB a reply "
-                "may take; return arrays of the expected shapes") from None
+            raise SubmissionOversized(say("reply_oversized", what=what, size=error.size / 1e6,
+                                          cap=error.cap / 1e6)) from None
         except (EOFError, OSError, wire.WireError) as error:
             code = self._exit_code()
             self.stop()
             if isinstance(error, wire.WireError):
-                raise SubmissionCrashed(f"{what} sent an unreadable reply ({error})") from None
-            raise SubmissionCrashed(f"{what} {describe_exit(code)}") from None
+                raise SubmissionCrashed(say("reply_unreadable", what=what, error=str(error))) from None
+            raise SubmissionCrashed(describe_exit(code, what)) from None
         finally:
             if self.sock is not None and self.sock.fileno() != -1:
                 self.sock.settimeout(None)
@@ -326,11 +352,12 @@ class Sandbox:
         resolve = lambda h: RemoteObject(self, h, generation)  # noqa: E731
         if "error" in reply:
             error = reply["error"]
-            if error["type"] == "NotImplementedError":
-                raise NotImplementedError(error["message"])
-            if error["type"] == "ImplementationUnavailable":
-                raise ImplementationUnavailable(error["message"])
-            raise SubmissionRaised(error["type"], error["message"], error["traceback"])
+            message = _said_from_wire(error.get("said")) or str(error.get("message", ""))
+            if error.get("code") == worker.NOT_IMPLEMENTED:
+                raise NotImplementedError(message)
+            if error.get("code") == worker.UNAVAILABLE:
+                raise ImplementationUnavailable(message)
+            raise SubmissionRaised(str(error.get("type", "")), message, str(error.get("traceback", "")))
         value = wire.decode(reply["ok"], reply_blobs, resolve)
         changed = {i: wire.decode(v, reply_blobs, resolve) for i, v in reply.get("changed", [])}
         return (value, changed) if header["op"] == "call" else value
@@ -349,15 +376,13 @@ class Sandbox:
     def timeout(self, what, budget):
         """Tell 'too slow' from 'hung' by running the same function on a tiny input."""
         if self.label == PROBE_LABEL:  # a probe that times out is itself the answer
-            return SubmissionTimeout(f"{what} timed out on a tiny input", "hung")
+            return SubmissionTimeout(say("timed_out_tiny", what=what), "hung")
         finished = probe(self.impl_value, what)
         if not finished:
             self.hung.add(what)
         if finished:
-            return SubmissionTimeout(f"{what} is too slow: no result after {budget:.0f} s on this input, "
-                                     "though it finishes on a tiny one; vectorize the inner loops", "too slow")
-        return SubmissionTimeout(f"{what} hung: no result after {budget:.0f} s, not even on a tiny input "
-                                 "(an endless loop?)", "hung")
+            return SubmissionTimeout(say("too_slow", what=what, seconds=budget), "too slow")
+        return SubmissionTimeout(say("hung", what=what, seconds=budget), "hung")
 
     def take_output(self):
         return self.tap.take() if self.tap else ("", 0)
@@ -380,8 +405,7 @@ class RemoteObject:
         self._sandbox.ensure_running()
         handles = [self] + [a for a in args if isinstance(a, RemoteObject)]
         if any(h._generation != self._sandbox.generation for h in handles):
-            raise SubmissionCrashed("the sandbox restarted after an earlier failure; an object it held "
-                                    "(a model or a cache) was lost with it")
+            raise SubmissionCrashed(say("object_lost"))
         return self._sandbox.request(header, blobs, what=self.__name__)
 
     def _request(self, op, *args):

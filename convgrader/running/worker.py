@@ -150,20 +150,36 @@ class Worker:
             wire.send(sock, reply, out)
 
 
+#: What an error is, as the wire says it: a code, never a type name the grader would have to match.
+RAISED, NOT_IMPLEMENTED, UNAVAILABLE = "raised", "not implemented", "unavailable"
+ERROR_CODES = (RAISED, NOT_IMPLEMENTED, UNAVAILABLE)
+
+
 def describe(error):
-    """Type, message and the submission's part of the traceback, as text."""
+    """What the call raised, for the wire: its code, type name, message and the submission's frames.
+
+    ``said`` carries the harness's own message as data (``Said.to_data``), for the
+    grader to say in its reader's language; the rest is the submission's text.
+    """
+    from convgrader.messages import Said, say
+    from convgrader.running.implementation import ImplementationUnavailable
+
     frames = [f for f in traceback.extract_tb(error.__traceback__)
               if "convgrader" not in f.filename and "importlib" not in f.filename]
     where = "".join(traceback.format_list(frames[-4:]))
-    message = str(error)
+    message, said = str(error), None
     if isinstance(error, SystemExit):
-        message = f"the submission called sys.exit({error.code!r})"
+        said = say("called_exit", code=repr(error.code))
     elif isinstance(error, KeyboardInterrupt):
-        message = "the submission raised KeyboardInterrupt"
-    from convgrader.running.implementation import ImplementationUnavailable
-
-    kind = "ImplementationUnavailable" if isinstance(error, ImplementationUnavailable) else type(error).__name__
-    return {"type": kind, "message": message[:2000], "traceback": where[-3000:]}
+        said = say("raised_interrupt")
+    code = RAISED
+    if isinstance(error, ImplementationUnavailable):
+        code = UNAVAILABLE
+        said = error.args[0] if error.args and isinstance(error.args[0], Said) else None
+    elif isinstance(error, NotImplementedError):
+        code = NOT_IMPLEMENTED
+    return {"code": code, "type": type(error).__name__, "message": (said or message)[:2000],
+            "said": said.to_data() if said is not None else None, "traceback": where[-3000:]}
 
 
 #: The ``-c`` program that starts a worker in isolated mode (``python -I``: no
