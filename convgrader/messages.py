@@ -66,6 +66,11 @@ EN = {
     "verbatim": "{text}",
     "also_wrong": "also wrong: {names}",
     "smallest_input": "smallest input that fails: {input}",
+    "values_normal": "normal values",
+    "values_integer": "integer values",
+    "values_relu": "non-negative values with zeros (as after ReLU)",
+    "running_below_eps": "running_var below eps",
+    "running_given": "running averages given",
     "failing_input": "input that fails: {input}",
 
     # ---- the tests' own checks (tests/graded, tests/hidden) ----------------------------------
@@ -168,6 +173,26 @@ EN = {
     "report_grading_failed": "Not graded: {reason}. This is not a judgement of your code: the grader will try "
                              "again, or tell your instructor.",
     "report_isolation": "isolation: {level}",
+
+    # ---- parts of hints (diagnostics.py) -------------------------------------------------
+    "variant_no_plus_one": " (yours is the formula without its '1 +')",
+    "variant_one_too_many": " (one too many)",
+    "pad_one_side": "{pad} on one side only",
+    "axes_all": "all",
+    "axis_sized": "{name} (size {size})",
+    "axis_one": "axis {axis}",
+    "axes_many": "axes {axes}, {last}",
+    "word_filter": "filter",
+    "word_channel": "channel",
+    "region_channel": "channel 0 of dout",
+    "over_channel": "N, H and W of each channel",
+    "region_group": "channels 0..{last} of sample 0 in dout (group 0)",
+    "over_group": "the channels of each group",
+    "layout_plain_reshape": "a plain reshape(-1, C) of (N, C, H, W)",
+    "size_batch": "N (the batch size)",
+    "factor_named": " (= {name})",
+    "factor_unbiased_std": "sqrt((M - 1) / M), M = {m}: the unbiased variance (ddof=1) where np.var's biased one belongs",
+    "factor_unbiased_var": "M / (M - 1), M = {m}: the unbiased variance (ddof=1) where np.var's biased one belongs",
 
     # ---- hints (diagnostics.py), keyed "<tag>.<case>" ------------------------------------
     "padding.border": "only the outer {band} row(s) and column(s) of {what} are wrong, the inside is "

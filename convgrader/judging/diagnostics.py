@@ -128,7 +128,7 @@ class Context:
         sizes = {}
         if "x" in inputs and np.ndim(inputs["x"]) == 4:
             n, c, h, w = np.shape(inputs["x"])
-            sizes = {"N (the batch size)": n, "H·W": h * w, "N·H·W": n * h * w, "C": c}
+            sizes = {"N": n, "H·W": h * w, "N·H·W": n * h * w, "C": c}
             if case.area == "spatial_groupnorm" and inputs["G"]:
                 sizes["(C/G)·H·W"] = c // inputs["G"] * h * w
         factors = {}
@@ -273,7 +273,7 @@ def _shape_of_other_geometry(actual, expected, what, context, tolerance):
         found.append(hint("axes.window_swapped", what=what))
     if got == window.output_size(h, w, plus=0):  # the commonest slip: say it alone
         return found + [hint("output_shape.formula", what=what, got=got, wanted=wanted,
-                             variant=" (yours is the formula without its '1 +')", formula=window.formula)]
+                             variant=say("variant_no_plus_one"), formula=window.formula)]
     # Only the strides and pads a slip of the pen gives: the stride ignored (1) or
     # taken from the window, the padding forgotten (0) or added on one side only.
     for stride in sorted({1, window.height} - {window.stride}):
@@ -286,10 +286,10 @@ def _shape_of_other_geometry(actual, expected, what, context, tolerance):
         if got == window.output_size(h, w, pad=0):
             found.append(hint("padding.shape", what=what, other=0, pad=window.pad))
         elif got == one_side:
-            found.append(hint("padding.shape", what=what, other=f"{window.pad} on one side only",
+            found.append(hint("padding.shape", what=what, other=say("pad_one_side", pad=window.pad),
                               pad=window.pad))
     if not found and got != wanted:
-        off = " (one too many)" if got == (wanted[0] + 1, wanted[1] + 1) else ""
+        off = say("variant_one_too_many") if got == (wanted[0] + 1, wanted[1] + 1) else ""
         found.append(hint("output_shape.formula", what=what, got=got, wanted=wanted, variant=off,
                           formula=window.formula))
     return found
@@ -376,8 +376,10 @@ def _axes_named(axes, array):
     (N, C, H, W), not those of the parameter it should have reduced to.
     """
     names = [_axis_name(_NCHW if array.ndim == 4 else None, a) for a in axes]
-    listed = ", ".join(f"{name} (size {array.shape[a]})" for name, a in zip(names, axes))
-    return ("axis " if len(axes) == 1 else "axes ") + listed
+    sized = [say("axis_sized", name=name, size=array.shape[a]) for name, a in zip(names, axes)]
+    if len(sized) == 1:
+        return say("axis_one", axis=sized[0])
+    return say("axes_many", axes=", ".join(map(str, sized[:-1])), last=sized[-1])
 
 
 def _reshaped(actual, expected, what, context, tolerance):
@@ -421,7 +423,7 @@ def explain_shape(actual, expected, what):
     """
     actual, expected = tuple(actual), tuple(expected)
     if len(actual) == len(expected) and sorted(actual) == sorted(expected) and actual != expected:
-        return hint("axes.transposed", what=what, axes="all")
+        return hint("axes.transposed", what=what, axes=say("axes_all"))
     if len(actual) == len(expected):
         differs = [a for a in range(len(actual)) if actual[a] != expected[a]]
         if len(differs) == 1 and expected[differs[0]] and actual[differs[0]] % expected[differs[0]] == 0:
@@ -449,20 +451,18 @@ def _integer_dtype(actual, expected, what, context, tolerance):
 
 
 def _named_factor(k, sizes, factors=None):
-    """How ``k`` relates to a known size (``" (= N (the batch size))"``) or value, or ""."""
-    candidates = dict(factors or {})
+    """How ``k`` relates to a known size (``" (= N (the batch size))"``) or value, as said, or ""."""
+    candidates = {name: (value, name) for name, value in (factors or {}).items()}
     for name, size in sizes.items():
         short = name.split(" ")[0]
-        candidates[name] = size
-        candidates[f"1/{short}"] = 1 / size
+        candidates[name] = (size, say("size_batch") if name == "N" else name)
+        candidates[f"1/{short}"] = (1 / size, f"1/{short}")
         if size > 1:
-            candidates[f"sqrt((M - 1) / M), M = {short}: the unbiased variance (ddof=1) where np.var's "
-                       "biased one belongs"] = np.sqrt((size - 1) / size)
-            candidates[f"M / (M - 1), M = {short}: the unbiased variance (ddof=1) where np.var's "
-                       "biased one belongs"] = size / (size - 1)
-    for name, value in candidates.items():
+            candidates[f"std {short}"] = (np.sqrt((size - 1) / size), say("factor_unbiased_std", m=short))
+            candidates[f"var {short}"] = (size / (size - 1), say("factor_unbiased_var", m=short))
+    for value, named in candidates.values():
         if value != 1 and abs(k / value - 1) < 1e-4:
-            return f" (= {name})"
+            return say("factor_named", name=named)
     return ""
 
 
@@ -520,9 +520,9 @@ def _untouched(actual, expected, what, context, tolerance):
 
 
 #: Per area: the input added to each channel of the output, how a channel is called, the formula.
-OFFSETS = {"conv": ("b", "filter", "out[n, f, i, j] = sum(window · w[f]) + b[f]"),
-           "spatial_batchnorm": ("beta", "channel", "out = gamma · x_hat + beta"),
-           "spatial_groupnorm": ("beta", "channel", "out = gamma · x_hat + beta")}
+OFFSETS = {"conv": ("b", say("word_filter"), "out[n, f, i, j] = sum(window · w[f]) + b[f]"),
+           "spatial_batchnorm": ("beta", say("word_channel"), "out = gamma · x_hat + beta"),
+           "spatial_groupnorm": ("beta", say("word_channel"), "out = gamma · x_hat + beta")}
 
 
 def _offset(actual, expected, what, context, tolerance):
@@ -830,11 +830,11 @@ def _locality(actual, expected, what, context, tolerance):
     region = np.zeros(dout.shape, dtype=bool)
     if context.kind == "spatial_batchnorm":
         region[:, 0] = True
-        name, over = "channel 0 of dout", "N, H and W of each channel"
+        name, over = say("region_channel"), say("over_channel")
     else:
         size = dout.shape[1] // context.inputs["G"]
         region[0, :size] = True
-        name, over = f"channels 0..{size - 1} of sample 0 in dout (group 0)", "the channels of each group"
+        name, over = say("region_group", last=size - 1), say("over_group")
     if region.all():
         return []
     cache = context.call_forward()[1]
@@ -854,7 +854,7 @@ def _reduction_layout(actual, expected, what, context, tolerance):
     c = dout.shape[1]
     plain = np.asarray(dout, dtype=np.float64).reshape(-1, c).sum(axis=0)
     if actual.size == c and _close(actual.reshape(-1), plain, tolerance) and not _close(actual, expected, tolerance):
-        return [hint("axes.reduction_layout", what=what, layout="a plain reshape(-1, C) of (N, C, H, W)")]
+        return [hint("axes.reduction_layout", what=what, layout=say("layout_plain_reshape"))]
     return []
 
 

@@ -114,7 +114,7 @@ def conv_cases(draw):
     rng = np.random.RandomState(draw(SEEDS))
     arrays = dict(x=values(rng, kind, (n, c, h, w)), w=values(rng, kind, (f, c, kh, kw)),
                   b=values(rng, kind, (f,)), dout=rng.randn(n, f, rows, cols))
-    summary = f"x {dims((n, c, h, w))}, w {dims((f, c, kh, kw))}, stride {stride}, pad {pad}, {kind} values"
+    summary = f"x {dims((n, c, h, w))}, w {dims((f, c, kh, kw))}, stride {stride}, pad {pad}, {say('values_' + kind)}"
     return make_case("conv", summary, arrays, {"conv_param": {"stride": stride, "pad": pad}}, dtype)
 
 
@@ -131,7 +131,7 @@ def pool_cases(draw):
     rng = np.random.RandomState(draw(SEEDS))
     arrays = dict(x=values(rng, kind, (n, c, h, w)), dout=rng.randn(n, c, rows, cols))
     pool_param = {"pool_height": ph, "pool_width": pw, "stride": stride}
-    summary = f"x {dims((n, c, h, w))}, pool {ph}x{pw}, stride {stride}, {kind} values"
+    summary = f"x {dims((n, c, h, w))}, pool {ph}x{pw}, stride {stride}, {say('values_' + kind)}"
     return make_case("pool", summary, arrays, {"pool_param": pool_param}, dtype)
 
 
@@ -171,8 +171,7 @@ def batchnorm_cases(draw, modes=("train", "test"), running_var_below_eps=None):
     bn_param = {"mode": mode}
     bn_param.update({key: value for key, value in (("eps", eps), ("momentum", momentum)) if value is not None})
     extras = "".join(f", {key} {value:g}" for key, value in bn_param.items() if key != "mode")
-    running = (", running_var below eps" if running_var_below_eps else ", running averages given") \
-        if given_running else ""
+    running = ", " + say("running_below_eps" if running_var_below_eps else "running_given") if given_running else ""
     summary = f"x {dims((n, c, h, w))}, mode {mode}{running}{extras}"
     return make_case("spatial_batchnorm", summary, arrays, {"bn_param": bn_param}, dtype)
 
@@ -283,6 +282,6 @@ def model_cases(draw):
     arrays["y"] = rng.randint(classes, size=batch)
     kwargs = dict(input_dim=(channels, height, width), num_filters=filters, filter_size=filter_size,
                   hidden_dim=hidden, num_classes=classes, reg=reg)
-    summary = (f"X {dims(arrays['X'].shape)}, {filters} filters {filter_size}x{filter_size}, hidden {hidden}, "
-               f"{classes} classes, reg {reg:g}")
+    summary = (f"X {dims(arrays['X'].shape)}, num_filters {filters}, filter_size {filter_size}, hidden_dim {hidden}, "
+               f"num_classes {classes}, reg {reg:g}")
     return make_case("model", summary, arrays, {"model_kwargs": kwargs, "dtype": dtype.name}, dtype)

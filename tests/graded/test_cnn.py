@@ -121,7 +121,7 @@ def test_ThreeLayerConvNet_scores(impl, case):
 def test_ThreeLayerConvNet_loss_and_gradients(impl, case):
     model, dtype = build(impl, case)
     loss, grads = unpack(model.loss(case["X"].astype(dtype), case["y"]), 2, "(loss, grads)")
-    context = Context(sizes={"N (the batch size)": len(case["X"])})
+    context = Context(sizes={"N": len(case["X"])})
     assert_close(np.asarray(loss, dtype=np.float64), case["loss"], "loss", precision=dtype, context=context)
     if not isinstance(grads, dict) or sorted(grads) != sorted(PARAM_NAMES):
         fail(say("grads_keys", expected=sorted(PARAM_NAMES),

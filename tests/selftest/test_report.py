@@ -104,7 +104,8 @@ def test_junit_holds_each_test_and_the_failures():
 
 def test_markdown_shows_the_grade_parts_and_escaped_failures():
     text = to_markdown(sample_report())
-    assert text.startswith("### Grade: 11 / 100\n")
+    # The headline is the required score; the bonus stands apart, never added into it.
+    assert text.startswith("### Grade: 6.00 / 100, bonus 5.00 / 5\n")
     assert "| ❌ `conv_forward_naive` | 1/2 | 6.00 / 12 |" in text
     assert "| ✅ `spatial_groupnorm_forward (bonus)` | 1/1 | 5.00 / 5 |" in text
     assert r"shape (2, 3) != (2, 4) \| \`x\` \<b\>" in text  # a student's message cannot break the table
