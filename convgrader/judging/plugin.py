@@ -228,7 +228,7 @@ def pytest_runtest_call(item):
     except ImplementationUnavailable as error:
         said = together(_said(error), diagnostics.explain_exception_text(str(error)))
     except sandbox.SubmissionRaised as error:
-        said = compare.said_raised(error.type_name, error.message, [error.traceback_text.rstrip()],
+        said = compare.said_raised(error.type_name, error.message, [error.traceback_text],
                                    diagnostics.explain_exception(error.type_name, error.message))
         item.stash[FAILURE_GROUP] = f"{error.type_name}\n{error.traceback_text}"
     except sandbox.SubmissionFailure as error:

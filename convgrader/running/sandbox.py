@@ -50,7 +50,7 @@ import numpy as np
 from convgrader import limits, paths, untrusted
 from convgrader.assignment import AREAS, BY_NAME, MODEL_CLASS
 from convgrader.running import isolation, wire, worker
-from convgrader.messages import Said, say
+from convgrader.messages import Said, say, together
 from convgrader.running.implementation import ImplementationUnavailable
 
 PROJECT = str(paths.PROJECT)
@@ -140,6 +140,16 @@ def _said_from_wire(data):
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
     return Said.from_data(_safe_fields(said.to_data()))
+
+
+def _frames_from_wire(frames):
+    """The submission's frames the worker sent (file, line, function, code), said one per line."""
+    lines = []
+    for frame in frames if isinstance(frames, list) else []:
+        if isinstance(frame, list) and len(frame) == 4:
+            file, line, function, code = (untrusted.shown(str(part), limits.NAME_CHARACTERS) for part in frame)
+            lines.append(say("frame", file=file, line=line, function=function, code=code))
+    return together(*lines[-4:])
 
 
 def _safe_fields(data):
@@ -357,7 +367,7 @@ class Sandbox:
                 raise NotImplementedError(message)
             if error.get("code") == worker.UNAVAILABLE:
                 raise ImplementationUnavailable(message)
-            raise SubmissionRaised(str(error.get("type", "")), message, str(error.get("traceback", "")))
+            raise SubmissionRaised(str(error.get("type", "")), message, _frames_from_wire(error.get("frames")))
         value = wire.decode(reply["ok"], reply_blobs, resolve)
         changed = {i: wire.decode(v, reply_blobs, resolve) for i, v in reply.get("changed", [])}
         return (value, changed) if header["op"] == "call" else value

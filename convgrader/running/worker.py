@@ -70,6 +70,12 @@ class Worker:
         self.next_id = 0
         self.tamper_events = []
 
+    def folder(self):
+        """The implementation's folder, from which its files are named as the student knows them."""
+        module = sys.modules.get(getattr(self.impl, "package", "") or "")
+        locations = list(getattr(module, "__path__", None) or [])
+        return locations[0] if locations else None
+
     def keep(self, value):
         from convgrader.running.wire import Handle
 
@@ -145,7 +151,7 @@ class Worker:
                 reply = {"ok": wire.encode(result, out, self.keep),
                          "changed": [[i, wire.encode(v, out, self.keep)] for i, v in changed.items()]}
             except BaseException as error:  # noqa: B902 -- sys.exit, KeyboardInterrupt: all are the submission's
-                out, reply = [], {"error": describe(error)}
+                out, reply = [], {"error": describe(error, self.folder())}
             reply["tamper"] = self.tamper_events[:20]
             wire.send(sock, reply, out)
 
@@ -155,7 +161,7 @@ RAISED, NOT_IMPLEMENTED, UNAVAILABLE = "raised", "not implemented", "unavailable
 ERROR_CODES = (RAISED, NOT_IMPLEMENTED, UNAVAILABLE)
 
 
-def describe(error):
+def describe(error, folder=None):
     """What the call raised, for the wire: its code, type name, message and the submission's frames.
 
     ``said`` carries the harness's own message as data (``Said.to_data``), for the
@@ -166,7 +172,8 @@ def describe(error):
 
     frames = [f for f in traceback.extract_tb(error.__traceback__)
               if "convgrader" not in f.filename and "importlib" not in f.filename]
-    where = "".join(traceback.format_list(frames[-4:]))
+    # The student's files as they know them (layers.py, classifiers/cnn.py), never the sandbox's paths.
+    where = [[shown_file(f.filename, folder), f.lineno, f.name, (f.line or "").strip()] for f in frames[-4:]]
     message, said = str(error), None
     if isinstance(error, SystemExit):
         said = say("called_exit", code=repr(error.code))
@@ -179,7 +186,16 @@ def describe(error):
     elif isinstance(error, NotImplementedError):
         code = NOT_IMPLEMENTED
     return {"code": code, "type": type(error).__name__, "message": (said or message)[:2000],
-            "said": said.to_data() if said is not None else None, "traceback": where[-3000:]}
+            "said": said.to_data() if said is not None else None, "frames": where}
+
+
+def shown_file(filename, folder):
+    """``filename`` relative to the implementation's ``folder`` when inside it, else its last part."""
+    if folder:
+        relative = os.path.relpath(filename, folder)
+        if not relative.startswith(".."):
+            return relative.replace(os.sep, "/")
+    return os.path.basename(filename)
 
 
 #: The ``-c`` program that starts a worker in isolated mode (``python -I``: no

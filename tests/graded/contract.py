@@ -229,7 +229,7 @@ def _failure_of(check, impl, case, shown):
         raise  # the same for every input: the plugin says it once, without an input
     except sandbox.SubmissionRaised as error:
         explained = diagnostics.explain_exception(error.type_name, error.message)
-        return together(told, said_raised(error.type_name, error.message, [error.traceback_text.rstrip()],
+        return together(told, said_raised(error.type_name, error.message, [error.traceback_text],
                                           explained)), None
     except sandbox.SubmissionFailure as error:  # crashed, hung, too slow: not worth shrinking
         first = error.args[0] if error.args else str(error)
