@@ -194,6 +194,23 @@ EN = {
     "factor_unbiased_std": "sqrt((M - 1) / M), M = {m}: the unbiased variance (ddof=1) where np.var's biased one belongs",
     "factor_unbiased_var": "M / (M - 1), M = {m}: the unbiased variance (ddof=1) where np.var's biased one belongs",
 
+    # ---- the HTML report (html_report.py) --------------------------------------------------
+    "html_graded_at": "graded {when}",
+    "html_failed_tests": "Failed tests ({count})",
+    "html_hidden_test": "hidden test",
+    "html_more_failures": "Other tests of {part} failed too ({count}), their messages not shown: {names}",
+    "html_smallest": "Smallest failing input: {name} with {inputs}. Run it alone:",
+    "html_expected": "expected {what}",
+    "html_yours": "your {what}",
+    "html_difference": "|difference|",
+    "html_difference_overlap": "|difference| (top-left overlap)",
+    "html_colours": "colours: blue negative, white 0, red positive, up to ±{scale}; difference white 0 to black {biggest}",
+    "html_shapes_differ": "shapes differ: expected {expected}, yours {actual}",
+    "html_magenta": "magenta: NaN or inf",
+    "html_from_row": "{where}, from row {row}",
+    "html_from_row_column": "{where}, from row {row}, column {column}",
+    "html_slice": "{where} (the slice with the largest difference)",
+
     # ---- hints (diagnostics.py), keyed "<tag>.<case>" ------------------------------------
     "padding.border": "only the outer {band} row(s) and column(s) of {what} are wrong, the inside is "
                       "right: check the zero padding (pad = {pad} on every side)",

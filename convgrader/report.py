@@ -84,6 +84,9 @@ class Verdict:
     #: its tagged hints, which each writer says in its reader's language; None when pytest's own text
     #: (``message``) is all there is.
     said: dict | None = None
+    #: What makes this failure the same as another of its part (an exception and the student's frames);
+    #: empty when the failure's text is what tells them apart.
+    group: str = ""
     score: float = 0.0
     max_score: float = 0.0
     visibility: str = "visible"
@@ -266,6 +269,8 @@ def to_results_json(report):
             extra["tamper"] = list(verdict.tamper)
         if verdict.said and verdict.outcome != PASSED:  # the failure as data: a reader may say it in its language
             extra.update(failure=verdict.said, hints=verdict.hint_tags())
+        if verdict.group and verdict.outcome != PASSED:
+            extra["group"] = verdict.group
         tests.append({
             "name": verdict.name, "number": str(number),
             "score": round(verdict.score, 4), "max_score": round(verdict.max_score, 4),
@@ -353,7 +358,7 @@ def _verdict_from_test(test):
         part=tags[0] if tags else None, hidden=bool(extra.get("hidden", False)), outcome=outcome,
         message=extra["message"] if printed_bytes else ("" if outcome == PASSED else test.get("output", "")),
         output=extra.get("printed", ""), output_bytes=printed_bytes, duration=float(extra.get("duration", 0.0)),
-        tamper=list(extra.get("tamper") or []), said=extra.get("failure") or None,
+        tamper=list(extra.get("tamper") or []), said=extra.get("failure") or None, group=str(extra.get("group") or ""),
         score=float(test.get("score") or 0.0),
         max_score=float(test.get("max_score") or 0.0), visibility=test.get("visibility", "visible"))
 

@@ -347,6 +347,7 @@ class OutcomeLog:
                 verdict.outcome = INFRASTRUCTURE  # the harness's fault: grade retries, never charges it
             # The failure as data, and what a failed array comparison looked like (compare.comparison_figure).
             verdict.said, verdict.figure = _failure_data(call)
+            verdict.group = item.stash.get(FAILURE_GROUP, "")
         if report.when == "teardown":
             impl = item.callspec.params.get("impl") if hasattr(item, "callspec") else None
             impl = impl or item.config.stash[IMPLS][0]
