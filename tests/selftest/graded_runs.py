@@ -2,7 +2,8 @@
 
 The self-tests grade known implementations (the answer key, the skeleton,
 correct ones in other styles, one-bug mutants) exactly as a user would, with
-``pytest --impl``, and read the verdicts back from the JUnit XML report.
+``pytest --impl``, and read the verdicts back from the outcome log (the one
+:class:`~convgrader.report.Verdict` type the harness uses end to end).
 """
 
 import ast
@@ -10,51 +11,52 @@ import json
 import os
 import subprocess
 import sys
-import xml.etree.ElementTree as ElementTree
-from dataclasses import dataclass
 from pathlib import Path
+
 from convgrader.paths import PROJECT
+from convgrader.report import Verdict
 
 IMPLEMENTATIONS = Path(__file__).resolve().parent / "implementations"
 MUTANTS = IMPLEMENTATIONS / "mutants"
 
 
-@dataclass
-class Verdict:
-    """The outcome of one graded test: 'passed', 'failed', 'error' or 'skipped', with its message."""
-
-    name: str
-    outcome: str
-    message: str
-    part: str = None
-
-
-def grade(impl, tmp_path, select=None, extra_args=()):
+def grade(impl, tmp_path, select=None, extra_args=(), lang="en"):
     """Grade ``impl`` with the graded suite in a subprocess; return its verdicts.
+
+    The verdicts are the harness's own (:class:`convgrader.report.Verdict`), read
+    from the outcome log the run writes, the failure as data included.
 
     Parameters
     ----------
     impl : str
         An ``--impl`` value.
     tmp_path : pathlib.Path
-        Where the JUnit report is written.
+        Where the outcome log is written.
     select : str, optional
         A ``-k`` expression restricting the tests.
     extra_args : sequence of str
         More pytest arguments, e.g. ``("--hidden", str(PROJECT / "tests" / "hidden"))``
         to grade the hidden tests along with the graded suite.
+    lang : str
+        The run's language (English unless a test compares languages, whatever this machine's locale).
     """
-    report = tmp_path / "junit.xml"
+    log = tmp_path / f"outcomes-{lang}.jsonl"
+    log.unlink(missing_ok=True)
     command = [sys.executable, "-m", "pytest", str(PROJECT / "tests" / "graded"), f"--impl={impl}",
-               "-q", "-p", "no:cacheprovider", f"--junitxml={report}", "-o", "junit_family=xunit2",
-               "--lang=en"]  # the self-tests read English messages, whatever this machine's locale
+               "-q", "-p", "no:cacheprovider", f"--outcomes={log}", f"--lang={lang}"]
     if select:
         command += ["-k", select]
     command += list(extra_args)
     run = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=1800)
-    if run.returncode not in (0, 1) or not report.exists():
+    if run.returncode not in (0, 1) or not log.exists():
         raise RuntimeError(f"grading {impl} did not run (exit {run.returncode}):\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
-    return read_junit(report)
+    return read_outcomes(log)
+
+
+def read_outcomes(path):
+    """The verdicts of an unsigned outcome log (a self-test's own run), in the order the tests finished."""
+    return [Verdict.from_dict(json.loads(line)["entry"]) for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
 
 
 def outside_xdist():
@@ -65,19 +67,6 @@ def outside_xdist():
     refuses ``--benchmark-only``).
     """
     return {name: value for name, value in os.environ.items() if not name.startswith("PYTEST_XDIST")}
-
-
-def read_junit(path):
-    verdicts = []
-    for case in ElementTree.parse(path).getroot().iter("testcase"):
-        outcome, message = "passed", ""
-        for child in case:
-            if child.tag in ("failure", "error", "skipped"):
-                outcome = {"failure": "failed"}.get(child.tag, child.tag)
-                message = child.get("message", "") + "\n" + (child.text or "")
-                break
-        verdicts.append(Verdict(case.get("name"), outcome, message, junit_part(case)))
-    return verdicts
 
 
 def junit_part(case):
