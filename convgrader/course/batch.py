@@ -600,6 +600,7 @@ def run_batch_command(args, extra):
     except ValueError as error:
         print(f"batch: {error}", file=sys.stderr)
         return 2
+    language.set_current(lang)  # this process rewrites results.json too (the failures are data, said again)
     extra = extra[1:] if extra[:1] == ["--"] else extra
     wall_clock = args.wall_clock or (args.time_limit or limits.RUN) + limits.WALL_CLOCK_MARGIN
     # No grading process writes bytecode: the harness's __pycache__ then changes only if a submission writes it.

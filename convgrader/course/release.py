@@ -524,6 +524,7 @@ def autograde(root, time_limit=limits.RUN, hidden=True, extra=()):
     """
     root = Path(root)
     target = root / "results" / "results.json"
+    language.set_current(language.configured_in(PROJECT) or language.ENGLISH)  # results.json is written here too
     started = time.time()
     notes = []
     try:
