@@ -27,8 +27,7 @@ from convgrader.report import to_results_json
 
 #: Different failures of one part shown in full, as on the terminal; the others are named.
 FAILURES_SHOWN_PER_PART = 3
-#: Test names listed in one "failed the same way" line.
-NAMES_SHOWN = 8
+
 
 #: Side in pixels the largest picture is drawn at; each array element is a square block.
 PICTURE_PIXELS = 160
@@ -184,8 +183,7 @@ def _group_of(test):
 
 
 def _names(names):
-    text = ", ".join(names[:NAMES_SHOWN])
-    return text + (", …" if len(names) > NAMES_SHOWN else "")
+    return ", ".join(names)  # a page has room for every name (the terminal cuts its list)
 
 
 def smallest_failing(tests, figures):
