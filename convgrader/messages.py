@@ -151,6 +151,26 @@ EN = {
     "outcome_failed": "{count} failed",
     "outcome_skipped": "{count} skipped",
 
+    # ---- the provided Solver's training log (reference/solver.py) ------------------------------
+    "solver_iteration": "(Iteration {iteration} / {total}) loss: {loss:f}",
+    "solver_time": " ({elapsed}, ~{left} left)",
+    "solver_epoch": "(Epoch {epoch} / {epochs}) train acc: {train:f}; val_acc: {val:f}",
+    "solver_checkpoint": "Saving checkpoint to \"{filename}\"",
+    "seconds_short": "{value:.1f} s",
+    "minutes_short": "{value:.0f} min",
+
+    # ---- the benchmarks' table (tests/benchmarks/conftest.py) ---------------------------------
+    "bench_title": "naive against fast layers (medians)",
+    "bench_layer": "layer",
+    "bench_naive": "naive",
+    "bench_fast": "fast",
+    "bench_times": "times faster",
+    "bench_shapes": "inputs as in the notebook: conv x 100x3x31x31, w 25x3x3x3, stride 2, pad 1;\n"
+                    "max pool x 100x3x32x32, 2x2, stride 2; float64",
+    "unit_s": "s",
+    "unit_ms": "ms",
+    "unit_us": "us",
+
     # ---- the grade command's table and report (grade.py) --------------------------------
     "grade_part": "part",
     "grade_passed": "passed",
