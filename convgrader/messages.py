@@ -23,6 +23,8 @@ rewrites the ``.pot``); ``tests/selftest/test_messages_i18n.py`` names every
 message that still lacks its translation.
 """
 
+from collections.abc import Iterable
+
 from convgrader import language
 
 #: The tags a hint may carry, each a section of docs/reading-failures.md.
@@ -397,33 +399,34 @@ class Said(str):
     fields: dict
     parts: tuple
 
-    def __new__(cls, key, fields=None, parts=None):
+    def __new__(cls, key: str | None, fields: dict | None = None, parts: Iterable | None = None) -> "Said":
         fields = {name: plain(value) for name, value in (fields or {}).items()}
         if key is None:  # lines said together: flat, each a Said (other text is shown verbatim)
-            parts = tuple(inner for part in parts or () if part
+            lines = tuple(inner for part in parts or () if part
                           for inner in (part.parts if isinstance(part, Said) else (verbatim(part),)))
-            said = super().__new__(cls, "\n".join(parts))
+            said = super().__new__(cls, "\n".join(lines))
+            said.parts = lines
         else:
             said = super().__new__(cls, render(key, fields))
+            said.parts = (said,)
         said.key, said.fields = key, fields
-        said.parts = tuple(parts) if key is None else (said,)
         return said
 
-    def __reduce__(self):  # pickled (xdist, multiprocessing) as data, not as its text
+    def __reduce__(self) -> tuple:  # pickled (xdist, multiprocessing) as data, not as its text
         return Said.from_data, (self.to_data(),)
 
     @property
-    def tag(self):
+    def tag(self) -> str | None:
         """The hint's tag (``"padding"``) when this is a hint, else None."""
         return self.key.split(".", 1)[0] if self.key and "." in self.key else None
 
-    def in_language(self, code):
+    def in_language(self, code: str) -> str:
         """The text of this sentence in the language ``code``."""
         if self.key is None:
             return "\n".join(part.in_language(code) for part in self.parts)
         return render(self.key, self.fields, code)
 
-    def to_data(self):
+    def to_data(self) -> dict:
         """Plain JSON data from which :meth:`from_data` says it again."""
         if self.key is None:
             return {"lines": [part.to_data() for part in self.parts]}
@@ -431,7 +434,7 @@ class Said(str):
                                              for name, value in self.fields.items()}}
 
     @classmethod
-    def from_data(cls, data):
+    def from_data(cls, data: dict) -> "Said":
         """The :class:`Said` of :meth:`to_data`'s output (KeyError or TypeError when it is not one)."""
         if "lines" in data:
             return cls(None, parts=[cls.from_data(part) for part in data["lines"]])
@@ -441,7 +444,7 @@ class Said(str):
                                   for name, value in data["fields"].items()})
 
 
-def plain(value):
+def plain(value: object) -> object:
     """A field's value as data that survives JSON and formats as it did: Said and scalars kept, the rest as text."""
     if value is None or isinstance(value, (Said, bool, int, float, str)):
         return value
@@ -450,7 +453,7 @@ def plain(value):
     return str(value)
 
 
-def render(key, fields, code=None):
+def render(key: str, fields: dict, code: str | None = None) -> str:
     """The message ``key`` with ``fields`` in the language ``code`` (the current one by default).
 
     Fields that are :class:`Said` are said in the same language. A translation
@@ -472,33 +475,33 @@ def render(key, fields, code=None):
     return text
 
 
-def say(key, **fields):
+def say(key: str, **fields: object) -> Said:
     """The message ``key`` in the current language, with ``fields`` filled in, as a :class:`Said`."""
     return Said(key, fields)
 
 
-def hint(key, **fields):
+def hint(key: str, **fields: object) -> Said:
     """A hint: ``hint (<tag>): <message>``, where ``key`` is ``"<tag>.<case>"``; a :class:`Said`."""
     assert key.split(".", 1)[0] in HINT_TAGS, key
     return Said(key, fields)
 
 
-def verbatim(text):
+def verbatim(text: object) -> Said:
     """Text that is data, not a sentence of the harness (a traceback, pytest's own lines): said as it is."""
     return Said("verbatim", {"text": str(text)})
 
 
-def together(*lines):
+def together(*lines: "str | None") -> Said:
     """Several sentences said as one text, one per line, each kept as said (a :class:`Said`)."""
     return Said(None, parts=[line for line in lines if line])
 
 
-def text_in(value, code):
+def text_in(value: object, code: str) -> str:
     """``value`` in the language ``code``: a :class:`Said` said again, any other text as it is."""
     return value.in_language(code) if isinstance(value, Said) else str(value)
 
 
-def marker(tag):
+def marker(tag: str) -> Said:
     """The text every hint with ``tag`` starts with, in the current language (what self-tests look for)."""
     return say("hint_prefix", tag=tag)
 

@@ -26,6 +26,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 import xml.etree.ElementTree as ElementTree
 from dataclasses import asdict, dataclass, field, fields
 
@@ -91,11 +94,11 @@ class Verdict:
     max_score: float = 0.0
     visibility: str = "visible"
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data):
+    def from_dict(cls, data: dict[str, Any]) -> Verdict:
         """A verdict from :meth:`to_dict`'s output; unknown keys are ignored, missing ones default."""
         known = {f.name for f in fields(cls)}
         return cls(**{key: value for key, value in data.items() if key in known})
@@ -120,7 +123,7 @@ class Verdict:
         return [part.tag for part in failure.parts if part.tag] if failure is not None else []
 
     @property
-    def base_name(self):
+    def base_name(self) -> str:
         """The test function's name, without its parameters."""
         return self.name.split("[")[0]
 
@@ -183,49 +186,49 @@ class Report:
     timings: dict = field(default_factory=dict)
 
     @classmethod
-    def failed(cls, reason, **details):
+    def failed(cls, reason: str, **details: Any) -> Report:
         """The report of a grading the harness could not finish: no score, the reason."""
         return cls(status=GRADING_FAILED, reason=reason, bonus_parts=[], **details)
 
     @classmethod
-    def rejected(cls, reason, **details):
+    def rejected(cls, reason: str, **details: Any) -> Report:
         """The report of an upload that cannot be graded: score 0, the reason."""
         return cls(status=REJECTED, reason=reason, bonus_parts=[], **details)
 
     @property
-    def execution_time(self):
+    def execution_time(self) -> float:
         return float(self.timings.get("execution_time", 0.0))
 
     @property
-    def bonus(self):
+    def bonus(self) -> float:
         """Points earned in the optional parts."""
         return sum(self.parts[p].score for p in self.bonus_parts if p in self.parts)
 
     @property
-    def bonus_max(self):
+    def bonus_max(self) -> float:
         """Points the optional parts could give."""
         return sum(self.parts[p].max_score for p in self.bonus_parts if p in self.parts)
 
     @property
-    def required(self):
+    def required(self) -> float:
         """Points earned in the required parts: the grade's headline (``score`` adds the bonus)."""
         return self.score - self.bonus
 
     @property
-    def label(self):
+    def label(self) -> str:
         """The gradebook's status cell: ``graded`` (noting tampering), or the status and its reason."""
         if self.status == GRADED:
             return f"{GRADED}: tampering detected ({'; '.join(self.tampering)})" if self.tampering else GRADED
         return f"{self.status}: {self.reason}" if self.reason else self.status
 
-    def credited(self, verdict):
+    def credited(self, verdict: Verdict) -> bool:
         """Whether a test earns its points: it passed and nothing was tampered with."""
         return verdict.outcome == PASSED and not self.tampering
 
 
 # -- results.json (Gradescope) --------------------------------------------------------------------
 
-def test_output(verdict):
+def test_output(verdict: Verdict) -> str:
     """The text a student reads for one test: the failure, then what their code printed."""
     text = verdict.failure_text() if verdict.outcome != PASSED else ""
     cap = limits.MESSAGE_CHARACTERS  # the one place a failure's text is cut
@@ -239,7 +242,7 @@ def test_output(verdict):
     return text.strip()
 
 
-def overall_output(report):
+def overall_output(report: Report) -> str:
     """The top-level ``output``: notes on the upload, why there is no grade, tampering, what did not run."""
     lines = []
     if report.notes:
@@ -256,7 +259,7 @@ def overall_output(report):
     return "\n".join(lines)
 
 
-def to_results_json(report):
+def to_results_json(report: Report) -> dict[str, Any]:
     """Gradescope's results.json as a dict; ``extra_data`` carries the rest of the report."""
     tests = []
     for number, verdict in enumerate(report.tests, start=1):
@@ -305,7 +308,7 @@ def to_results_json(report):
 ENVIRONMENT_KEYS = ("python", "numpy", "platform")
 
 
-def from_results_json(data):
+def from_results_json(data: Any) -> Report:
     """The :class:`Report` a results.json (dict) describes.
 
     Reads what :func:`to_results_json` writes exactly, and is lenient with
@@ -340,7 +343,7 @@ def from_results_json(data):
     )
 
 
-def _older_status(extra):
+def _older_status(extra: dict[str, Any]) -> tuple[str, str]:
     for key in ("batch_status", "gradescope_run"):
         if extra.get(key):
             status, _, reason = str(extra[key]).partition(": ")
@@ -348,7 +351,7 @@ def _older_status(extra):
     return GRADED, ""
 
 
-def _verdict_from_test(test):
+def _verdict_from_test(test: dict[str, Any]) -> Verdict:
     extra = test.get("extra_data") or {}
     outcome = extra.get("outcome") or ("passed" if test.get("status") == "passed" else "failed")
     tags = test.get("tags") or []
@@ -363,12 +366,12 @@ def _verdict_from_test(test):
         max_score=float(test.get("max_score") or 0.0), visibility=test.get("visibility", "visible"))
 
 
-def write_results_json(report, path):
+def write_results_json(report: Report, path: Path) -> None:
     """Write results.json atomically: a reader never sees half a file."""
     _write_atomically(path, json.dumps(to_results_json(report), indent=2, ensure_ascii=False) + "\n")
 
 
-def read_results_json(path):
+def read_results_json(path: Path) -> Report | None:
     """The report in a results.json file, or None when it is missing or unreadable."""
     try:
         return from_results_json(json.loads(path.read_text(encoding="utf-8")))
@@ -376,7 +379,7 @@ def read_results_json(path):
         return None
 
 
-def _write_atomically(path, text):
+def _write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     scratch = path.with_name(f".{path.name}.{os.getpid()}.partial")
     scratch.unlink(missing_ok=True)  # never write through a link someone left there
@@ -388,7 +391,7 @@ def _write_atomically(path, text):
 
 # -- JUnit XML -------------------------------------------------------------------------------------
 
-def to_junit(report):
+def to_junit(report: Report) -> str:
     """JUnit XML (a string): one testcase per test, classname = its part; a failed grading is one error."""
     failures = sum(not report.credited(v) and v.outcome != INFRASTRUCTURE for v in report.tests)
     errors = sum(v.outcome == INFRASTRUCTURE for v in report.tests) + (report.status == GRADING_FAILED)
@@ -415,7 +418,7 @@ def to_junit(report):
 
 # -- Markdown and the terminal ---------------------------------------------------------------------
 
-def part_rows(report):
+def part_rows(report: Report) -> Iterator[tuple[str, PartTotal]]:
     """(label, PartTotal) of each part that had tests, in the assignment's order."""
     for part in PARTS:
         total = report.parts.get(part)
@@ -423,7 +426,7 @@ def part_rows(report):
             yield (say("grade_bonus", part=part) if part in report.bonus_parts else part), total
 
 
-def to_markdown(report):
+def to_markdown(report: Report) -> str:
     """A summary for a CI job page: the grade, a table of parts, the visible failures."""
     if report.status != GRADED:
         lines = [f"### {say('report_not_graded', label=_markdown_text(report.label))}"]
@@ -449,14 +452,14 @@ def to_markdown(report):
     return "\n".join(lines) + "\n"
 
 
-def _markdown_text(text):
+def _markdown_text(text: str) -> str:
     """Text that Markdown shows as written (a student's message may hold `|`, `<` or backticks)."""
     for special in ("\\", "`", "*", "_", "|", "<", ">", "[", "]"):
         text = text.replace(special, "\\" + special)
     return text
 
 
-def headline(report):
+def headline(report: Report) -> str:
     """The grade in one line: the required points, and the bonus apart (never added into the headline)."""
     required = say("headline_required", score=report.required, max_score=report.max_score)
     if not report.bonus_max:
@@ -464,13 +467,13 @@ def headline(report):
     return say("headline_with_bonus", required=required, bonus=report.bonus, max_bonus=report.bonus_max)
 
 
-def isolation_name(levels):
+def isolation_name(levels: str) -> str:
     """How the submission was kept apart, in words (``namespaces``, ``process``, ``none`` are codes)."""
     return ", ".join(str(say(f"isolation_{level}")) if f"isolation_{level}" in EN else level
                      for level in levels.split(", "))
 
 
-def to_text(report):
+def to_text(report: Report) -> str:
     """The table of parts ``grade`` prints, with the isolation level and why there is no grade."""
     lines = ["", f"{say('grade_part'):<36} {say('grade_passed'):>8} {say('grade_points'):>15}", "-" * 61]
     for name, total in part_rows(report):
@@ -492,18 +495,18 @@ def to_text(report):
 
 # -- the gradebook ---------------------------------------------------------------------------------
 
-def escape_cell(text):
+def escape_cell(text: object) -> str:
     """A text cell a spreadsheet program shows as text, never runs as a formula (OWASP CSV injection)."""
     text = str(text)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def unescape_cell(text):
+def unescape_cell(text: str) -> str:
     """The text :func:`escape_cell` was given."""
     return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
 
 
-def to_csv_row(report, submission):
+def to_csv_row(report: Report, submission: str) -> dict[str, str]:
     """The gradebook row (a dict keyed by :data:`COLUMNS`) of one submission, text cells escaped.
 
     A part without tests, and every number of a submission that was not
@@ -522,7 +525,7 @@ def to_csv_row(report, submission):
     return row
 
 
-def from_csv_row(row):
+def from_csv_row(row: dict[str, str]) -> tuple[str, Report]:
     """The submission's name and a (partial) :class:`Report` from a gradebook row: status, points."""
     label = unescape_cell(row.get("status", ""))
     status, _, reason = label.partition(": ")
@@ -539,5 +542,5 @@ def from_csv_row(row):
     return unescape_cell(row.get("submission", "")), report
 
 
-def _number(value):
+def _number(value: float) -> str:
     return f"{round(float(value), 6):.10g}"

@@ -44,6 +44,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -68,7 +70,7 @@ class SubmissionFailure(Exception):
 
 
 class SubmissionRaised(SubmissionFailure):
-    def __init__(self, type_name, message, traceback_text):
+    def __init__(self, type_name: str, message: str, traceback_text: str) -> None:
         super().__init__(f"{type_name}: {message}")
         self.type_name, self.message, self.traceback_text = type_name, message, traceback_text
 
@@ -127,7 +129,7 @@ class OutputTap:
         return kept.decode("utf-8", "replace"), total
 
 
-def _said_from_wire(data):
+def _said_from_wire(data: object) -> Said | None:
     """A message the worker sent as data (:meth:`Said.to_data`), or None when it is not a valid one.
 
     The worker shares its process with the submission, so the data is checked:
@@ -142,7 +144,7 @@ def _said_from_wire(data):
     return Said.from_data(_safe_fields(said.to_data()))
 
 
-def _frames_from_wire(frames):
+def _frames_from_wire(frames: object) -> Said:
     """The submission's frames the worker sent (file, line, function, code), said one per line."""
     lines = []
     for frame in frames if isinstance(frames, list) else []:
@@ -152,7 +154,7 @@ def _frames_from_wire(frames):
     return together(*lines[-4:])
 
 
-def _safe_fields(data):
+def _safe_fields(data: dict[str, Any]) -> dict[str, Any]:
     if "lines" in data:
         return {"lines": [_safe_fields(line) for line in data["lines"]]}
     return {"said": data["said"], "fields": {name: _safe_fields(value) if isinstance(value, dict)
@@ -164,7 +166,7 @@ def _safe_fields(data):
 EXPLAINED_SIGNALS = {"SIGSEGV": "segfault", "SIGKILL": "killed", "SIGXFSZ": "file_size"}
 
 
-def describe_exit(code, what="the submission"):
+def describe_exit(code: int | None, what: str = "the submission") -> Said:
     """What a worker's exit status says about ``what``, as a message (:class:`~convgrader.messages.Said`)."""
     if code is None:
         return say("exit_stopped", what=what)
@@ -325,7 +327,8 @@ class Sandbox:
     close = stop
 
     # -- one request ----------------------------------------------------------------------------
-    def request(self, header, blobs=(), what="the submission", timeout=None):
+    def request(self, header: dict[str, Any], blobs: Sequence[bytes] = (), what: str = "the submission",
+                timeout: float | None = None) -> Any:
         """Send a request; return the decoded value and the changed arguments."""
         if what in self.hung:
             raise SubmissionTimeout(say("hung_before", what=what), "hung")
@@ -361,13 +364,13 @@ class Sandbox:
         self.tamper_events += [e for e in reply.get("tamper", []) if e not in self.tamper_events]
         resolve = lambda h: RemoteObject(self, h, generation)  # noqa: E731
         if "error" in reply:
-            error = reply["error"]
-            message = _said_from_wire(error.get("said")) or str(error.get("message", ""))
-            if error.get("code") == worker.NOT_IMPLEMENTED:
+            raised = reply["error"]
+            message = _said_from_wire(raised.get("said")) or str(raised.get("message", ""))
+            if raised.get("code") == worker.NOT_IMPLEMENTED:
                 raise NotImplementedError(message)
-            if error.get("code") == worker.UNAVAILABLE:
+            if raised.get("code") == worker.UNAVAILABLE:
                 raise ImplementationUnavailable(message)
-            raise SubmissionRaised(str(error.get("type", "")), message, _frames_from_wire(error.get("frames")))
+            raise SubmissionRaised(str(raised.get("type", "")), message, _frames_from_wire(raised.get("frames")))
         value = wire.decode(reply["ok"], reply_blobs, resolve)
         changed = {i: wire.decode(v, reply_blobs, resolve) for i, v in reply.get("changed", [])}
         return (value, changed) if header["op"] == "call" else value
@@ -555,7 +558,7 @@ def implementation_folder(impl_value):
 
 
 #: pids of the workers this process started and has not stopped yet.
-_LIVE_WORKERS = set()
+_LIVE_WORKERS: set[int] = set()
 
 
 @functools.cache
