@@ -68,3 +68,7 @@ TMPFS_BYTES = 256 << 20
 MEMORY_BYTES_MAX = 8 << 30
 
 assert CALL < ISOLATED_TEST < RUN < RUN + RUN_GRACE < WALL_CLOCK and PROBE < CALL
+
+#: The environment variables that size the thread pools of numpy's BLAS and of OpenMP: the sandbox
+#: sets them for its worker, ``batch`` for the gradings it runs side by side.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")

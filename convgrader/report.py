@@ -41,9 +41,9 @@ REJECTED = "rejected"
 GRADING_FAILED = "grading failed"
 STATUSES = (GRADED, REJECTED, GRADING_FAILED)
 
-#: What happened to one test. ``grading failed`` is the harness's fault (the
-#: sandbox could not start, say), never charged to the student.
-PASSED, FAILED, ERROR, SKIPPED, INFRASTRUCTURE = "passed", "failed", "error", "skipped", "grading failed"
+#: What happened to one test. ``grading failed`` (:data:`GRADING_FAILED`, the same word as a report's
+#: status) is the harness's fault (the sandbox could not start, say), never charged to the student.
+PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
 VISIBILITY = ("hidden", "after_due_date", "after_published", "visible")
 
 #: The gradebook's columns: a row per submission. The required points and the bonus stand apart, so a
@@ -393,8 +393,8 @@ def _write_atomically(path: Path, text: str) -> None:
 
 def to_junit(report: Report) -> str:
     """JUnit XML (a string): one testcase per test, classname = its part; a failed grading is one error."""
-    failures = sum(not report.credited(v) and v.outcome != INFRASTRUCTURE for v in report.tests)
-    errors = sum(v.outcome == INFRASTRUCTURE for v in report.tests) + (report.status == GRADING_FAILED)
+    failures = sum(not report.credited(v) and v.outcome != GRADING_FAILED for v in report.tests)
+    errors = sum(v.outcome == GRADING_FAILED for v in report.tests) + (report.status == GRADING_FAILED)
     suite = ElementTree.Element("testsuite", name="convgrader", tests=str(len(report.tests)),
                                 failures=str(failures), errors=str(errors), time=f"{report.execution_time:g}")
     properties = ElementTree.SubElement(suite, "properties")
@@ -407,7 +407,7 @@ def to_junit(report: Report) -> str:
         if report.credited(verdict):
             continue
         text = test_output(verdict) or ("tampering detected" if report.tampering else verdict.outcome)
-        kind = "error" if verdict.outcome == INFRASTRUCTURE else "failure"
+        kind = "error" if verdict.outcome == GRADING_FAILED else "failure"
         ElementTree.SubElement(case, kind, message=text.split("\n")[0][:300]).text = text
     if report.status != GRADED:
         case = ElementTree.SubElement(suite, "testcase", classname="convgrader", name="grading")

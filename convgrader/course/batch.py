@@ -42,8 +42,6 @@ REPORT_PAGE = "report.html"
 # `grade` exits 0 when it graded (1 with --fail-under and a low score) and 2 when it could not.
 GRADE_RAN = (0, 1)
 GRADE_COULD_NOT_RUN = 2
-# Each grading process gets one core: several numpy processes with a thread per core each only fight.
-SINGLE_THREADED = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 SHARD_FILE = re.compile(r"gradebook-shard-(\d+)-of-(\d+)\.csv$")
 #: Exit status of a batch stopped because the harness changed under it.
 HARNESS_CHANGED_STATUS = 3
@@ -606,7 +604,8 @@ def run_batch_command(args, extra):
     # No grading process writes bytecode: the harness's __pycache__ then changes only if a submission writes it.
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     if args.jobs > 1:
-        for variable in SINGLE_THREADED:
+        # Each grading process gets one core: several numpy processes with a thread per core each only fight.
+        for variable in limits.THREAD_VARIABLES:
             env.setdefault(variable, "1")
     grader = Grader(partial(grade_argv, hidden=args.hidden, time_limit=args.time_limit, lang=lang, extra=extra),
                     wall_clock=wall_clock, env=env, reap_orphans=become_subreaper())

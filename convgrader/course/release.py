@@ -36,7 +36,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from convgrader.course.submissions import JUNK_NAMES, SubmissionRejected, normalize
+from convgrader.course.submissions import SubmissionRejected, is_junk, normalize
 from convgrader import limits
 from convgrader import language
 from convgrader.paths import PROJECT
@@ -125,10 +125,10 @@ def register(commands):
 
 # -- choosing files -----------------------------------------------------------------------------
 
-def is_junk(relative):
+def is_left_out(relative):
+    """Whether a file of the tree is no part of a release: a submission's litter (:func:`is_junk`) or a build product."""
     parts = PurePosixPath(relative).parts
-    return (any(p in JUNK_NAMES or p.startswith("._") or p.endswith(".egg-info") for p in parts)
-            or relative.endswith(JUNK_SUFFIXES))
+    return is_junk(parts) or any(p.endswith(".egg-info") for p in parts) or relative.endswith(JUNK_SUFFIXES)
 
 
 def select_files(project, sources, excluded):
@@ -141,7 +141,7 @@ def select_files(project, sources, excluded):
         for path in candidates:
             relative = path.relative_to(project).as_posix()
             inside_excluded = any(relative == e or relative.startswith(e + "/") for e in excluded)
-            if not inside_excluded and not is_junk(relative) and not path.is_symlink():
+            if not inside_excluded and not is_left_out(relative) and not path.is_symlink():
                 chosen[relative] = path
     return chosen
 
@@ -485,7 +485,7 @@ def lock_secrets(project=PROJECT):
 def submission_source(folder):
     """What to normalize: the upload folder, or the one .zip it holds when it holds no Python file."""
     folder = Path(folder)
-    files = [p for p in folder.rglob("*") if p.is_file() and not is_junk(p.relative_to(folder).as_posix())]
+    files = [p for p in folder.rglob("*") if p.is_file() and not is_left_out(p.relative_to(folder).as_posix())]
     archives = [p for p in files if p.suffix.lower() == ".zip"]
     if not any(p.suffix == ".py" for p in files) and len(archives) == 1:
         return archives[0]

@@ -33,7 +33,7 @@ from convgrader.assignment import OPTIONAL_PARTS, PARTS
 from convgrader.judging import html_report, outcomes, points
 from convgrader.judging.plugin import HIDDEN_SEED
 from convgrader.paths import FIXTURES, GRADED_TESTS, HIDDEN_TESTS, PROJECT
-from convgrader.report import (FAILED, GRADED, INFRASTRUCTURE, SKIPPED, VISIBILITY, PartTotal, Report, Verdict,
+from convgrader.report import (FAILED, GRADED, GRADING_FAILED, SKIPPED, VISIBILITY, PartTotal, Report, Verdict,
                                to_junit, to_markdown, to_text, write_results_json)
 from convgrader.running import implementation, isolation
 
@@ -189,7 +189,7 @@ def run_tests(arguments, collected, deadline):
             found, new_problems = outcomes.read(log, key)
             problems += new_problems
             verdicts.update(found)
-            retry = [n for n, v in found.items() if v.outcome == INFRASTRUCTURE and n not in retried]
+            retry = [n for n, v in found.items() if v.outcome == GRADING_FAILED and n not in retried]
             for nodeid in retry:  # once more, in the next round
                 retried.add(nodeid)
                 del verdicts[nodeid]
@@ -210,7 +210,7 @@ def run_tests(arguments, collected, deadline):
                 break
             verdicts[unfinished[0]] = lost(collected[unfinished[0]], f"the grading process was ended (status {status}) "
                                                           "while this test ran")
-    infrastructure = [v for v in verdicts.values() if v.outcome == INFRASTRUCTURE]
+    infrastructure = [v for v in verdicts.values() if v.outcome == GRADING_FAILED]
     if failure is None and infrastructure:
         first = (infrastructure[0].message.strip().splitlines() or ["no message"])[0]
         failure = f"{len(infrastructure)} test(s) could not run twice: {first}"

@@ -29,7 +29,7 @@ from convgrader.messages import Said, say, together
 from convgrader.paths import BENCHMARKS, GRADED_TESTS, HIDDEN_TESTS, PROJECT, SELF_TESTS
 from convgrader.running import implementation, isolation, sandbox
 from convgrader.running.implementation import ImplementationUnavailable
-from convgrader.report import INFRASTRUCTURE, Verdict
+from convgrader.report import GRADING_FAILED, Verdict
 
 #: Folders of tests that a plain ``pytest`` run leaves out, with the option that brings each in.
 OPT_IN_FOLDERS = {SELF_TESTS: "--selftest", BENCHMARKS: "--benchmark-only", HIDDEN_TESTS: "--hidden"}
@@ -344,7 +344,7 @@ class OutcomeLog:
             verdict.outcome = ("error" if report.when != "call" else "failed") if report.failed else "skipped"
             verdict.message = _message_of(report)
             if call.excinfo is not None and call.excinfo.errisinstance(sandbox.GradingFailed):
-                verdict.outcome = INFRASTRUCTURE  # the harness's fault: grade retries, never charges it
+                verdict.outcome = GRADING_FAILED  # the harness's fault: grade retries, never charges it
             # The failure as data, and what a failed array comparison looked like (compare.comparison_figure).
             verdict.said, verdict.figure = _failure_data(call)
             verdict.group = item.stash.get(FAILURE_GROUP, "")

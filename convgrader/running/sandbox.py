@@ -62,7 +62,6 @@ PROJECT = str(paths.PROJECT)
 #: digits training checks took 2 s with one thread, up to 29 s with two on a
 #: busy 2-core machine), and a batch grades one submission per core.
 WORKER_THREADS = os.environ.get("CONVGRADER_WORKER_THREADS", "1")
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 class SubmissionFailure(Exception):
@@ -256,7 +255,7 @@ class Sandbox:
                          "protected": protected_paths(self.impl_value),
                          "block_answer_key": not grades_answer_key(self.impl_value),
                          "import_rule": not isolation.is_trusted(self.folder)}
-        environment = isolation.minimal_environment({name: WORKER_THREADS for name in THREAD_VARIABLES})
+        environment = isolation.minimal_environment({name: WORKER_THREADS for name in limits.THREAD_VARIABLES})
         # Isolated mode: no PYTHON* variables, no user site, no working folder on sys.path.
         python = [sys.executable, "-I", "-B", "-u", "-c", worker.BOOTSTRAP, json.dumps([PROJECT])]
         user, workdir = {}, None

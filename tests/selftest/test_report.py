@@ -14,7 +14,7 @@ import pytest
 from convgrader import report as reports
 from convgrader.judging import grade, outcomes
 from convgrader.paths import PROJECT
-from convgrader.report import (GRADED, GRADING_FAILED, INFRASTRUCTURE, REJECTED, PartTotal, Report, Verdict,
+from convgrader.report import (GRADED, GRADING_FAILED, REJECTED, PartTotal, Report, Verdict,
                                escape_cell, from_csv_row, from_results_json, to_csv_row, to_junit, to_markdown,
                                to_results_json, unescape_cell)
 
@@ -228,7 +228,7 @@ def test_pytest_internal_errors_are_retried_once_then_fail_the_grading(fake_pyte
 
 def test_the_outcome_log_carries_verdicts_and_refuses_forgeries(tmp_path):
     key = b"k" * 32
-    verdict = Verdict("a::t", "t", "conv_forward_naive", outcome=INFRASTRUCTURE, tamper=["x"], output_bytes=3)
+    verdict = Verdict("a::t", "t", "conv_forward_naive", outcome=GRADING_FAILED, tamper=["x"], output_bytes=3)
     log = tmp_path / "log.jsonl"
     log.write_text(outcomes.signed_line(verdict, key) + outcomes.signed_line(Verdict("a::u", "u"), b"wrong key"))
     found, problems = outcomes.read(log, key)
