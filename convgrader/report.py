@@ -408,11 +408,11 @@ def to_junit(report: Report) -> str:
             continue
         text = test_output(verdict) or ("tampering detected" if report.tampering else verdict.outcome)
         kind = "error" if verdict.outcome == GRADING_FAILED else "failure"
-        ElementTree.SubElement(case, kind, message=text.split("\n")[0][:300]).text = text
+        ElementTree.SubElement(case, kind, message=text.split("\n")[0][:limits.JUNIT_MESSAGE_CHARACTERS]).text = text
     if report.status != GRADED:
         case = ElementTree.SubElement(suite, "testcase", classname="convgrader", name="grading")
         ElementTree.SubElement(case, "error" if report.status == GRADING_FAILED else "failure",
-                               message=report.label[:300]).text = overall_output(report)
+                               message=report.label[:limits.JUNIT_MESSAGE_CHARACTERS]).text = overall_output(report)
     return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
 
 
@@ -440,9 +440,9 @@ def to_markdown(report: Report) -> str:
     failed = [v for v in report.tests if not report.credited(v) and v.visibility == "visible"]
     if failed:
         lines += ["", f"<details><summary>{say('report_failures')}</summary>", ""]
-        for verdict in failed[:30]:
+        for verdict in failed[:limits.MARKDOWN_FAILURES]:
             first = test_output(verdict).split("\n")[0]
-            lines.append(f"- `{verdict.name}`: {_markdown_text(first[:200])}")
+            lines.append(f"- `{verdict.name}`: {_markdown_text(first[:limits.MARKDOWN_LINE_CHARACTERS])}")
         lines += ["", "</details>"]
     if report.isolation:
         lines += ["", say("report_isolation", level=isolation_name(report.isolation))]

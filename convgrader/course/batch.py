@@ -554,14 +554,15 @@ def _check_harness(baseline, watch, submission, out, reports, grader, pool):
         return
     grader.stop()
     pool.shutdown(cancel_futures=True)
-    shown = "; ".join(changes[:10]) + (f"; and {len(changes) - 10} more" if len(changes) > 10 else "")
+    named = limits.HARNESS_CHANGES_NAMED
+    shown = "; ".join(changes[:named]) + (f"; and {len(changes) - named} more" if len(changes) > named else "")
     report = Report.failed(f"the harness changed while it was graded ({shown})", isolation=reports[submission.name]
                            .isolation)
     write_results_json(report, SubmissionFolder(out, submission.name).results)
     reports[submission.name] = report
     raise HarnessChanged(f"the harness changed while {submission.name!r} was graded (the batch stopped; restore "
                          f"the harness, e.g. from git or a fresh install, before grading on):\n  "
-                         + "\n  ".join(changes[:50]))
+                         + "\n  ".join(changes[:limits.HARNESS_CHANGES_LISTED]))
 
 
 def write_gradebook(rows, path, columns=COLUMNS):

@@ -546,7 +546,7 @@ def autograde(root, time_limit=limits.RUN, hidden=True, extra=()):
                 status = grade_in_subprocess(impl, private / "results.json", time_limit, hidden, list(extra),
                                              private / "grade.log")
                 log = (private / "grade.log").read_text(encoding="utf-8", errors="replace")
-                print(log[-20000:])
+                print(log[-limits.GRADE_LOG_CHARACTERS:])
                 report = read_results_json(private / "results.json") if status is not None else None
             finally:
                 shutil.rmtree(private, ignore_errors=True)

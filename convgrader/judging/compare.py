@@ -51,6 +51,7 @@ on every fixture case.
 import numpy as np
 import pytest
 
+from convgrader import limits
 from convgrader.judging import diagnostics
 from convgrader.messages import Said, hint, say, together
 
@@ -196,7 +197,7 @@ def _described(value):
         return {"shape": list(value.shape), "dtype": str(value.dtype)}
     if isinstance(value, dict):
         return {key: item for key, item in value.items() if isinstance(item, (int, float, str, bool))}
-    return value if isinstance(value, (int, float, str, bool)) else repr(value)[:80]
+    return value if isinstance(value, (int, float, str, bool)) else repr(value)[:limits.PARAMETER_CHARACTERS]
 
 
 def _as_array(value, what):

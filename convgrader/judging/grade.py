@@ -157,7 +157,7 @@ def collect(arguments):
     tests = {entry["nodeid"]: entry for entry in map(json.loads, lines)}
     if run.returncode not in (0, 5) or not tests:
         print(f"grade: the test suite could not be collected (pytest exit {run.returncode}):\n"
-              f"{run.stdout[-3000:]}{run.stderr[-3000:]}", file=sys.stderr)
+              f"{run.stdout[-limits.LOG_TAIL_CHARACTERS:]}{run.stderr[-limits.LOG_TAIL_CHARACTERS:]}", file=sys.stderr)
         return None, f"pytest exit status {run.returncode}" if tests or run.returncode not in (0, 5) \
             else "no test matched"
     return tests, None

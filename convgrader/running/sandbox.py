@@ -293,7 +293,7 @@ class Sandbox:
         except wire.WireTimeout:
             raise StartupFailed(f"no answer within {limits.STARTUP:g} s") from None
         except (EOFError, OSError, wire.WireError):
-            detail = self.tap.take()[0].strip()[-500:] if self.tap else ""
+            detail = self.tap.take()[0].strip()[-limits.STARTUP_DETAIL_CHARACTERS:] if self.tap else ""
             # A reason of grading, for the instructor's records: in English, as every such reason.
             raise StartupFailed(describe_exit(self._exit_code(), "the worker").in_language("en")
                                 + (f" ({detail})" if detail else "")) from None

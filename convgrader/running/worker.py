@@ -18,6 +18,8 @@ import socket
 import sys
 import traceback
 
+from convgrader import limits
+
 #: Modules the submission may not import; reading their files is recorded as tampering.
 FORBIDDEN_MODULES = ("answer_key",)
 
@@ -152,7 +154,7 @@ class Worker:
                          "changed": [[i, wire.encode(v, out, self.keep)] for i, v in changed.items()]}
             except BaseException as error:  # noqa: B902 -- sys.exit, KeyboardInterrupt: all are the submission's
                 out, reply = [], {"error": describe(error, self.folder())}
-            reply["tamper"] = self.tamper_events[:20]
+            reply["tamper"] = self.tamper_events[:limits.TAMPER_EVENTS_SENT]
             wire.send(sock, reply, out)
 
 
@@ -185,7 +187,7 @@ def describe(error, folder=None):
         said = error.args[0] if error.args and isinstance(error.args[0], Said) else None
     elif isinstance(error, NotImplementedError):
         code = NOT_IMPLEMENTED
-    return {"code": code, "type": type(error).__name__, "message": (said or message)[:2000],
+    return {"code": code, "type": type(error).__name__, "message": (said or message)[:limits.MESSAGE_CHARACTERS],
             "said": said.to_data() if said is not None else None, "frames": where}
 
 
