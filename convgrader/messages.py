@@ -1,10 +1,12 @@
 """Every sentence the harness says to a student, in one place.
 
 Messages are templates keyed by a short name and filled with ``str.format``
-fields. ``say(key, **fields)`` renders one in the current language;
+fields. ``say(key, **fields)`` renders one in the current language as a
+:class:`Said`, a ``str`` that keeps its key and fields so that any writer can say
+it again in its reader's language (a failure is data until a writer renders it);
 ``hint(key, **fields)`` renders a hint, which always starts with
 ``hint (<tag>):`` (``подсказка (<tag>):`` in Russian) so that a student can
-find the tag in ``docs/reading-failures.md`` (``.ru.md``) and the self-tests
+find the tag in ``docs/reading-failures.md`` (``docs/reading-failures.ru.md``) and the self-tests
 can tell hints apart. Keys with a dot are hints (``"<tag>.<case>"``); others
 are not.
 

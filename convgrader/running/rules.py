@@ -1,6 +1,6 @@
 """Naive means naive: what a submission's code may use, enforced inside the worker.
 
-The assignment's rules (SPEC.md, "What a submission may use"):
+The assignment's rules (the students' README.ru.md, "Правила"; docs/threat-model.md):
 
 - a submission imports numpy, the Python standard library and the provided
   course code (``reference``), nothing else: not scipy or torch, not the answer
