@@ -154,7 +154,8 @@ def part_section(part, tests, figures):
     if smallest:
         items.append(smallest)
     groups = {}
-    for test in tests:
+    first = smallest_test(tests, figures)  # the failure to debug first is shown first, in full
+    for test in ([first] if first else []) + [test for test in tests if test is not first]:
         groups.setdefault(_group_of(test), []).append(test)
     shown, hidden = list(groups.values())[:FAILURES_SHOWN_PER_PART], list(groups.values())[FAILURES_SHOWN_PER_PART:]
     for members in shown:
@@ -186,17 +187,24 @@ def _names(names):
     return ", ".join(names)  # a page has room for every name (the terminal cuts its list)
 
 
-def smallest_failing(tests, figures):
-    """A note naming the failed test of this part with the fewest input elements, and how to run it alone."""
+def smallest_test(tests, figures):
+    """The visible failed test of this part with the fewest input elements, or None."""
     candidates = []
     for test in tests:
         nodeid = (test.get("extra_data") or {}).get("nodeid", "")
         figure = figures.get(nodeid)
         if figure and figure.get("input_size") and test.get("visibility") == "visible":
-            candidates.append((figure["input_size"], nodeid, test, figure))
-    if not candidates:
+            candidates.append((figure["input_size"], nodeid, test))
+    return min(candidates, key=lambda found: found[:2])[2] if candidates else None
+
+
+def smallest_failing(tests, figures):
+    """A note naming the failed test of this part with the fewest input elements, and how to run it alone."""
+    test = smallest_test(tests, figures)
+    if test is None:
         return ""
-    _, nodeid, test, figure = min(candidates, key=lambda found: found[:2])
+    nodeid = test["extra_data"]["nodeid"]
+    figure = figures[nodeid]
     return (f"<p class=\"smallest\">{_text(say('html_smallest', name=test.get('name', ''), inputs=_inputs_text(figure['inputs'])))} "
             f"<code>pytest \"{_text(nodeid)}\"</code></p>")
 
