@@ -235,7 +235,7 @@ def index_label(index, what, kind=""):
     """An index as the student thinks of it: ``(n, f, h, w) = (0, 1, 2, 3)`` for a conv output."""
     values = "(" + ", ".join(str(i) for i in index) + ")"
     names = axis_names(what, kind, len(index))
-    return f"({', '.join(names)}) = {values}" if names else f"index {values}"
+    return f"({', '.join(names)}) = {values}" if names else say("index_at", index=values)
 
 
 def _axis_name(array_axes, axis):

@@ -90,7 +90,7 @@ def test_ThreeLayerConvNet_initial_loss_is_log_num_classes(impl, random_batch):
     np.random.seed(231)
     loss, _ = unpack(impl.ThreeLayerConvNet().loss(X, y), 2, "(loss, grads)")
     # Scores of order 1e-6 move the loss from log(10) by far less than 1e-3.
-    assert_within(loss, math.log(10), 1e-3, "initial loss without regularization")
+    assert_within(loss, math.log(10), 1e-3, say("what_initial_loss"))
 
 
 @pytest.mark.grades("ThreeLayerConvNet")

@@ -37,7 +37,7 @@ def test_hidden_ThreeLayerConvNet_scores(impl, case):
     dtype = np.dtype(case.param("dtype"))
     expected, _, _ = expected_model(case)
     scores = build(impl.ThreeLayerConvNet, case, dtype).loss(case["X"])
-    assert_close(scores, expected, "scores (loss called without y)", precision=dtype)
+    assert_close(scores, expected, say("what_scores"), precision=dtype)
 
 
 @pytest.mark.grades("ThreeLayerConvNet", weight=4)
