@@ -52,6 +52,8 @@ PRINTED_SHOWN_CHARACTERS = 500
 SHOWN_CHARACTERS = 20000
 #: Characters of a file or folder name from a submission that any report shows.
 NAME_CHARACTERS = 200
+#: Bytes of a submission's name as a folder of batch's OUT (file systems allow 255; escapes lengthen a name).
+SUBMISSION_NAME_BYTES = 160
 #: Bytes one file written by the submission may have (RLIMIT_FSIZE).
 FILE_BYTES = 64 << 20
 #: Bytes of the largest reply a call may send back. The tests' largest result is a few MB;

@@ -202,6 +202,11 @@ EN = {
     "report_grading_failed": "Not graded: {reason}. This is not a judgement of your code: the grader will try "
                              "again, or tell your instructor.",
     "report_isolation": "isolation: {level}",
+    # ---- cleaning up an upload (course/submissions.py): names are shown escaped ------------
+    "upload_symlink_skipped": "skipped symbolic link {name}",
+    "upload_too_deep": "left out {name}: it is nested more than {depth} folders deep",
+    "upload_unwritable": "left out {name}: the file system refuses its name or place ({reason})",
+    "upload_too_many_entries": "the submission holds more than {count} files and folders",
 
     # ---- parts of hints (diagnostics.py) -------------------------------------------------
     "variant_no_plus_one": " (yours is the formula without its '1 +')",

@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass, field, fields
 from convgrader import language, limits
 from convgrader.assignment import OPTIONAL_PARTS, PARTS
 from convgrader.messages import EN, Said, say
+from convgrader.untrusted import shown, shown_document, shown_name, shown_tree
 
 GRADED = "graded"
 REJECTED = "rejected"
@@ -368,7 +369,9 @@ def _verdict_from_test(test: dict[str, Any]) -> Verdict:
 
 def write_results_json(report: Report, path: Path) -> None:
     """Write results.json atomically: a reader never sees half a file."""
-    _write_atomically(path, json.dumps(to_results_json(report), indent=2, ensure_ascii=False) + "\n")
+    # shown_tree: the last line of defence, so no string of the submission's is written raw (nor can
+    # a lone surrogate in it stop the writing).
+    _write_atomically(path, json.dumps(shown_tree(to_results_json(report)), indent=2, ensure_ascii=False) + "\n")
 
 
 def read_results_json(path: Path) -> Report | None:
@@ -413,7 +416,17 @@ def to_junit(report: Report) -> str:
         case = ElementTree.SubElement(suite, "testcase", classname="convgrader", name="grading")
         ElementTree.SubElement(case, "error" if report.status == GRADING_FAILED else "failure",
                                message=report.label[:limits.JUNIT_MESSAGE_CHARACTERS]).text = overall_output(report)
+    _shown_xml(suite)
     return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _shown_xml(root: ElementTree.Element) -> None:
+    """Pass every text and attribute under ``root`` through ``shown``: XML 1.0 forbids control characters."""
+    for element in root.iter():
+        if element.text:
+            element.text = shown(element.text)
+        for name, value in element.attrib.items():
+            element.set(name, shown(value))
 
 
 # -- Markdown and the terminal ---------------------------------------------------------------------
@@ -449,7 +462,7 @@ def to_markdown(report: Report) -> str:
     output = overall_output(report)
     if output:
         lines += ["", "```", output.replace("```", "'''"), "```"]
-    return "\n".join(lines) + "\n"
+    return shown_document("\n".join(lines) + "\n")
 
 
 def _markdown_text(text: str) -> str:
@@ -490,7 +503,7 @@ def to_text(report: Report) -> str:
     output = overall_output(report)
     if output:
         lines += ["", output]
-    return "\n".join(lines)
+    return shown_document("\n".join(lines))
 
 
 # -- the gradebook ---------------------------------------------------------------------------------
@@ -513,7 +526,8 @@ def to_csv_row(report: Report, submission: str) -> dict[str, str]:
     graded, is left blank; a failed grading has no total (it is no zero).
     """
     graded = report.status == GRADED
-    row = {"submission": escape_cell(submission), "status": escape_cell(report.label),
+    row = {"submission": escape_cell(shown_name(submission)),
+           "status": escape_cell(shown(report.label, newlines=False)),
            "required": _number(report.required) if report.status != GRADING_FAILED else "",
            "max_required": _number(report.max_score) if graded else ""}
     for part in PARTS:

@@ -86,3 +86,38 @@ def shown(text, limit=limits.SHOWN_CHARACTERS, *, newlines=True):
 def shown_name(name):
     """A file or folder name from a submission, on one line and capped (see :func:`shown`)."""
     return shown(name, limits.NAME_CHARACTERS, newlines=False)
+
+
+def shown_tree(value):
+    """``value`` (JSON-like: dicts, lists, strings, numbers) with every string passed through :func:`shown`.
+
+    The last line of defence of a writer of structured data (results.json): a
+    string that was not sanitized where it entered the grader is made safe here;
+    text that already was comes out unchanged (:func:`shown` is idempotent).
+
+    Parameters
+    ----------
+    value : dict, list, tuple, str or scalar
+        The structure to write; dict keys are strings too.
+
+    Returns
+    -------
+    same structure as ``value``
+        Tuples come back as lists (JSON has no tuples).
+    """
+    if isinstance(value, str):
+        return shown(value)
+    if isinstance(value, dict):
+        return {shown(key) if isinstance(key, str) else key: shown_tree(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [shown_tree(item) for item in value]
+    return value
+
+
+def shown_document(text):
+    """A whole document the grader wrote (a terminal table, a Markdown page), made safe without a cap.
+
+    Our own text passes unchanged; anything from a submission that reached it
+    unsanitized has its dangerous characters escaped (see :func:`shown`).
+    """
+    return shown(text, None)

@@ -29,14 +29,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from convgrader import language, limits, paths
-from convgrader.course.submissions import SubmissionRejected, is_junk, normalize
+from convgrader.course.submissions import Limits, SubmissionRejected, is_junk, normalize, walk
 from convgrader.paths import PROJECT
 from convgrader.report import (COLUMNS, GRADED, GRADING_FAILED, REJECTED, Report, read_results_json, to_csv_row,
                                write_results_json)
 from convgrader.running import isolation
+from convgrader.untrusted import shown, shown_name
+
 #: The page ``grade --html`` writes next to each results.json (points, pictures of failed comparisons).
 REPORT_PAGE = "report.html"
 # `grade` exits 0 when it graded (1 with --fail-under and a low score) and 2 when it could not.
@@ -134,7 +136,11 @@ class Shard:
 
 @dataclass(frozen=True)
 class Submission:
-    """One entry of the submissions folder, and the name its row and folder get."""
+    """One entry of the submissions folder, and the name its row and folder get.
+
+    ``name`` is safe to show and to use as a folder name (see :func:`row_name`);
+    ``path`` is the entry as it is on disk, whatever bytes its name holds.
+    """
 
     name: str
     path: Path
@@ -145,34 +151,70 @@ def find_submissions(folder, out=None):
 
     Dotfiles, ``__MACOSX`` and the output folder (when it lies inside) are
     not submissions. A ``.zip`` is named without its suffix unless a folder
-    already has that name.
+    already has that name. A name is the entry's, escaped (:func:`row_name`);
+    should two entries' names come out the same, the later one gets ``~2``.
     """
     skipped = {Path(out).resolve()} if out is not None else set()
     entries = [path for path in sorted(Path(folder).iterdir())
                if not path.name.startswith(".") and not is_junk([path.name])
                and path.resolve() not in skipped]
     names = {path.name for path in entries}
-    submissions = []
+    submissions, taken = [], set()
     for path in entries:
         stem = path.name[:-len(".zip")] if path.name.lower().endswith(".zip") else path.name
-        name = stem if stem == path.name or stem not in names else path.name
-        submissions.append(Submission(name, path))
+        name = row_name(stem if stem == path.name or stem not in names else path.name)
+        unique, count = name, 1
+        while unique in taken:
+            count += 1
+            unique = f"{name}~{count}"
+        taken.add(unique)
+        submissions.append(Submission(unique, path))
     return sorted(submissions, key=lambda submission: submission.name)
 
 
+def row_name(entry_name):
+    """The name a submission's row and folder get: the entry's, escaped, short enough for any file system.
+
+    A student names the folder or archive: its name may hold bytes that are
+    not UTF-8, escape sequences or hundreds of characters. Escaped by
+    :func:`~convgrader.untrusted.shown_name`, it can be written to the
+    terminal, the gradebook and the file system; one cut to fit
+    ``limits.SUBMISSION_NAME_BYTES`` keeps a short hash of the whole, so that
+    two long names stay apart.
+    """
+    name = shown_name(entry_name)
+    if len(name.encode("utf-8")) <= limits.SUBMISSION_NAME_BYTES and len(entry_name) <= limits.NAME_CHARACTERS:
+        return name
+    digest = hashlib.sha256(os.fsencode(entry_name)).hexdigest()[:10]
+    while len(name.encode("utf-8")) > limits.SUBMISSION_NAME_BYTES - len(digest) - 1:
+        name = name[:-8]
+    return f"{name}~{digest}"
+
+
 def fingerprint(path):
-    """A hash of a submission's content: archives keep old timestamps, so a changed one may look older."""
+    """A hash of a submission's content: archives keep old timestamps, so a changed one may look older.
+
+    Never raises for what the submission holds (names of any bytes, unreadable
+    files, a tree too large to grade): those are hashed as what they are.
+    """
     digest = hashlib.sha256()
     if path.is_file():
-        files = [path]
+        files = [(PurePosixPath(), path)]
     else:
-        files = sorted(file for file in path.rglob("*") if file.is_file() and not file.is_symlink()
-                       and not is_junk(file.relative_to(path).parts))
-    for file in files:
-        digest.update(file.relative_to(path).as_posix().encode() + b"\0")
-        with open(file, "rb") as stream:
-            for chunk in iter(lambda: stream.read(2 ** 20), b""):
-                digest.update(chunk)
+        files = []
+        try:
+            files = [(relative, Path(entry.path)) for relative, entry in walk(path, Limits())
+                     if entry.is_file(follow_symlinks=False)]
+        except SubmissionRejected as error:
+            digest.update(str(error).encode("utf-8", "replace"))
+    for relative, file in files:
+        digest.update(os.fsencode(relative.as_posix()) + b"\0")
+        try:
+            with open(file, "rb") as stream:
+                for chunk in iter(lambda: stream.read(2 ** 20), b""):
+                    digest.update(chunk)
+        except OSError as error:
+            digest.update(f"unreadable: {error.errno}".encode())
         digest.update(b"\0")
     return digest.hexdigest()
 
@@ -415,11 +457,12 @@ def grade_submission(submission, out, grader, level=None):
         try:
             problems = normalize(submission.path, folder.sources)
         except SubmissionRejected as error:
-            folder.problems.write_text(f"{REJECTED}: {error}\n", encoding="utf-8")
+            folder.problems.write_text(f"{REJECTED}: {shown(str(error), newlines=False)}\n", encoding="utf-8")
             report = Report.rejected(str(error))
         else:
             if problems:
-                folder.problems.write_text("\n".join(problems) + "\n", encoding="utf-8")
+                folder.problems.write_text("".join(shown(p, newlines=False) + "\n" for p in problems),
+                                           encoding="utf-8")
             report = _grade_privately(folder, grader)
             report.notes = problems + [n for n in report.notes if n not in problems]
         report.isolation = report.isolation or level
@@ -535,7 +578,7 @@ def run_batch(submissions_folder, out, grader, *, jobs=1, shard=None, force=Fals
                 if baseline is not None:
                     _check_harness(baseline, watch, submission, out, reports, grader, pool)
                 write_gradebook(rows(), gradebook)  # a batch killed now keeps every row so far
-                bar.set_postfix_str(submission.name, refresh=False)
+                bar.set_postfix_str(shown_name(submission.name), refresh=False)
                 bar.update()
         except KeyboardInterrupt:
             grader.stop()
@@ -555,14 +598,14 @@ def _check_harness(baseline, watch, submission, out, reports, grader, pool):
     grader.stop()
     pool.shutdown(cancel_futures=True)
     named = limits.HARNESS_CHANGES_NAMED
-    shown = "; ".join(changes[:named]) + (f"; and {len(changes) - named} more" if len(changes) > named else "")
-    report = Report.failed(f"the harness changed while it was graded ({shown})", isolation=reports[submission.name]
-                           .isolation)
+    listed = "; ".join(changes[:named]) + (f"; and {len(changes) - named} more" if len(changes) > named else "")
+    report = Report.failed(f"the harness changed while it was graded ({shown(listed)})",
+                           isolation=reports[submission.name].isolation)
     write_results_json(report, SubmissionFolder(out, submission.name).results)
     reports[submission.name] = report
     raise HarnessChanged(f"the harness changed while {submission.name!r} was graded (the batch stopped; restore "
                          f"the harness, e.g. from git or a fresh install, before grading on):\n  "
-                         + "\n  ".join(changes[:limits.HARNESS_CHANGES_LISTED]))
+                         + "\n  ".join(shown_name(change) for change in changes[:limits.HARNESS_CHANGES_LISTED]))
 
 
 def write_gradebook(rows, path, columns=COLUMNS):

@@ -36,11 +36,12 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from convgrader.course.submissions import SubmissionRejected, is_junk, normalize
+from convgrader.course.submissions import SubmissionRejected, is_junk, normalize, walk
 from convgrader import limits
 from convgrader import language
 from convgrader.paths import PROJECT
 from convgrader.report import GRADED, Report, read_results_json, write_results_json
+from convgrader.untrusted import shown_document
 
 #: The files the releases ship as they are (scripts, the students' CI workflow), relative to the project.
 RELEASE_FILES = "convgrader/course/release_files"
@@ -485,7 +486,10 @@ def lock_secrets(project=PROJECT):
 def submission_source(folder):
     """What to normalize: the upload folder, or the one .zip it holds when it holds no Python file."""
     folder = Path(folder)
-    files = [p for p in folder.rglob("*") if p.is_file() and not is_left_out(p.relative_to(folder).as_posix())]
+    try:  # walk: iterative and depth-capped, as the upload's tree may be of any depth or size
+        files = [Path(entry.path) for _, entry in walk(folder) if entry.is_file(follow_symlinks=False)]
+    except SubmissionRejected:
+        return folder  # normalize rejects it, saying why
     archives = [p for p in files if p.suffix.lower() == ".zip"]
     if not any(p.suffix == ".py" for p in files) and len(archives) == 1:
         return archives[0]
@@ -546,7 +550,8 @@ def autograde(root, time_limit=limits.RUN, hidden=True, extra=()):
                 status = grade_in_subprocess(impl, private / "results.json", time_limit, hidden, list(extra),
                                              private / "grade.log")
                 log = (private / "grade.log").read_text(encoding="utf-8", errors="replace")
-                print(log[-limits.GRADE_LOG_CHARACTERS:])
+                # The grading's terminal: the submission's prints too.
+                print(shown_document(log[-limits.GRADE_LOG_CHARACTERS:]))
                 report = read_results_json(private / "results.json") if status is not None else None
             finally:
                 shutil.rmtree(private, ignore_errors=True)

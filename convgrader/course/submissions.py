@@ -13,16 +13,20 @@ Nothing here imports or runs the submission's code.
 
 import codecs
 import contextlib
+import errno
 import re
 import shutil
 import os
 import stat
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from convgrader.assignment import BY_NAME, LAYER_FUNCTIONS, MODEL_CLASS
+from convgrader.messages import say
+from convgrader.untrusted import shown_name
 
 #: Entries that are never part of a submission: macOS resource forks and Finder
 #: files, bytecode caches, version-control folders.
@@ -36,6 +40,9 @@ CODING_LINE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 # Windows editors save; latin-1 decodes any bytes, so it always ends the search.
 FALLBACK_ENCODINGS = ("cp1251", "latin-1")
 MEGABYTE = 2 ** 20
+#: Why a file system refuses a name or a place that the upload chose (any other error is the machine's).
+REFUSED_BY_NAME = frozenset({errno.ENAMETOOLONG, errno.EEXIST, errno.ENOTDIR, errno.EISDIR, errno.EILSEQ,
+                             errno.EINVAL})
 
 
 class SubmissionRejected(Exception):
@@ -51,11 +58,14 @@ class Limits:
     max_bytes : int
         Total uncompressed size of the Python sources taken from it.
     max_members : int
-        Entries in a .zip archive (files and folders, junk included).
+        Entries in a .zip archive or a folder (files and folders, junk included).
+    max_depth : int
+        Folders a file may be nested in; deeper files are left out (noted).
     """
 
     max_bytes: int = 50 * MEGABYTE
     max_members: int = 10_000
+    max_depth: int = 32
 
 
 def normalize(source, destination, limits=Limits()):
@@ -88,7 +98,7 @@ def normalize(source, destination, limits=Limits()):
     source = Path(source)
     with contextlib.ExitStack() as open_archive:
         if source.is_dir():
-            files, notes = _folder_files(source)
+            files, notes = _folder_files(source, limits)
         elif source.suffix.lower() == ".zip":
             files, notes = _zip_files(open_archive.enter_context(_open_zip(source)), limits)
         else:
@@ -109,16 +119,35 @@ def _copy_sources(files, notes, destination, limits):
         relative = _relative_to(path, root)
         if relative is None or relative.suffix != ".py":
             continue
+        if len(relative.parts) > limits.max_depth:
+            notes.append(say("upload_too_deep", name=shown_name(str(relative)), depth=limits.max_depth))
+            continue
         text, note = _decoded_source(budget.take(files[path]), relative)
         if note:
             notes.append(note)
-        target = destination.joinpath(*relative.parts)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8", newline="")
+        try:
+            _write_source(destination, relative, text)
+        except OSError as error:
+            if error.errno not in REFUSED_BY_NAME:
+                raise  # a full disk, a permission: the machine's fault, never a note against the student
+            notes.append(say("upload_unwritable", name=shown_name(str(relative)), reason=error.strerror))
+            continue
         notes.extend(_syntax_note(text, relative))
     if not (destination / MODEL).exists():
         notes.append(f"no {MODEL} next to {LAYERS}: the model's tests will fail")
     return notes
+
+
+def _write_source(destination, relative, text):
+    """Write one source under ``destination``; OSError when the file system refuses its name or place.
+
+    A file and a folder of one name (``cnn.py`` and ``cnn.py/x.py``) give
+    EEXIST or ENOTDIR for the second; a name past the file system's limit
+    ENAMETOOLONG.
+    """
+    target = destination.joinpath(*relative.parts)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8", newline="")
 
 
 # --- listing a submission: relative POSIX path -> a way to read its bytes ---
@@ -128,28 +157,67 @@ def is_junk(parts):
     return any(part in JUNK_NAMES or part.startswith("._") for part in parts)
 
 
-def _folder_files(folder):
-    """The regular files under ``folder`` (junk left out); symbolic links are skipped with a note."""
+def _folder_files(folder, limits=Limits()):
+    """The regular files under ``folder`` (junk left out); symbolic links are skipped with a note.
+
+    Raises
+    ------
+    SubmissionRejected
+        When the folder holds more than ``limits.max_members`` entries.
+    """
     files, notes = {}, []
-    for top, folders, names in os.walk(folder):  # os.walk does not enter linked folders
-        here = PurePosixPath(Path(top).relative_to(folder).as_posix())
-        folders[:] = sorted(name for name in folders if not is_junk([name]))
-        for name in folders + sorted(names):
-            path, relative = Path(top) / name, here / name
-            if is_junk([name]):
-                continue
-            if path.is_symlink():
-                notes.append(f"skipped symbolic link {relative}")
-            elif name in names and path.is_file():
-                files[relative] = _FileReader(path)
+    for relative, entry in walk(folder, limits):
+        if entry.is_symlink():
+            notes.append(say("upload_symlink_skipped", name=shown_name(str(relative))))
+        elif entry.is_file(follow_symlinks=False):
+            files[relative] = _FileReader(Path(entry.path))
     return files, notes
+
+
+def walk(folder, limits=Limits()):
+    """``(relative POSIX path, os.DirEntry)`` of every entry under ``folder`` but junk, in name order.
+
+    Iterative (a tree of any depth costs no recursion), never follows a
+    symbolic link, and does not descend below ``limits.max_depth`` folders
+    (a deeper file is left out: no submission nests its sources that far).
+    Unreadable folders are passed over.
+
+    Raises
+    ------
+    SubmissionRejected
+        When there are more than ``limits.max_members`` entries.
+    """
+    seen = 0
+    pending = [(PurePosixPath(), os.fspath(folder))]
+    while pending:
+        here, path = pending.pop()
+        try:
+            with os.scandir(path) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError:
+            continue
+        seen += len(entries)
+        if seen > limits.max_members:
+            raise SubmissionRejected(say("upload_too_many_entries", count=limits.max_members))
+        folders = []
+        for entry in entries:
+            if is_junk([entry.name]):
+                continue
+            relative = here / entry.name
+            yield relative, entry
+            if entry.is_dir(follow_symlinks=False) and len(relative.parts) < limits.max_depth:
+                folders.append((relative, entry.path))
+        pending.extend(reversed(folders))
 
 
 def _open_zip(archive_path):
     try:
         return zipfile.ZipFile(archive_path)
-    except (zipfile.BadZipFile, OSError) as error:
-        raise SubmissionRejected(f"{archive_path.name} is not a readable .zip archive ({error})") from None
+    # zipfile raises more than BadZipFile on a crafted archive: a name flagged UTF-8 that is not
+    # (UnicodeDecodeError), a truncated directory (EOFError), an unsupported feature.
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as error:
+        raise SubmissionRejected(f"{shown_name(archive_path.name)} is not a readable .zip archive "
+                                 f"({shown_name(str(error))})") from None
 
 
 def _zip_files(archive, limits):
@@ -166,7 +234,7 @@ def _zip_files(archive, limits):
         if path.suffix == ".py":
             files[path] = _MemberReader(archive, member)
         else:
-            ignored.append(str(path))
+            ignored.append(shown_name(str(path)))
     declared = sum(reader.member.file_size for reader in files.values())
     if declared > limits.max_bytes:
         raise SubmissionRejected(
@@ -183,11 +251,12 @@ def _safe_member_path(member):
     name = member.filename.replace("\\", "/")  # some Windows tools write backslashes
     path = PurePosixPath(name)
     if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
-        raise SubmissionRejected(f"the archive's entry {member.filename!r} has an absolute path")
+        raise SubmissionRejected(f"the archive's entry {shown_name(member.filename)} has an absolute path")
     if ".." in path.parts:
-        raise SubmissionRejected(f"the archive's entry {member.filename!r} would be written outside the submission's folder (..)")
+        raise SubmissionRejected(f"the archive's entry {shown_name(member.filename)} would be written outside "
+                                 "the submission's folder (..)")
     if stat.S_ISLNK(member.external_attr >> 16):
-        raise SubmissionRejected(f"the archive's entry {member.filename!r} is a symbolic link")
+        raise SubmissionRejected(f"the archive's entry {shown_name(member.filename)} is a symbolic link")
     return path
 
 
@@ -208,10 +277,12 @@ class _MemberReader:
         try:
             with self.archive.open(self.member) as stream:
                 yield from iter(lambda: stream.read(MEGABYTE), b"")
-        except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as error:
-            # A corrupt entry, an unsupported compression method, an encrypted entry.
-            raise SubmissionRejected(f"the archive's entry {self.member.filename!r} "
-                                     f"cannot be read ({error})") from None
+        except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError, EOFError, ValueError,
+                zlib.error) as error:
+            # A corrupt entry (zlib.error: invalid deflate data), an unsupported compression method, an
+            # encrypted entry, a truncated one.
+            raise SubmissionRejected(f"the archive's entry {shown_name(self.member.filename)} "
+                                     f"cannot be read ({shown_name(str(error))})") from None
 
 
 class _Budget:
@@ -244,8 +315,8 @@ def _graded_root(files, notes):
     ranked = sorted(with_model or candidates, key=lambda folder: (len(folder.parts), str(folder)))
     root = ranked[0]
     if len(candidates) > 1:
-        listed = ", ".join(str(folder / LAYERS) for folder in sorted(candidates, key=str))
-        notes.append(f"several {LAYERS} found ({listed}); graded {root / LAYERS}")
+        listed = ", ".join(shown_name(str(folder / LAYERS)) for folder in sorted(candidates, key=str)[:10])
+        notes.append(f"several {LAYERS} found ({listed}); graded {shown_name(str(root / LAYERS))}")
     return root
 
 
@@ -259,29 +330,44 @@ def _relative_to(path, root):
 # --- re-encoding ---
 
 def _decoded_source(data, relative):
-    """Decode a Python source the way a grader on any machine should read it; return (text, note)."""
+    """Decode a Python source the way a grader on any machine should read it; return (text, note).
+
+    The declared encoding is the student's text, so it is only tried: a codec
+    that is no text encoding (``rot13``, ``zlib``), unknown, or that decodes to
+    text UTF-8 cannot hold (lone surrogates from ``unicode_escape`` or
+    ``utf-7``) is passed over like an encoding that does not fit the bytes.
+    """
     note = None
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
     declared = _declared_encoding(data)
     for encoding in _encodings_to_try(declared):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
+        text = _decoded_as(data, encoding)
+        if text is None:
             continue
         if _canonical(encoding) != "utf-8" and not text.isascii():
-            note = f"{relative} was not UTF-8: re-encoded from {encoding}"
+            note = f"{shown_name(str(relative))} was not UTF-8: re-encoded from {encoding}"
         break
     if declared and _canonical(declared) != "utf-8":
         text = _without_coding_line(text)
     return text, note
 
 
+def _decoded_as(data, encoding):
+    """``data`` decoded with ``encoding`` as text UTF-8 can write, or None."""
+    try:
+        text = data.decode(encoding)
+        text.encode("utf-8")
+    except (UnicodeError, LookupError, ValueError, TypeError):  # what a stdlib codec raises on bytes it refuses
+        return None
+    return text
+
+
 def _declared_encoding(data):
     for line in data.splitlines()[:2]:
         match = CODING_LINE.match(line)
         if match:
-            return match.group(1).decode("ascii")
+            return match.group(1).decode("ascii", "replace")
     return None
 
 
@@ -313,8 +399,8 @@ def _syntax_note(text, relative):
             warnings.simplefilter("ignore")
             compile(text, str(relative), "exec", dont_inherit=True)
     except SyntaxError as error:
-        return [f"{relative} has a syntax error at line {error.lineno}: {error.msg} "
-                "(its tests will fail)"]
-    except ValueError as error:  # e.g. null bytes
-        return [f"{relative} cannot be compiled: {error}"]
+        return [f"{shown_name(str(relative))} has a syntax error at line {error.lineno}: "
+                f"{shown_name(str(error.msg))} (its tests will fail)"]
+    except (ValueError, RecursionError, MemoryError) as error:  # null bytes; nesting too deep for the parser
+        return [f"{shown_name(str(relative))} cannot be compiled: {type(error).__name__}"]
     return []

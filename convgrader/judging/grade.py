@@ -36,6 +36,7 @@ from convgrader.paths import FIXTURES, GRADED_TESTS, HIDDEN_TESTS, PROJECT
 from convgrader.report import (FAILED, GRADED, GRADING_FAILED, SKIPPED, VISIBILITY, PartTotal, Report, Verdict,
                                to_junit, to_markdown, to_text, write_results_json)
 from convgrader.running import implementation, isolation
+from convgrader.untrusted import shown, shown_document
 
 #: pytest exit statuses that mean the harness failed, not the submission (which
 #: runs in the sandbox and can at worst kill pytest, a negative status).
@@ -88,7 +89,7 @@ def run(args, pytest_args):
         html_report.write(args.html, report)
     print(to_text(report))
     if report.status != GRADED:
-        print(f"grade: {report.label}; this report is not a grade", file=sys.stderr)
+        print(f"grade: {shown(report.label)}; this report is not a grade", file=sys.stderr)
         return 2
     if args.fail_under is not None and report.score < args.fail_under:
         return 1
@@ -157,7 +158,8 @@ def collect(arguments):
     tests = {entry["nodeid"]: entry for entry in map(json.loads, lines)}
     if run.returncode not in (0, 5) or not tests:
         print(f"grade: the test suite could not be collected (pytest exit {run.returncode}):\n"
-              f"{run.stdout[-limits.LOG_TAIL_CHARACTERS:]}{run.stderr[-limits.LOG_TAIL_CHARACTERS:]}", file=sys.stderr)
+              f"{shown_document(run.stdout[-limits.LOG_TAIL_CHARACTERS:] + run.stderr[-limits.LOG_TAIL_CHARACTERS:])}",
+              file=sys.stderr)
         return None, f"pytest exit status {run.returncode}" if tests or run.returncode not in (0, 5) \
             else "no test matched"
     return tests, None

@@ -24,6 +24,7 @@ from convgrader import language
 from convgrader.assignment import PARTS
 from convgrader.messages import say
 from convgrader.report import to_results_json
+from convgrader.untrusted import shown
 
 #: Different failures of one part shown in full, as on the terminal; the others are named.
 FAILURES_SHOWN_PER_PART = 3
@@ -315,4 +316,4 @@ def _base64(data):
 
 
 def _text(value):
-    return html.escape(str(value), quote=True)
+    return html.escape(shown(value), quote=True)

