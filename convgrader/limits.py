@@ -47,6 +47,8 @@ OUTPUT_BYTES = 4096
 MESSAGE_CHARACTERS = 2000
 #: Characters of what the submission printed shown with a test.
 PRINTED_SHOWN_CHARACTERS = 500
+#: Lines of what the submission printed shown under a failure in a plain pytest run (the last ones).
+PRINTED_SHOWN_LINES = 3
 #: Characters of one string from a submission (a message, a repr, printed output) that any
 #: report shows; :func:`convgrader.untrusted.shown` cuts the rest.
 SHOWN_CHARACTERS = 20000

@@ -58,11 +58,11 @@ EN = {
                 "the function must leave its inputs unchanged",
     "returned_none": "returned None; expected {what}",
     "returned_wrong": "returned {got}; expected the {count} values {what}",
+    "returned_order": "returned {what} in another order",
     "dtype": "{what} has dtype {actual}, expected {expected}",
     "within": "{what}: got {actual}\n  expected {expected} within {tolerance:.0e} (worst at position {worst})",
-    "backward_untestable": "cannot test the backward pass yet: {name} (which makes its cache) "
-                           "is not implemented",
-    "backward_no_cache": "cannot test the backward pass: {name} must return (out, cache); it returned {got}",
+    "graded_alone": "{forward} failed on this input ({reason}), so this backward was judged on its own: it "
+                    "was called with the cache {cache}, the forward's arguments (see the docstring)",
     "exception": "{type_name} raised by the code under test: {message}",
     "got_sequence": "a {kind} of length {length}",
     "got_object": "a {kind}",
@@ -140,6 +140,7 @@ EN = {
 
     # ---- a plain pytest run's report (plugin.py) ----------------------------------------
     "failures_title": "what failed",
+    "printed": "your code printed during this test (printing costs no points):",
     "same_failure": "The same failure in other tests of {part} ({count}): {names}",
     "more_failures": "Other tests of {part} failed too ({count}), their messages not shown: {names} "
                      "(pytest -v shows every message)",
@@ -246,7 +247,7 @@ EN = {
     "html_from_row_column": "{where}, from row {row}, column {column}",
     "html_slice": "{where} (the slice with the largest difference)",
 
-    # ---- hints (diagnostics.py), keyed "<tag>.<case>" ------------------------------------
+    # ---- hints (judging/diagnostics/), keyed "<tag>.<case>" ------------------------------------
     "padding.border": "only the outer {band} row(s) and column(s) of {what} are wrong, the inside is "
                       "right: check the zero padding (pad = {pad} on every side)",
     "padding.shift": "{what} is the expected array shifted by {shift} (rows, columns): pad both sides "
@@ -351,10 +352,15 @@ EN = {
                      "of a complex value): keep the arithmetic real; even a zero imaginary part is a wrong type",
     "dtype.changed": "create arrays with the dtype you were given (np.zeros(shape, dtype=self.dtype), "
                      "or .astype(self.dtype)); a float64 value mixed in upcasts the result",
+    "output_shape.true_division": "a size or an index is a float: in Python 3, / always gives a float, even "
+                                  "for 6 / 2, and np.zeros, range and slices refuse floats; compute output sizes "
+                                  "with // ({formula}), which is exact on the assignment's shapes",
+    "scale.eps": "{what} is normalized as if eps were {found:.1e}, not {eps:g}: take eps from {params} "
+                 "({params}.get('eps', 1e-5)) and add it to the variance inside the square root",
     "return.none": "the function returned None: is the `return` statement missing, or inside a loop?",
     "return.count": "return a tuple of {count} values, {what}: e.g. `return {example}`",
-    "return.order": "the returned values have shapes {got}, while {what} should have {wanted}: "
-                    "return them in the order {what}",
+    "return.order": "the returned values come in the order {got} (judged by their shapes): return them in the "
+                    "order {what}, `return {example}`",
     "return.unpack": "a function returned a different number of values than its caller unpacks: "
                      "forward functions return (out, cache), backward functions their gradients, "
                      "and a function without `return` returns None",

@@ -12,6 +12,12 @@ Rules that hold for every function here:
   returned array is a numpy array of a real floating dtype (float32 or float64; no
   complex, no integers, no lists) of exactly the documented shape.
 - Convolution and pooling windows fit exactly (see the output sizes below).
+- A backward is graded on its own even when your forward fails: if your ``*_forward``
+  raises (or hangs, or returns no ``(out, cache)``) on a backward test's input, your
+  ``*_backward`` is called with the conventional cache, the forward's arguments in order:
+  ``(x, w, b, conv_param)``, ``(x, pool_param)``, ``(x, gamma, beta, bn_param)`` or
+  ``(x, gamma, beta, G, gn_param)``. A backward that reads such a cache earns its points
+  whatever the forward does; the failure message says when this happened.
 - Do not modify the input arrays (x, w, b, gamma, beta, dout) in place.
 - Use numpy only. Replace each ``raise NotImplementedError(...)`` with your code.
 
@@ -50,7 +56,8 @@ def conv_forward_naive(x, w, b, conv_param):
     -------
     out : (N, F, H', W') with H' = 1 + (H + 2 * pad - HH) / stride and
           W' = 1 + (W + 2 * pad - WW) / stride, divisions that are exact.
-    cache : anything your ``conv_backward_naive`` needs, e.g. (x, w, b, conv_param).
+    cache : anything your ``conv_backward_naive`` needs; (x, w, b, conv_param) is the
+            conventional one (see the rules at the top of this file).
 
     Notes
     -----
@@ -102,7 +109,8 @@ def max_pool_forward_naive(x, pool_param):
     -------
     out : (N, C, H', W') with H' = 1 + (H - pool_height) / stride and
           W' = 1 + (W - pool_width) / stride, divisions that are exact.
-    cache : anything your ``max_pool_backward_naive`` needs, e.g. (x, pool_param).
+    cache : anything your ``max_pool_backward_naive`` needs; (x, pool_param) is the
+            conventional one (see the rules at the top of this file).
 
     Notes
     -----
@@ -166,7 +174,8 @@ def spatial_batchnorm_forward(x, gamma, beta, bn_param):
     Returns
     -------
     out : (N, C, H, W).
-    cache : anything your ``spatial_batchnorm_backward`` needs.
+    cache : anything your ``spatial_batchnorm_backward`` needs; (x, gamma, beta, bn_param)
+            is the conventional one (see the rules at the top of this file).
     """
     raise NotImplementedError(
         "spatial_batchnorm_forward is not implemented yet: write it in student_impl/layers.py")
@@ -212,7 +221,8 @@ def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
     Returns
     -------
     out : (N, C, H, W).
-    cache : anything your ``spatial_groupnorm_backward`` needs.
+    cache : anything your ``spatial_groupnorm_backward`` needs; (x, gamma, beta, G,
+            gn_param) is the conventional one (see the rules at the top of this file).
     """
     raise NotImplementedError(
         "spatial_groupnorm_forward is not implemented yet: write it in student_impl/layers.py")

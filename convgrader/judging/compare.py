@@ -51,9 +51,11 @@ on every fixture case.
 import numpy as np
 import pytest
 
-from convgrader import limits
+from convgrader import limits, untrusted
+from convgrader.assignment import AREAS, BY_NAME
 from convgrader.judging import diagnostics
 from convgrader.messages import Said, hint, say, together
+from convgrader.running import sandbox
 
 #: Tolerance on ``scaled_error`` by the working precision of the comparison.
 TOLERANCE = {np.dtype(np.float64): 1e-5, np.dtype(np.float32): 1e-4}
@@ -206,7 +208,11 @@ def _as_array(value, what):
     try:
         array = np.asarray(value)
     except Exception as error:  # a ragged list, an object that refuses conversion
-        fail(say("not_array", what=what, kind=type(value).__name__, error=error))
+        refused = error
+    else:
+        refused = None
+    if refused is not None:  # failing outside the except block keeps the message alone
+        fail(say("not_array", what=what, kind=type(value).__name__, error=refused))
     if array.dtype == object or not np.issubdtype(array.dtype, np.number):
         fail(say("not_numeric", what=what, kind=type(value).__name__, dtype=array.dtype))
     return array
@@ -555,39 +561,74 @@ def unpack(result, count, what, *, like=None, context=None):
         fail_with_hints(say("returned_wrong", got=got, count=count, what=what),
                         [hint("return.count", count=count, what=what, example=example)])
     if like is not None:
-        checked = [(name.strip(), item, want) for name, item, want in zip(example.split(","), result, like)
-                   if want is not None]
-        shapes = [np.shape(item) for _, item, _ in checked]
-        order = diagnostics.explain_order(shapes, [np.shape(want) if isinstance(want, np.ndarray) else tuple(want)
-                                                   for _, _, want in checked], what)
+        wanted = [None if want is None else tuple(np.shape(want)) if isinstance(want, np.ndarray) else tuple(want)
+                  for want in like]
+        order = diagnostics.explain_order([diagnostics.shape_or_none(item) for item in result], wanted, what)
         if order:
-            fail_with_hints(say("returned_wrong", got=say("got_shapes", shapes=", ".join(map(str, shapes))),
-                                count=count, what=what), [order])
-        for name, item, want in checked:
-            check_returned(item, name, want, context=context)
+            fail_with_hints(say("returned_order", what=what), [order])
+        for name, item, want in zip(example.split(","), result, like):
+            if want is not None:
+                check_returned(item, name.strip(), want, context=context)
     return tuple(result)
+
+
+#: Set by :func:`cache_from` when the backward of the running test is judged on its own (the
+#: note its failure carries); :func:`graded_alone_note` reads and clears it.
+_graded_alone = {"note": None}
 
 
 def cache_from(forward, *args):
     """Run the implementation's own forward to get the cache its backward needs.
 
-    A failure here is the forward's, so it is reported as such: the backward
-    test cannot run, and the message says which function to fix first.
+    When the forward fails on this input (it raises, is not written yet, hangs
+    under ``--isolate``, or returns no ``(out, cache)``), the backward is still
+    judged on its own: it gets the conventional cache, the forward's arguments
+    in order (``(x, w, b, conv_param)``, ``(x, pool_param)``, ...), as the
+    skeleton's docstrings promise. A forward that returns ``(cache, out)``
+    gives its own cache. The forward's own tests charge its failure; a failure
+    of the backward then says how it was called (:func:`graded_alone_note`).
+
+    Parameters
+    ----------
+    forward : callable
+        The implementation's forward (in this process or a sandbox's).
+    *args
+        The forward's arguments, in the order of its signature.
+
+    Returns
+    -------
+    object
+        The cache to hand to the implementation's backward.
     """
     name = getattr(forward, "__name__", "the forward function")
     call = getattr(forward, "for_cache", forward)  # a sandboxed forward: outside the naive-means-naive rule
+    _graded_alone["note"] = None
     try:
         result = call(*args)
+    except sandbox.GradingFailed:
+        raise  # the machine's fault, never the submission's
     except NotImplementedError:
-        result = NotImplemented
-    if result is NotImplemented:  # failing outside the except block keeps the message alone
-        fail(say("backward_untestable", name=name))
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        got = "None" if result is None else say("got_object", kind=type(result).__name__)
-        fail_with_hints(say("backward_no_cache", name=name, got=got),
-                        [hint("return.none") if result is None
-                         else hint("return.count", count=2, what="(out, cache)", example="out, cache")])
-    return result[1]
+        reason = say("not_implemented")
+    except Exception as error:  # raised (or hung, under --isolate) in the submission's forward
+        reason = f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}"
+    else:
+        if isinstance(result, (tuple, list)) and len(result) == 2:
+            first, second = (diagnostics.shape_or_none(item) for item in result)
+            if first is None and second is not None:
+                return result[0]  # (cache, out): its own cache; the order is charged in the forward's tests
+            return result[1]
+        reason = say("returned_wrong", got=type(result).__name__, count=2, what="(out, cache)")
+    cache = tuple(args)
+    names = ", ".join(AREAS[BY_NAME[name].area].arguments) if name in BY_NAME else "the forward's arguments"
+    _graded_alone["note"] = say("graded_alone", forward=name, reason=untrusted.shown(reason, 300, newlines=False),
+                                cache=f"({names})")
+    return cache
+
+
+def graded_alone_note():
+    """The note for a failed backward that got the conventional cache in this test, or None; clears it."""
+    note, _graded_alone["note"] = _graded_alone["note"], None
+    return note
 
 
 def assert_within(actual, expected, tolerance, what):

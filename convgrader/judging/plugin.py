@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from convgrader import language, limits
+from convgrader import language, limits, untrusted
 from convgrader.assignment import BY_NAME, MARKER, PARTS, part_of
 from convgrader.judging import compare, diagnostics, outcomes
 from convgrader.judging.points import declared
@@ -123,6 +123,7 @@ def pytest_configure(config):
         language.set_current(language.choose(config.getoption("lang"), config.getini(language.INI_OPTION)))
     except ValueError as error:
         raise pytest.UsageError(str(error)) from None
+    _collect_from_the_root(config)
     values = config.getoption("impl") or [implementation.DEFAULT]
     try:
         config.stash[IMPLS] = [_implementation(value, config) for value in values]
@@ -137,6 +138,22 @@ def pytest_configure(config):
     config.pluginmanager.register(PartTally(config), "convgrader-tally")
     if config.getoption("selftest") and importlib.util.find_spec("tests.selftest.mutation_score"):
         config.pluginmanager.import_plugin("tests.selftest.mutation_score")
+
+
+def _collect_from_the_root(config):
+    """A bare ``pytest`` typed in a folder of the assignment (student_impl/, notebooks/) runs its tests.
+
+    pytest uses ``testpaths`` only when it runs in the rootdir itself; anywhere
+    below, it collects that folder alone, which holds no tests (0 items). A run
+    given no paths, inside the project that holds the graded tests, collects
+    the ``testpaths`` of the rootdir instead.
+    """
+    here, root = Path(config.invocation_params.dir), Path(config.rootpath)
+    if config.args_source != pytest.Config.ArgsSource.INVOCATION_DIR or here == root \
+            or root not in here.parents or not (root / GRADED_TESTS.relative_to(PROJECT)).is_dir():
+        return
+    paths = [str(root / path) for path in config.getini("testpaths")] or [str(root / "tests")]
+    config.args[:] = [path for path in paths if Path(path).exists()]
 
 
 def _implementation(value, config):
@@ -221,11 +238,20 @@ def pytest_runtest_call(item):
     """
     if not is_active(item.config):
         return (yield)
+    compare.graded_alone_note()  # a note left by an earlier test is not this one's
     try:
         return (yield)
+    except pytest.fail.Exception as failure:  # a comparison failed: say how a backward was called
+        note = compare.graded_alone_note()
+        said = compare.said_of(failure)
+        if note and note not in said.parts:  # the failure stays data: the note is one more line of it
+            failure.said = together(said, note)
+            failure.msg = str(failure.said)
+        raise
     except NotImplementedError as error:
         said = _not_implemented(error, _implementation_folders(item.config))
         item.stash[FAILURE_GROUP] = str(said)
+        compare.graded_alone_note()  # the backward itself is unwritten: how it was called does not matter
     except ImplementationUnavailable as error:
         said = together(_said(error), diagnostics.explain_exception_text(str(error)))
     except sandbox.SubmissionRaised as error:
@@ -245,6 +271,7 @@ def pytest_runtest_call(item):
         first_line = shown((str(error).splitlines() or [""])[0])  # the submission's text
         said = compare.said_raised(type(error).__name__, first_line, where, explained)
         item.stash[FAILURE_GROUP] = shown("\n".join([type(error).__name__, *where]))
+    said = together(said, compare.graded_alone_note())
     # Outside the except blocks, so the report carries the message alone.
     raise compare.failure(said)
 
@@ -481,7 +508,7 @@ class PartTally:
             self.skips[_skip_reason(report)] += 1
         group = getattr(report, "convgrader_group", None)
         if report.failed and group is not None:
-            self.failures[key].append((_test_name(report), group, _message_text(report)))
+            self.failures[key].append((_test_name(report), group, _message_text(report) + _printed(report)))
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_terminal_summary(self, terminalreporter):
@@ -580,6 +607,23 @@ def _message_text(report):
     """The failure message, without the ``[gw0] linux -- Python ...`` line xdist puts before it."""
     lines = report.longreprtext.strip().splitlines()
     return "\n".join(line for line in lines if not re.match(r"\[gw\d+\] ", line))
+
+
+def _printed(report):
+    """What the submission printed during a failed test, as lines to show under its message, or "".
+
+    pytest captured it (the submission runs in this process); without this, a
+    plain run would show it only with ``-s``. The last lines are kept: they were
+    printed nearest the failure (and a property test replays its smallest
+    failing input last). Capped and made safe to show.
+    """
+    lines = report.capstdout.strip("\n").splitlines()
+    if not lines:
+        return ""
+    kept = lines[-limits.PRINTED_SHOWN_LINES:]
+    cut = [untrusted.CUT_MARK.format(count=len(lines) - len(kept))] if len(lines) > len(kept) else []
+    text = "\n".join(line[:limits.PRINTED_SHOWN_CHARACTERS] for line in cut + kept)
+    return "\n" + say("printed") + "\n" + untrusted.shown(text, limits.PRINTED_SHOWN_CHARACTERS)
 
 
 def _skip_reason(report):

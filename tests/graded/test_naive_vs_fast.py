@@ -48,7 +48,8 @@ def pool_inputs():
 def test_conv_forward_naive_agrees_with_fast(impl, fast_layers, conv_inputs):
     x, w, b = conv_inputs["x"], conv_inputs["w"], conv_inputs["b"]
     expected, _ = fast_layers.conv_forward_fast(x, w, b, dict(CONV_PARAM))
-    out, _ = unpack(impl.conv_forward_naive(x.copy(), w.copy(), b.copy(), dict(CONV_PARAM)), 2, "(out, cache)")
+    out, _ = unpack(impl.conv_forward_naive(x.copy(), w.copy(), b.copy(), dict(CONV_PARAM)), 2, "(out, cache)",
+                    like=(expected, None))
     assert_close(out, expected, "out")
 
 
@@ -58,7 +59,7 @@ def test_conv_backward_naive_agrees_with_fast(impl, fast_layers, conv_inputs):
     _, fast_cache = fast_layers.conv_forward_fast(x, w, b, dict(CONV_PARAM))
     expected = fast_layers.conv_backward_fast(dout, fast_cache)
     cache = cache_from(impl.conv_forward_naive, x.copy(), w.copy(), b.copy(), dict(CONV_PARAM))
-    grads = unpack(impl.conv_backward_naive(dout.copy(), cache), 3, "(dx, dw, db)")
+    grads = unpack(impl.conv_backward_naive(dout.copy(), cache), 3, "(dx, dw, db)", like=expected)
     for name, grad, want in zip(("dx", "dw", "db"), grads, expected):
         assert_close(grad, want, name)
 
@@ -67,7 +68,7 @@ def test_conv_backward_naive_agrees_with_fast(impl, fast_layers, conv_inputs):
 def test_max_pool_forward_naive_agrees_with_fast(impl, fast_layers, pool_inputs):
     x = pool_inputs["x"]
     expected, _ = fast_layers.max_pool_forward_fast(x.copy(), dict(POOL_PARAM))
-    out, _ = unpack(impl.max_pool_forward_naive(x.copy(), dict(POOL_PARAM)), 2, "(out, cache)")
+    out, _ = unpack(impl.max_pool_forward_naive(x.copy(), dict(POOL_PARAM)), 2, "(out, cache)", like=(expected, None))
     assert_close(out, expected, "out")
 
 

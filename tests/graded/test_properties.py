@@ -134,7 +134,7 @@ def spatial_groupnorm_oracle(case):
 def test_conv_forward_naive_property(impl, case):
     expected = conv_oracle(case)(*in_float64(case, "x", "w", "b"))
     out, _ = unpack(impl.conv_forward_naive(case["x"], case["w"], case["b"], case.param("conv_param")),
-                    2, "(out, cache)", like=(expected, None))
+                    2, "(out, cache)", like=(expected, None), context=Context.of(case))
     assert_close(out, expected, "out", precision=case["x"].dtype, context=Context.of(case))
 
 
@@ -146,7 +146,7 @@ def test_conv_backward_naive_property(impl, case):
     cache = cache_from(impl.conv_forward_naive, case["x"], case["w"], case["b"], case.param("conv_param"))
     context = Context.of(case, impl.conv_forward_naive, impl.conv_backward_naive)
     grads = unpack(impl.conv_backward_naive(case["dout"], cache), 3, "(dx, dw, db)",
-                   like=(expected["dx"], expected["dw"], expected["db"]))
+                   like=(expected["dx"], expected["dw"], expected["db"]), context=context)
     assert_all_close(grads, expected, ("dx", "dw", "db"), precision=case["x"].dtype, context=context)
 
 
@@ -157,7 +157,7 @@ def test_conv_backward_naive_property(impl, case):
 def test_max_pool_forward_naive_property(impl, case):
     expected, _ = max_pool_forward_fast(*in_float64(case, "x"), case.param("pool_param"))
     out, _ = unpack(impl.max_pool_forward_naive(case["x"], case.param("pool_param")), 2, "(out, cache)",
-                    like=(expected, None))
+                    like=(expected, None), context=Context.of(case))
     assert_close(out, expected, "out", precision=case["x"].dtype, context=Context.of(case))
 
 
@@ -187,7 +187,7 @@ def test_spatial_batchnorm_forward_property(impl, case):
     bn_param = case.param("bn_param")
     bn_param.update({name: case[name] for name in ("running_mean", "running_var") if name in case})
     out, _ = unpack(impl.spatial_batchnorm_forward(case["x"], case["gamma"], case["beta"], bn_param),
-                    2, "(out, cache)", like=(expected, None))
+                    2, "(out, cache)", like=(expected, None), context=Context.of(case))
     assert_close(out, expected, "out", precision=case["x"].dtype, context=Context.of(case))
     if bn_param["mode"] == "train":
         for name in ("running_mean", "running_var"):
@@ -205,7 +205,7 @@ def test_spatial_batchnorm_backward_property(impl, case):
     cache = cache_from(impl.spatial_batchnorm_forward, case["x"], case["gamma"], case["beta"], bn_param)
     context = Context.of(case, impl.spatial_batchnorm_forward, impl.spatial_batchnorm_backward)
     grads = unpack(impl.spatial_batchnorm_backward(case["dout"], cache), 3, "(dx, dgamma, dbeta)",
-                   like=(expected["dx"], expected["dgamma"], expected["dbeta"]))
+                   like=(expected["dx"], expected["dgamma"], expected["dbeta"]), context=context)
     assert_all_close(grads, expected, ("dx", "dgamma", "dbeta"), precision=case["x"].dtype, context=context)
 
 
@@ -216,7 +216,8 @@ def test_spatial_batchnorm_backward_property(impl, case):
 def test_spatial_groupnorm_forward_property(impl, case):
     expected = spatial_groupnorm_oracle(case)(*in_float64(case, "x", "gamma", "beta"))
     out, _ = unpack(impl.spatial_groupnorm_forward(case["x"], case["gamma"], case["beta"], case.param("G"),
-                                                   case.param("gn_param")), 2, "(out, cache)", like=(expected, None))
+                                                   case.param("gn_param")), 2, "(out, cache)",
+                    like=(expected, None), context=Context.of(case))
     assert_close(out, expected, "out", precision=case["x"].dtype, context=Context.of(case))
 
 
@@ -229,5 +230,5 @@ def test_spatial_groupnorm_backward_property(impl, case):
                        case.param("gn_param"))
     context = Context.of(case, impl.spatial_groupnorm_forward, impl.spatial_groupnorm_backward)
     grads = unpack(impl.spatial_groupnorm_backward(case["dout"], cache), 3, "(dx, dgamma, dbeta)",
-                   like=(expected["dx"], expected["dgamma"], expected["dbeta"]))
+                   like=(expected["dx"], expected["dgamma"], expected["dbeta"]), context=context)
     assert_all_close(grads, expected, ("dx", "dgamma", "dbeta"), precision=case["x"].dtype, context=context)

@@ -19,7 +19,7 @@ def expected_conv(case):
 def test_hidden_conv_forward_naive(impl, case):
     expected, _ = expected_conv(case)
     out, _ = unpack(impl.conv_forward_naive(case["x"], case["w"], case["b"], case.param("conv_param")),
-                    2, "(out, cache)", like=(expected, None))
+                    2, "(out, cache)", like=(expected, None), context=Context.of(case))
     assert_close(out, expected, "out", precision=case["x"].dtype, context=Context.of(case))
 
 
@@ -30,5 +30,5 @@ def test_hidden_conv_backward_naive(impl, case):
     cache = cache_from(impl.conv_forward_naive, case["x"], case["w"], case["b"], case.param("conv_param"))
     context = Context.of(case, impl.conv_forward_naive, impl.conv_backward_naive)
     grads = unpack(impl.conv_backward_naive(case["dout"], cache), 3, "(dx, dw, db)",
-                   like=(expected["dx"], expected["dw"], expected["db"]))
+                   like=(expected["dx"], expected["dw"], expected["db"]), context=context)
     assert_all_close(grads, expected, ("dx", "dw", "db"), precision=case["x"].dtype, context=context)

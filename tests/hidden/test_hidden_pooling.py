@@ -25,7 +25,7 @@ def expected_pool(case):
 def test_hidden_max_pool_forward_naive(impl, case):
     expected, _ = expected_pool(case)
     out, _ = unpack(impl.max_pool_forward_naive(case["x"], case.param("pool_param")), 2, "(out, cache)",
-                    like=(expected, None))
+                    like=(expected, None), context=Context.of(case))
     assert_close(out, expected, "out", precision=case["x"].dtype, context=Context.of(case))
 
 

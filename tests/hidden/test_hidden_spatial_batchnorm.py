@@ -40,7 +40,7 @@ def expected_batchnorm(case):
 def check_forward(impl, case):
     expected, _, _ = expected_batchnorm(case)
     out, _ = unpack(impl.spatial_batchnorm_forward(case["x"], case["gamma"], case["beta"], bn_param_of(case)),
-                    2, "(out, cache)", like=(expected, None))
+                    2, "(out, cache)", like=(expected, None), context=Context.of(case))
     assert_close(out, expected, "out", precision=case["x"].dtype)
 
 
@@ -62,7 +62,7 @@ def test_hidden_spatial_batchnorm_forward_updates_running_averages(impl, case):
     expected_out, _, expected = expected_batchnorm(case)
     bn_param = bn_param_of(case)
     unpack(impl.spatial_batchnorm_forward(case["x"], case["gamma"], case["beta"], bn_param), 2, "(out, cache)",
-           like=(expected_out, None))
+           like=(expected_out, None), context=Context.of(case))
     context = Context.of(case)
     for name in ("running_mean", "running_var"):
         if name not in bn_param:
@@ -77,5 +77,5 @@ def test_hidden_spatial_batchnorm_backward(impl, case):
     cache = cache_from(impl.spatial_batchnorm_forward, case["x"], case["gamma"], case["beta"], bn_param_of(case))
     context = Context.of(case, impl.spatial_batchnorm_forward, impl.spatial_batchnorm_backward)
     grads = unpack(impl.spatial_batchnorm_backward(case["dout"], cache), 3, "(dx, dgamma, dbeta)",
-                   like=(expected["dx"], expected["dgamma"], expected["dbeta"]))
+                   like=(expected["dx"], expected["dgamma"], expected["dbeta"]), context=context)
     assert_all_close(grads, expected, ("dx", "dgamma", "dbeta"), precision=case["x"].dtype, context=context)

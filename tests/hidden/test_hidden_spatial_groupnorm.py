@@ -21,7 +21,8 @@ def expected_groupnorm(case):
 def test_hidden_spatial_groupnorm_forward(impl, case):
     expected, _ = expected_groupnorm(case)
     out, _ = unpack(impl.spatial_groupnorm_forward(case["x"], case["gamma"], case["beta"], case.param("G"),
-                                                   case.param("gn_param")), 2, "(out, cache)", like=(expected, None))
+                                                   case.param("gn_param")), 2, "(out, cache)",
+                    like=(expected, None), context=Context.of(case))
     assert_close(out, expected, "out", precision=case["x"].dtype, context=Context.of(case))
 
 
@@ -33,5 +34,5 @@ def test_hidden_spatial_groupnorm_backward(impl, case):
                        case.param("G"), case.param("gn_param"))
     context = Context.of(case, impl.spatial_groupnorm_forward, impl.spatial_groupnorm_backward)
     grads = unpack(impl.spatial_groupnorm_backward(case["dout"], cache), 3, "(dx, dgamma, dbeta)",
-                   like=(expected["dx"], expected["dgamma"], expected["dbeta"]))
+                   like=(expected["dx"], expected["dgamma"], expected["dbeta"]), context=context)
     assert_all_close(grads, expected, ("dx", "dgamma", "dbeta"), precision=case["x"].dtype, context=context)

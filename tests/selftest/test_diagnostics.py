@@ -256,6 +256,29 @@ def test_group_norm_over_interleaved_channels_is_named():
     assert tags(hints) == {"axes"} and "c % G" in hints[0]
 
 
+def group_normalized(x, G, eps, gamma, beta):
+    groups = x.reshape(x.shape[0], G, -1)
+    centred = groups - groups.mean(axis=2, keepdims=True)
+    return gamma * (centred / np.sqrt(groups.var(axis=2, keepdims=True) + eps)).reshape(x.shape) + beta
+
+
+def test_group_norm_with_another_eps_is_named_and_another_formula_is_not():
+    # Groups of very different, small variances: eps matters, and a wrong formula shows.
+    x, G = rng.randn(2, 4, 3, 3) * np.array([0.01, 0.01, 0.05, 0.05]).reshape(1, 4, 1, 1), 2
+    gamma, beta = rng.rand(1, 4, 1, 1) + 0.5, rng.randn(1, 4, 1, 1)
+    context = Context(kind="spatial_groupnorm",
+                      inputs={"x": x, "gamma": gamma, "beta": beta, "G": G, "gn_param": {"eps": 1e-3}})
+    expected = group_normalized(x, G, 1e-3, gamma, beta)
+    hints = explain(group_normalized(x, G, 1e-8, gamma, beta), expected, "out", context, TOL)
+    assert tags(hints) == {"scale"} and "eps were 1.0e-08" in hints[0], hints
+    groups = x.reshape(2, G, -1)
+    outside = gamma * ((groups - groups.mean(axis=2, keepdims=True))
+                       / (groups.std(axis=2, keepdims=True) + 1e-3)).reshape(x.shape) + beta
+    assert not any("eps were" in line for line in explain(outside, expected, "out", context, TOL))
+    noise = expected + 1e-3 * rng.randn(*x.shape)
+    assert explain(noise, expected, "out", context, TOL) == []
+
+
 def test_terms_through_the_statistics_too_large_point_at_scale():
     x, gamma, dout = rng.randn(2, 3, 4, 5), rng.rand(3) + 0.5, rng.randn(2, 3, 4, 5)
     context = Context(kind="spatial_batchnorm", inputs={"x": x, "gamma": gamma, "bn_param": {}},

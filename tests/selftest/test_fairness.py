@@ -8,7 +8,9 @@ the parts declared to depend on it); the rest of its code is the answer key's.
 import pytest
 
 from convgrader.assignment import PARTS
+from convgrader.messages import marker
 from tests.selftest.graded_runs import IMPLEMENTATIONS, MUTANTS, declared, grade, mutant_names
+from tests.selftest.submission_files import write_tree
 
 # ties_*: the answer key but for max-pool backward, routing a tie to the last maximum or splitting it.
 CORRECT_STYLES = ["vectorized", "loops_float32", "ties_last_maximum", "ties_split_evenly"]
@@ -59,3 +61,30 @@ def test_mutant_fails_its_own_part_and_no_other(tmp_path, mutant, record_propert
     record_property("caught", bool(must <= failed))
     assert must <= failed, f"{mutant}: the bug in {sorted(must - failed)} was not caught"
     assert failed <= must | may, f"{mutant}: tests of {sorted(failed - must - may)} failed too"
+
+
+def python2_division(source):
+    """A correct implementation's layers.py with the forwards' output sizes written for Python 2 (``/``)."""
+    lines = source.splitlines(keepends=True)
+    for number, line in enumerate(lines):
+        if line.lstrip().startswith(("H_out = 1 + (H", "W_out = 1 + (W")):
+            lines[number] = line.replace("//", "/")
+    written = "".join(lines)
+    assert written.count(") / stride") == 4, "loops_float32 changed: update this test"
+    return written
+
+
+@pytest.mark.parametrize("isolated", [False, True], ids=["in_process", "isolated"])
+def test_a_correct_backward_is_graded_when_its_forward_raises(tmp_path, isolated):
+    """A forward that raises costs its own tests only: the backward gets the conventional cache."""
+    source = (IMPLEMENTATIONS / "loops_float32" / "layers.py").read_text(encoding="utf-8")
+    submission = write_tree(tmp_path / "python2", {"__init__.py": "", "layers.py": python2_division(source)})
+    parts = ("conv_forward_naive", "conv_backward_naive", "max_pool_forward_naive", "max_pool_backward_naive")
+    verdicts = grade(str(submission), tmp_path, select=" or ".join(parts),
+                     extra_args=("--isolate",) if isolated else ())
+    outcomes = {part: {v.outcome for v in verdicts if v.part == part} for part in parts}
+    assert outcomes["conv_forward_naive"] == {"failed"} and outcomes["max_pool_forward_naive"] == {"failed"}, outcomes
+    assert outcomes["conv_backward_naive"] == {"passed"}, outcomes
+    assert outcomes["max_pool_backward_naive"] == {"passed"}, outcomes
+    forward_failures = [v.message for v in verdicts if v.part == "conv_forward_naive"]
+    assert all(marker("output_shape") in message for message in forward_failures), forward_failures[0]

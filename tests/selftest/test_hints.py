@@ -53,3 +53,27 @@ def test_the_worst_index_of_a_conv_output_names_the_filter_axis(tmp_path):
     messages = [v.message for v in verdicts if v.outcome == "failed" and "worst at" in v.message]
     assert messages and all("(n, f, h, w) = (" in m or "index (" in m for m in messages)
     assert any("(n, f, h, w) = (" in m for m in messages)
+
+
+#: Mutants whose every failure must carry one hint, and hints none of their failures may carry.
+EVERY_FAILURE = {
+    "conv_backward_crop_pad_zero_slice": ("the crop a[:, :, pad:-pad, pad:-pad]", ("hint (stride)",)),
+    "conv_forward_np_pad_every_axis": (None, ("hint (stride)",)),
+    "conv_forward_true_division_size": ("in Python 3, / always gives a float", ("hint (padding)", "hint (stride)")),
+    "conv_forward_returns_cache_first": ("come in the order (cache, out)", ()),
+    "spatial_groupnorm_eps_too_small": (None, ("hint (axes)",)),
+    "conv_backward_dw_window_ignores_stride": (None, ("hint (padding)",)),
+}
+
+
+@pytest.mark.parametrize("mutant", sorted(EVERY_FAILURE))
+def test_the_hint_is_on_every_failure_and_no_misleading_one_on_any(tmp_path, mutant):
+    """The smallest failing inputs of property tests included: a hint there is read first."""
+    wanted, unwanted = EVERY_FAILURE[mutant]
+    must = set(declared(MUTANTS / mutant)["MUST_FAIL"])
+    verdicts = grade(str(MUTANTS / mutant), tmp_path, select=" or ".join(sorted(must)))
+    failures = [v for v in verdicts if v.outcome in ("failed", "error") and v.part in must]
+    assert failures, f"{mutant}: its bug was not caught"
+    for verdict in failures:
+        assert wanted is None or wanted in verdict.message, f"{verdict.name}:\n{verdict.message[:1500]}"
+        assert not any(line in verdict.message for line in unwanted), f"{verdict.name}:\n{verdict.message[:1500]}"

@@ -5,6 +5,7 @@ which pads every axis (a broadcasting error on most cases, wrong values on one).
 Each is graded in a fresh process as a student runs it, in Russian and English.
 """
 
+import os
 import re
 import subprocess
 import sys
@@ -30,11 +31,16 @@ CONV_FORWARD = '''
                 for j in range(W_out):
                     window = x_pad[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
                     out[n, f, i, j] = np.sum(WINDOW * w[f]) + b[f]
-    return out, (x, w, b, conv_param)
+    PRINTED
+    return RETURNED
 '''
+RIGHT = {"PADDED": "np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))", "WINDOW": "window",
+         "RETURNED": "out, (x, w, b, conv_param)", "PRINTED": "pass"}
 BUGS = {
-    "typo": {"PADDED": "np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))", "WINDOW": "windw"},
-    "padding": {"PADDED": "np.pad(x, pad)", "WINDOW": "window"},
+    "typo": {**RIGHT, "WINDOW": "windw"},
+    "padding": {**RIGHT, "PADDED": "np.pad(x, pad)"},
+    # (cache, out), and a print to debug it.
+    "order": {**RIGHT, "RETURNED": "(x, w, b, conv_param), out", "PRINTED": 'print("out:", out.shape)'},
 }
 TABLE_TITLE = {"ru": "части задания", "en": "graded parts"}
 CYRILLIC = re.compile("[а-яА-Я]")
@@ -79,7 +85,7 @@ def assert_ends_with_the_table(output, lang):
 
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
-@pytest.mark.parametrize("bug", sorted(BUGS))
+@pytest.mark.parametrize("bug", ["padding", "typo"])
 def test_a_failing_conv_forward_is_short_and_ends_with_the_table(submissions, bug, lang):
     output = student_run(submissions[bug], lang)
     assert len(output.splitlines()) <= MAX_LINES, output
@@ -89,6 +95,22 @@ def test_a_failing_conv_forward_is_short_and_ends_with_the_table(submissions, bu
     line = failing_line(submissions[bug] / "layers.py")
     assert (f"layers.py, строка {line}" if lang == "ru" else f"layers.py, line {line}") in output, output
     assert bool(CYRILLIC.search(output)) == (lang == "ru"), output
+
+
+def test_values_returned_in_another_order_get_a_return_hint_not_a_harness_error(submissions):
+    output = student_run(submissions["order"], "en")
+    assert len(output.splitlines()) <= MAX_LINES, output
+    assert "hint (return): the returned values come in the order (cache, out)" in output, output
+    assert "tell the course staff" not in output and "Traceback" not in output, output
+    assert_ends_with_the_table(output, "en")
+
+
+def test_what_the_code_printed_is_shown_under_the_failure(submissions):
+    output = student_run(submissions["order"], "ru")
+    shown = output.split("ваш код напечатал во время этого теста")
+    assert len(shown) >= 2, output
+    assert shown[1].splitlines()[1].startswith("out: ("), output
+    assert len(output.splitlines()) <= MAX_LINES, output
 
 
 def test_the_typo_is_shown_once_with_its_line(submissions):
@@ -106,3 +128,15 @@ def test_under_xdist_the_controller_counts_and_prints_the_same(submissions):
     assert_ends_with_the_table(output, "en")
     assert "2/12 passed (10 failed, 2 passed)" in output.splitlines()[-1], output
     assert "[gw" not in output.split("what failed")[1], output
+
+
+@pytest.mark.parametrize("folder", ["student_impl", "notebooks", "tests/graded"])
+def test_pytest_typed_in_a_folder_of_the_assignment_runs_its_tests(folder):
+    # `python -m pytest` with the project on PYTHONPATH is what the `pytest` script does in a
+    # student's clone, whose editable install is the clone itself.
+    run = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--impl=answer_key",
+                          "-k", "conv_forward_naive and not fast and not property"],
+                         cwd=PROJECT / folder, capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "PYTHONPATH": str(PROJECT)})
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "10 passed" in run.stdout, run.stdout
