@@ -141,6 +141,9 @@ EN = {
     # ---- a plain pytest run's report (plugin.py) ----------------------------------------
     "failures_title": "what failed",
     "printed": "your code printed during this test (printing costs no points):",
+    "printed_bytes": "(your code printed {size:,} bytes during this test; the first {shown} characters follow; "
+                     "printing costs no points)",
+    "cut_characters": "[... {count} more characters cut]",
     "same_failure": "The same failure in other tests of {part} ({count}): {names}",
     "more_failures": "Other tests of {part} failed too ({count}), their messages not shown: {names} "
                      "(pytest -v shows every message)",

@@ -234,11 +234,10 @@ def test_output(verdict: Verdict) -> str:
     text = verdict.failure_text() if verdict.outcome != PASSED else ""
     cap = limits.MESSAGE_CHARACTERS  # the one place a failure's text is cut
     if len(text) > cap:
-        text = text[:cap] + f"\n[... {len(text) - cap} more characters cut]"
+        text = text[:cap] + "\n" + say("cut_characters", count=len(text) - cap)
     if verdict.output_bytes:
-        note = (f"(your code printed {verdict.output_bytes:,} bytes during this test; the first "
-                f"{len(verdict.output)} characters follow; printing costs no points)\n"
-                f"{verdict.output[:limits.PRINTED_SHOWN_CHARACTERS]}")
+        note = (say("printed_bytes", size=verdict.output_bytes, shown=len(verdict.output)) + "\n"
+                + verdict.output[:limits.PRINTED_SHOWN_CHARACTERS])
         text = f"{text}\n{note}" if text else note
     return text.strip()
 
