@@ -23,7 +23,7 @@ import pytest
 
 from convgrader import language, limits, untrusted
 from convgrader.assignment import BY_NAME, MARKER, PARTS, part_of
-from convgrader.judging import compare, diagnostics, outcomes
+from convgrader.judging import compare, diagnostics, options, outcomes
 from convgrader.judging.points import declared
 from convgrader.messages import Said, say, together
 from convgrader.paths import BENCHMARKS, GRADED_TESTS, HIDDEN_TESTS, PROJECT, SELF_TESTS
@@ -36,8 +36,6 @@ from convgrader.untrusted import shown, shown_name
 OPT_IN_FOLDERS = {SELF_TESTS: "--selftest", BENCHMARKS: "--benchmark-only", HIDDEN_TESTS: "--hidden"}
 #: Folders whose every test grades a part, and must say which.
 GRADING_FOLDERS = (GRADED_TESTS, HIDDEN_TESTS)
-#: Seed of the hidden tests' random cases unless ``--hidden-seed`` says otherwise.
-HIDDEN_SEED = 20261127
 #: Options that ask for grading wherever pytest runs.
 OWN_OPTIONS = ("impl", "selftest", "hidden", "isolate", "outcomes", "collect_manifest")
 
@@ -57,33 +55,20 @@ FAILURE_GROUP = pytest.StashKey[str]()
 
 def pytest_addoption(parser):
     group = parser.getgroup("convgrader", "grading the convolutional-network assignment")
-    group.addoption(
-        "--impl", action="append", default=None, metavar="VALUE",
-        help="what to grade: student_impl (default), answer_key (the answer key), another "
-             "importable package, or the path of a folder laid out like student_impl/. "
-             "Repeat to grade several in one run.")
+    options.add(group.addoption, "impl", "; repeat to grade several in one run", action="append", default=None)
     group.addoption(
         "--selftest", action="store_true", default=False,
         help="also run the harness's own tests (tests/selftest)")
-    group.addoption(
-        "--hidden", action="store_true", default=False,
-        help="also run the hidden tests (tests/hidden), which students do not receive")
-    group.addoption(
-        "--hidden-seed", type=int, default=HIDDEN_SEED, metavar="N",
-        help=f"seed of the hidden tests' random cases (default {HIDDEN_SEED}); recorded in reports")
+    options.add(group.addoption, "hidden")
+    options.add(group.addoption, "hidden_seed")
     group.addoption(
         "--isolate", action="store_true", default=False,
         help="run the submission in a sandboxed process: this process never imports its code")
     group.addoption(
         "--deadline", type=float, default=None, metavar="EPOCH",
         help="with --isolate: no call of the submission starts after this time.time() value")
-    group.addoption(
-        "--call-timeout", type=float, default=limits.CALL, metavar="SECONDS",
-        help=f"with --isolate: seconds one call of the submission may take (default {limits.CALL:g})")
-    group.addoption(
-        "--lang", default=None, metavar="ru|en",
-        help=f"language of the messages: ru or en (default: ${language.ENV_VAR}, then a Russian locale, "
-             f"then the ini option {language.INI_OPTION}, then en)")
+    options.add(group.addoption, "call_timeout", " (with --isolate)")
+    options.add(group.addoption, "lang")
     parser.addini(language.INI_OPTION, "language of the messages to students, ru or en (--lang overrides it)",
                   default="")
     group.addoption(
