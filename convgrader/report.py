@@ -207,8 +207,8 @@ class Report:
 
     @property
     def bonus_max(self) -> float:
-        """Points the optional parts could give."""
-        return sum(self.parts[p].max_score for p in self.bonus_parts if p in self.parts)
+        """Points the optional parts that had tests here could give (none when a run selected none of them)."""
+        return sum(self.parts[p].max_score for p in self.bonus_parts if p in self.parts and self.parts[p].total)
 
     @property
     def required(self) -> float:

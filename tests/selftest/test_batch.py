@@ -121,7 +121,9 @@ def test_a_messy_class_is_graded_into_one_row_each(tmp_path, fake_grader):
     assert status["zhanna"].startswith("grading failed: the grader could not run (exit 2)")
     full = str(float(len(PARTS) - len(OPTIONAL_PARTS)))
     assert rows["anna"]["total"] == rows["vera"]["total"] == rows["gleb"]["total"] == str(len(PARTS))
-    assert rows["anna"]["max_total"] == full.removesuffix(".0")
+    assert rows["anna"]["max_required"] == full.removesuffix(".0")
+    # The required points and the bonus apart: a bonus never hides a missing required part.
+    assert rows["anna"]["required"] == full.removesuffix(".0")
     assert rows["anna"]["bonus"] == str(len(OPTIONAL_PARTS))
     assert rows["boris"]["conv_forward_naive"] == "1" and rows["boris"]["conv_backward_naive"] == "0"
     assert rows["boris"]["total"] == "1"
@@ -313,7 +315,7 @@ def test_a_row_shows_tampering_and_leaves_unknown_numbers_blank():
         "bonus_parts": ["spatial_groupnorm_forward"], "tampering": ["import of answer_key"]}}
     row = to_csv_row(from_results_json(results), "mallory")
     assert row["status"] == "graded: tampering detected (import of answer_key)"
-    assert (row["total"], row["max_total"], row["conv_forward_naive"], row["max_pool_forward_naive"], row["bonus"]) \
+    assert (row["total"], row["max_required"], row["conv_forward_naive"], row["max_pool_forward_naive"], row["bonus"]) \
         == ("0", "100", "0", "", "0")
 
 
