@@ -277,7 +277,7 @@ def check_returned(value, what, expected, *, context=None, tolerance=None):
 
 def _index_text(index, what, context):
     """An index named by the array's axes: ``(n, f, h, w) = (0, 1, 2, 3)`` for a conv output."""
-    return diagnostics.index_label(index, what, context.kind if context else "")
+    return diagnostics.index_label(index, what, context.area if context else "")
 
 
 #: Arrays of at most this many values are shown whole in a failure message (the smallest failing

@@ -20,7 +20,7 @@ def permuted(actual, expected, what, context, tolerance):
         if candidate.shape == actual.shape and close(actual, candidate, tolerance) \
                 and not close(actual, expected, tolerance):
             moved = tuple(axis for axis, source in enumerate(perm) if axis != source)
-            axes = axis_names(what, context.kind, expected.ndim)
+            axes = axis_names(what, context.area, expected.ndim)
             names = [axis_letter(axes, a) for a in moved]
             return [hint("axes.transposed", what=what, axes=", ".join(names))]
     return []
@@ -72,7 +72,7 @@ def constant_factor(actual, expected, what, context, tolerance):
     """
     a, e = actual.astype(np.float64), expected.astype(np.float64)
     centered = ""
-    if context.kind in ("spatial_batchnorm", "spatial_groupnorm") and what == "out" and a.ndim == 4:
+    if context.area in ("spatial_batchnorm", "spatial_groupnorm") and what == "out" and a.ndim == 4:
         beta = np.asarray(context.inputs["beta"], dtype=np.float64).reshape(1, -1, 1, 1)
         a, e, centered = a - beta, e - beta, "(out - beta) "
     a, e = a.ravel(), e.ravel()
@@ -121,9 +121,9 @@ def offset(actual, expected, what, context, tolerance):
     constant per channel may have a wrong mean instead, so it is named only
     when the constant is beta itself.
     """
-    if what != "out" or context.kind not in OFFSETS or actual.ndim != 4 or actual.shape != expected.shape:
+    if what != "out" or context.area not in OFFSETS or actual.ndim != 4 or actual.shape != expected.shape:
         return []
-    name, channel, formula = OFFSETS[context.kind]
+    name, channel, formula = OFFSETS[context.area]
     offset = np.asarray(context.inputs.get(name), dtype=np.float64)
     if offset.size != actual.shape[1] or not np.any(offset):
         return []
@@ -134,7 +134,7 @@ def offset(actual, expected, what, context, tolerance):
     if close(a, e + offset, tolerance):
         return [hint("bias.twice", what=what, name=name, channel=channel, formula=formula)]
     per_channel = (a - e).mean(axis=(0, 2, 3), keepdims=True)
-    if context.kind == "conv" and np.any(np.abs(per_channel) > tolerance * max(float(np.max(np.abs(e))), 1e-12)) \
+    if context.area == "conv" and np.any(np.abs(per_channel) > tolerance * max(float(np.max(np.abs(e))), 1e-12)) \
             and close(a, e + per_channel, tolerance):
         return [hint("bias.constant", what=what, name=name, channel=channel, formula=formula,
                      example=float(per_channel[0, 0, 0, 0] + offset[0, 0, 0, 0]))]
