@@ -449,3 +449,12 @@ def test_the_watched_harness_includes_its_bytecode_and_site_hooks():
     roots = batch.harness_roots()
     assert PROJECT / "convgrader" in roots and PROJECT / "tests" / "graded" in roots
     assert any(root.name.endswith(".pth") or root.stem == "sitecustomize" for root in roots)
+
+
+def test_every_grading_of_a_batch_speaks_the_class_language(tmp_path):
+    """batch --lang hands the one language to every grading, whatever the grading process's locale."""
+    from convgrader.course.batch import grade_argv
+
+    argv = grade_argv(tmp_path / "impl", tmp_path / "results.json", lang="ru")
+    assert argv[argv.index("--lang") + 1] == "ru"
+    assert "--lang" not in grade_argv(tmp_path / "impl", tmp_path / "results.json")
