@@ -1,44 +1,64 @@
 """Every time and size limit of grading, in one place.
 
-Time limits nest, each inner one ending its own work before the outer one would:
+What a submission is charged with ("too slow", "hung", a test's time limit) is
+measured in CPU seconds of its own processes, never in wall seconds, so that
+the same code gets the same verdict on a quiet laptop and on a busy runner:
 
-    call  <  test  <  run  <  wall clock
+- with ``--isolate`` (``grade``, ``batch``), the grader reads the worker's
+  process tree from outside, in ``/proc`` (utime + stime + cutime + cstime of the
+  worker and everything below it, the sandbox's whole PID namespace): see
+  :mod:`convgrader.running.cputime`. The submission cannot fake it.
+- in plain ``pytest`` (in-process, how students check their code), a CPU-time
+  alarm (``setitimer(ITIMER_PROF)``) bounds each test: see
+  :mod:`convgrader.judging.cpu_budget`.
 
-- ``CALL``: one call into the submission (a layer function, a model method), enforced
-  by the sandbox; a call past it is "too slow" or, if a tiny input hangs too, "hung".
-- ``TEST`` / ``ISOLATED_TEST``: one pytest test (pytest-timeout). In-process
-  (plain ``pytest``) it is the only bound; with ``--isolate`` the calls are bounded
-  and this only backs them up, so it must exceed a test's calls.
+CPU budgets nest, each inner one ending its own work before the outer one would:
+
+    PROBE  <  CALL (one call with --isolate; one whole test in-process)  <  RUN_CPU
+
+Wall-clock limits remain as generous backstops only, each far above its CPU
+budget. Hitting one while the CPU budget is not used up is the machine's fault
+("grading failed: the machine was too busy", retried once by ``grade``), never
+the student's:
+
+    CALL * WALL_FACTOR (one call)  <  ISOLATED_TEST / TEST (pytest-timeout)  <  RUN  <  WALL_CLOCK
+
 - ``RUN``: one ``grade`` run, all tests (``--time-limit``); no call starts after it, and
   pytest gets ``RUN_GRACE`` more to write its last verdicts.
 - ``WALL_CLOCK``: what ``batch`` and the Gradescope runner allow one ``grade``
   process before killing it: the run's limit plus ``WALL_CLOCK_MARGIN`` to write reports.
 """
 
-#: Seconds one call may take. Loop-style naive code needs about 2 s for the notebook's
+#: CPU seconds one call may use. Loop-style naive code needs about 2 s for the notebook's
 #: largest convolution on a 2-core machine; 30x that is slow but correct, beyond it hopeless.
 CALL = 60.0
+#: A call's wall-clock backstop is this many times its CPU budget: a submission that gets
+#: less than a tenth of a core is on a machine too busy to grade.
+WALL_FACTOR = 10
+#: Seconds between two readings of a worker's CPU time while a call runs.
+CPU_POLL = 0.2
 #: Seconds a new worker may take to start Python and numpy, on a loaded machine (not the submission's time).
 STARTUP = 120.0
 #: Tries to start a worker before grading fails (the machine's fault, never the student's),
 #: and the first pause between them in seconds (doubled each time).
 STARTUP_ATTEMPTS = 3
 STARTUP_BACKOFF = 1.0
-#: Seconds the tiny probe input may take before the code is called hung.
+#: CPU seconds the tiny probe input may use before the code is called hung.
 PROBE = 10.0
-#: Seconds a graded test may run in-process unless it says otherwise.
-TEST = 120
-#: Seconds a graded test may run with --isolate, where each call is bounded by CALL.
+#: Wall-clock seconds a graded test may run in-process (pytest-timeout), the last backstop
+#: behind its CPU budget (CALL: a test's calls are a few, and the slowest one dominates).
+TEST = 900
+#: Wall-clock seconds a graded test may run with --isolate, where each call is bounded by CALL.
 ISOLATED_TEST = 900
 #: Seconds one grade run may take (``grade --time-limit``).
 RUN = 1200.0
+#: CPU seconds of the submission's calls after which reaching RUN is the submission's doing.
+RUN_CPU = RUN / 2
 #: Seconds pytest may go on past RUN to record its last verdicts.
 RUN_GRACE = 60.0
 #: Seconds on top of RUN before a grade process is killed from outside.
 WALL_CLOCK_MARGIN = 180.0
 WALL_CLOCK = RUN + WALL_CLOCK_MARGIN
-#: Seconds pytest's collection of the suite may take.
-COLLECTION = 600
 
 #: Bytes of the submission's printed output kept per test.
 OUTPUT_BYTES = 4096
@@ -71,7 +91,8 @@ TMPFS_BYTES = 256 << 20
 #: The most address space a worker may have; at most half the machine's memory.
 MEMORY_BYTES_MAX = 8 << 30
 
-assert CALL < ISOLATED_TEST < RUN < RUN + RUN_GRACE < WALL_CLOCK and PROBE < CALL
+assert PROBE < CALL < RUN_CPU and CALL < TEST
+assert CALL * WALL_FACTOR < ISOLATED_TEST < RUN < RUN + RUN_GRACE < WALL_CLOCK
 
 #: The environment variables that size the thread pools of numpy's BLAS and of OpenMP: the sandbox
 #: sets them for its worker, ``batch`` for the gradings it runs side by side.

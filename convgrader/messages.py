@@ -118,6 +118,10 @@ EN = {
     "called_exit": "the submission called sys.exit({code})",
     "raised_interrupt": "the submission raised KeyboardInterrupt",
     "hint_prefix": "hint ({tag}):",
+    "cpu_hung": "{name} hung: no result after {budget:g} s of CPU time, not even on a tiny input (an endless loop?)",
+    "cpu_too_slow": "{name} is too slow: no result after {budget:g} s of CPU time on this input, though it "
+                    "finishes on a tiny one; vectorize the inner loops",
+    "cpu_not_run_hung": "not run: {name} hung in {test} (no result even on a tiny input), so it is not called again",
 
     # ---- the sandbox (running/sandbox.py) ---------------------------------------------------
     "hung_before": "{what} hung in an earlier test (no result even on a tiny input); not called again",
@@ -126,9 +130,10 @@ EN = {
                        "return arrays of the expected shapes",
     "reply_unreadable": "{what} sent an unreadable reply ({error})",
     "timed_out_tiny": "{what} timed out on a tiny input",
-    "too_slow": "{what} is too slow: no result after {seconds:.0f} s on this input, though it finishes on a "
-                "tiny one; vectorize the inner loops",
-    "hung": "{what} hung: no result after {seconds:.0f} s, not even on a tiny input (an endless loop?)",
+    "too_slow": "{what} is too slow: no result after {seconds:.0f} s of CPU time on this input, though it "
+                "finishes on a tiny one; vectorize the inner loops",
+    "hung": "{what} hung: no result after {seconds:.0f} s of CPU time, not even on a tiny input (an endless loop?)",
+    "reply_misshapen": "{what} sent an unreadable reply (not shaped as the worker's)",
     "object_lost": "the sandbox restarted after an earlier failure; an object it held (a model or a cache) "
                    "was lost with it",
     "exit_stopped": "{what} was stopped",

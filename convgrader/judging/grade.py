@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import platform
+import resource
 import secrets
 import shlex
 import subprocess
@@ -36,6 +37,10 @@ from convgrader.report import (FAILED, GRADED, GRADING_FAILED, SKIPPED, VISIBILI
                                to_junit, to_markdown, to_text, write_results_json)
 from convgrader.running import implementation, isolation
 from convgrader.untrusted import shown, shown_document
+
+#: pytest plugins of this environment that grading never uses, left unloaded: nbval's import alone
+#: (nbformat's schemas) costs more CPU than a third of the graded suite.
+UNUSED_PLUGINS = ("nbval", "benchmark", "anyio")
 
 #: pytest exit statuses that mean the harness failed, not the submission (which
 #: runs in the sandbox and can at worst kill pytest, a negative status).
@@ -106,16 +111,15 @@ def grade(args, pytest_args):
         details = run_details(args, fixtures_before)
         suite = [str(GRADED_TESTS)] + ([str(HIDDEN_TESTS), "--hidden", f"--hidden-seed={args.hidden_seed}"]
                                        if args.hidden else [])
-        common = suite + [f"--impl={args.impl}", f"--lang={args.lang}", "-p", "no:cacheprovider", *pytest_args]
-        collected, why = collect(common)
-        if collected is None:
-            collected, why = collect(common)  # once more: a loaded machine may have timed it out
-        if collected is None:
-            return Report.failed(f"the test suite could not be collected ({why})",
-                                 timings=_timings(started), **details)
+        unused = [f"-pno:{name}" for name in UNUSED_PLUGINS]
+        common = suite + [f"--impl={args.impl}", f"--lang={args.lang}", "-p", "no:cacheprovider", *unused,
+                          *pytest_args]
         sandboxing = ["--isolate", f"--deadline={deadline}", f"--call-timeout={args.call_timeout}"]
-        verdicts, problems, failure = run_tests(common + (sandboxing if args.isolate else []), collected,
-                                                deadline)
+        collected, verdicts, problems, failure = run_tests(common + (sandboxing if args.isolate else []), None,
+                                                           deadline)
+        if collected is None:
+            return Report.failed(f"the test suite could not be collected ({failure})",
+                                 timings=_timings(started), **details)
         tampering = [event for v in verdicts.values() for event in v.tamper] + problems
         if fixtures_digest() != fixtures_before:
             tampering.append("the fixture files changed during grading")
@@ -128,7 +132,15 @@ def grade(args, pytest_args):
 
 
 def _timings(started):
-    return {"execution_time": round(time.time() - started, 1)}
+    """Wall seconds since ``started``, and CPU seconds of this process and every process it waited for.
+
+    The CPU time covers pytest and the sandboxes' workers below it, so it is
+    what grading cost whatever the machine's load; the wall time is not.
+    """
+    wall = round(time.time() - started, 1)
+    cpu = sum(resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
+              for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return {"execution_time": wall, "wall_time": wall, "cpu_time": round(cpu, 1)}
 
 
 # -- running pytest ---------------------------------------------------------------------------------
@@ -137,52 +149,52 @@ def pytest_command(arguments):
     return [sys.executable, "-m", "pytest", *arguments]
 
 
-def collect(arguments):
-    """What collection tells of each test the run will execute (a Verdict to be), by node id, in order.
-
-    Returns ``(tests, None)``, or ``(None, why)`` when collection failed.
-    """
-    with tempfile.TemporaryDirectory(prefix="convgrader-") as scratch:
-        manifest = Path(scratch) / "collected.jsonl"
-        command = pytest_command(arguments + ["--collect-only", "-q", f"--collect-manifest={manifest}"])
-        try:
-            run = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=limits.COLLECTION)
-        except subprocess.TimeoutExpired:
-            return None, f"pytest took more than {limits.COLLECTION} s to collect the tests"
-        lines = manifest.read_text(encoding="utf-8").splitlines() if manifest.exists() else []
-    tests = {entry["nodeid"]: entry for entry in map(json.loads, lines)}
-    if run.returncode not in (0, 5) or not tests:
-        print(f"grade: the test suite could not be collected (pytest exit {run.returncode}):\n"
-              f"{shown_document(run.stdout[-limits.LOG_TAIL_CHARACTERS:] + run.stderr[-limits.LOG_TAIL_CHARACTERS:])}",
-              file=sys.stderr)
-        return None, f"pytest exit status {run.returncode}" if tests or run.returncode not in (0, 5) \
-            else "no test matched"
-    return tests, None
+def read_manifest(manifest):
+    """What collection told of each test the run will execute (a Verdict to be), by node id, in order."""
+    lines = manifest.read_text(encoding="utf-8").splitlines() if manifest.exists() else []
+    return {entry["nodeid"]: entry for entry in map(json.loads, lines)}
 
 
 def run_tests(arguments, collected, deadline):
-    """Run the suite; return verdicts by node id, problems of the outcome log, and why grading failed.
+    """Run the suite; return what was collected, verdicts by node id, problems of the outcome log, and why
+    grading failed.
 
+    With ``collected`` None, the first pytest process also writes what it
+    collects (one start-up, not a collection pass and a run); collection that
+    fails is tried once more, and ``collected`` comes back None with the reason.
     A pytest process that dies is replaced: the replacement skips the tests
     already done and charges the test that was running to the submission (it
     killed its grader), so every round makes progress. The harness's own
     failures are retried once and then fail the grading, never the student:
-    pytest's internal or usage error, a test whose sandbox could not start
-    (outcome ``grading failed``), the run's time limit.
+    pytest's internal or usage error, a test whose sandbox could not start or
+    whose machine was too busy (outcome ``grading failed``), the run's time limit.
     """
     verdicts, problems, failure = {}, [], None
-    retried, harness_errors = set(), 0
+    retried, harness_errors, collections = set(), 0, 0
     key = secrets.token_bytes(32)
     with tempfile.TemporaryDirectory(prefix="convgrader-") as scratch:
-        log = Path(scratch) / "outcomes.jsonl"
-        while any(n not in verdicts for n in collected):
+        log, manifest = Path(scratch) / "outcomes.jsonl", Path(scratch) / "collected.jsonl"
+        while collected is None or any(n not in verdicts for n in collected):
             if time.time() >= deadline + limits.RUN_GRACE:
-                failure = f"the grading run reached its time limit with {_unfinished(collected, verdicts)}"
+                failure = f"the grading run reached its time limit with {_unfinished(collected or {}, verdicts)}"
                 break
             log.unlink(missing_ok=True)
-            deselect = [f"--deselect={n}" for n in collected if n in verdicts]
-            status = run_pytest(arguments + deselect + [f"--outcomes={log}", "-q"], key,
+            if collected is None:
+                rest = [f"--collect-manifest={manifest}"]
+            else:
+                rest = [f"--deselect={n}" for n in collected if n in verdicts]
+            status = run_pytest(arguments + rest + [f"--outcomes={log}", "-q"], key,
                                 max(deadline - time.time(), 0) + limits.RUN_GRACE)
+            if collected is None:
+                collected = read_manifest(manifest) or None
+                if collected is None:
+                    collections += 1
+                    failure = ("no test matched" if status == 5 else "pytest took too long to collect the tests"
+                               if status == "timeout" else f"pytest exit status {status}")
+                    if collections > 1 or status == 5:
+                        return None, {}, problems, failure
+                    failure = None
+                    continue  # once more: a loaded machine may have broken it
             found, new_problems = outcomes.read(log, key)
             problems += new_problems
             verdicts.update(found)
@@ -211,7 +223,7 @@ def run_tests(arguments, collected, deadline):
     if failure is None and infrastructure:
         first = (infrastructure[0].message.strip().splitlines() or ["no message"])[0]
         failure = f"{len(infrastructure)} test(s) could not run twice: {first}"
-    return verdicts, problems, failure
+    return collected, verdicts, problems, failure
 
 
 def _unfinished(collected, verdicts):

@@ -34,7 +34,7 @@ SHARED = {
                      {"action": "store_true", "default": False}),
     "hidden_seed": Option("--hidden-seed", f"seed of the hidden tests' random cases (default {HIDDEN_SEED}); "
                                            "recorded in reports", {"type": int, "default": HIDDEN_SEED, "metavar": "N"}),
-    "call_timeout": Option("--call-timeout", f"seconds one call of the submission may take (default {limits.CALL:g})",
+    "call_timeout": Option("--call-timeout", f"CPU seconds one call of the submission may use (default {limits.CALL:g})",
                            {"type": float, "default": limits.CALL, "metavar": "SECONDS"}),
     "lang": Option("--lang", f"language of the messages and reports: ru or en (default: ${language.ENV_VAR}, a "
                              f"Russian locale, the project's {language.INI_OPTION}, then en)",

@@ -23,7 +23,7 @@ import pytest
 
 from convgrader import language, limits, untrusted
 from convgrader.assignment import BY_NAME, MARKER, PARTS, part_of
-from convgrader.judging import compare, diagnostics, options, outcomes
+from convgrader.judging import compare, cpu_budget, diagnostics, options, outcomes
 from convgrader.judging.points import declared
 from convgrader.messages import Said, say, together
 from convgrader.paths import BENCHMARKS, GRADED_TESTS, HIDDEN_TESTS, PROJECT, SELF_TESTS
@@ -67,7 +67,7 @@ def pytest_addoption(parser):
     group.addoption(
         "--deadline", type=float, default=None, metavar="EPOCH",
         help="with --isolate: no call of the submission starts after this time.time() value")
-    options.add(group.addoption, "call_timeout", " (with --isolate)")
+    options.add(group.addoption, "call_timeout", "; with --isolate per call, without it per graded test")
     options.add(group.addoption, "lang")
     parser.addini(language.INI_OPTION, "language of the messages to students, ru or en (--lang overrides it)",
                   default="")
@@ -121,6 +121,8 @@ def pytest_configure(config):
         key = _read_key(config.getoption("outcomes_key_fd"))
         config.pluginmanager.register(OutcomeLog(config.getoption("outcomes"), key), "convgrader-outcomes")
     config.pluginmanager.register(PartTally(config), "convgrader-tally")
+    if not config.getoption("isolate"):  # in-process: a CPU budget per test (the sandbox bounds its own calls)
+        config.pluginmanager.register(cpu_budget.CpuBudget(config.getoption("call_timeout")), "convgrader-cpu-budget")
     if config.getoption("selftest") and importlib.util.find_spec("tests.selftest.mutation_score"):
         config.pluginmanager.import_plugin("tests.selftest.mutation_score")
 
@@ -378,7 +380,8 @@ class OutcomeLog:
         if report.failed or (report.skipped and verdict.outcome == "passed"):
             verdict.outcome = ("error" if report.when != "call" else "failed") if report.failed else "skipped"
             verdict.message = _message_of(report)
-            if call.excinfo is not None and call.excinfo.errisinstance(sandbox.GradingFailed):
+            if call.excinfo is not None and (call.excinfo.errisinstance(sandbox.GradingFailed)
+                                             or _wall_clock_backstop(item, call)):
                 verdict.outcome = GRADING_FAILED  # the harness's fault: grade retries, never charges it
             # The failure as data, and what a failed array comparison looked like (compare.comparison_figure).
             verdict.said, verdict.figure = _failure_data(call)
@@ -396,6 +399,13 @@ class OutcomeLog:
 
     def pytest_unconfigure(self):
         self.file.close()
+
+
+def _wall_clock_backstop(item, call):
+    """True when pytest-timeout's wall clock ended a sandboxed test: every call in it is bounded in CPU
+    time, so the machine was too busy (see limits.py), not the submission slow."""
+    return (item.config.getoption("isolate") and call.excinfo.errisinstance(pytest.fail.Exception)
+            and "from pytest-timeout" in str(call.excinfo.value))
 
 
 def collected_entry(item):

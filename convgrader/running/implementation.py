@@ -48,6 +48,8 @@ class Implementation:
         self.label = label
         self.package = package
         self._modules = {}
+        #: name -> a callable making the exception a look-up of that name raises instead (it hung earlier)
+        self.refused = {}
 
     def __repr__(self):
         return f"Implementation({self.label!r}, package={self.package!r})"
@@ -75,6 +77,8 @@ class Implementation:
         ImplementationUnavailable
             When its module fails to import or does not define it.
         """
+        if name in self.refused:
+            raise self.refused[name]()
         part = BY_NAME[name]
         found = getattr(self.module(part.module), name, None)
         if found is None:

@@ -32,10 +32,12 @@ one. Values come back as copies; objects that cannot be copied (a model, a
 cache) stay in the worker and are used through :class:`RemoteObject`.
 """
 
+import contextlib
 import functools
 import json
 import os
 import importlib.util
+import select
 import shutil
 import signal
 import socket
@@ -51,8 +53,8 @@ import numpy as np
 
 from convgrader import limits, paths
 from convgrader.assignment import AREAS, BY_NAME, MODEL_CLASS
-from convgrader.running import isolation, wire, worker
 from convgrader.messages import Said, say, together
+from convgrader.running import cputime, isolation, wire, worker
 from convgrader.running.implementation import ImplementationUnavailable
 from convgrader.untrusted import shown, shown_name
 
@@ -61,7 +63,10 @@ PROJECT = str(paths.PROJECT)
 #: Threads a submission's numpy and OpenMP code may use. One: the arrays of
 #: the tests are small, where a second BLAS thread only contends (measured: the
 #: digits training checks took 2 s with one thread, up to 29 s with two on a
-#: busy 2-core machine), and a batch grades one submission per core.
+#: busy 2-core machine), and a batch grades one submission per core. The same
+#: number goes to both pools, since they take turns (the fast layers hold BLAS
+#: to one thread while their OpenMP loop runs): measured by sampling a worker's
+#: threads through the model's tests, one thread, never more than one running.
 WORKER_THREADS = os.environ.get("CONVGRADER_WORKER_THREADS", "1")
 
 
@@ -209,11 +214,12 @@ class Sandbox:
         self.workdir = None
         self.deadline, self.call_timeout = deadline, call_timeout
         self.memory_bytes = memory_bytes or default_memory_cap()
-        self.process = self.sock = self.tap = None
+        self.process = self.sock = self.tap = self.meter = None
         self.generation = 0
         self.tamper_events = []
         self._lookups = {}
         self.hung = set()  # names that hung even on a tiny input: later calls fail at once
+        self.cpu_spent = 0.0  # CPU seconds of this run's stopped workers (a running one's are read when needed)
 
     # -- the graded names, as Implementation offers them -----------------------------------------
     def get(self, name):
@@ -285,6 +291,7 @@ class Sandbox:
         finally:
             child.close()
         _LIVE_WORKERS.add(self.process.pid)
+        self.meter = cputime.Meter(self.process.pid)
         self.workdir = workdir
         self.sock, self.tap = parent, OutputTap(self.process.stdout)
         # Starting Python and numpy is not the submission's time: wait for it apart.
@@ -310,6 +317,7 @@ class Sandbox:
         """Kill the worker and everything it started; every object it held is lost (see RemoteObject's generation)."""
         self.generation += 1
         if self.process is not None:
+            self.cpu_spent += self.meter.read().cpu
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
@@ -329,23 +337,25 @@ class Sandbox:
     # -- one request ----------------------------------------------------------------------------
     def request(self, header: dict[str, Any], blobs: Sequence[bytes] = (), what: str = "the submission",
                 timeout: float | None = None) -> Any:
-        """Send a request; return the decoded value and the changed arguments."""
+        """Send a request; return the decoded value and the changed arguments.
+
+        ``timeout`` (default ``call_timeout``) is a budget of the worker's CPU
+        seconds, read from outside it (:mod:`convgrader.running.cputime`); see
+        :meth:`_await_reply` for what happens when it or the wall-clock backstop runs out.
+        """
         if what in self.hung:
             raise SubmissionTimeout(say("hung_before", what=what), "hung")
         self.ensure_running()
         budget = self.call_timeout if timeout is None else timeout
-        if self.deadline is not None:
-            left = self.deadline - time.time()
-            if left <= 0:
-                raise SubmissionTimeout(say("run_time_limit"), "time limit")
-            budget = min(budget, left)
+        if self.deadline is not None and self.deadline - time.time() <= 0:
+            raise self._run_limit_reached()
         generation = self.generation
         try:
-            self.sock.settimeout(budget)  # a worker that reads nothing cannot block the grader's send
+            # A worker that reads nothing cannot block the grader's send.
+            self.sock.settimeout(budget * limits.WALL_FACTOR)
             wire.send(self.sock, header, blobs)
-            reply, reply_blobs = wire.receive(self.sock, deadline=time.monotonic() + budget,
-                                              max_bytes=limits.REPLY_BYTES)
-        except (wire.WireTimeout, socket.timeout):
+            reply, reply_blobs = self._await_reply(budget, what)
+        except socket.timeout:
             self.stop()
             raise self.timeout(what, budget) from None
         except wire.WireOversized as error:
@@ -374,6 +384,50 @@ class Sandbox:
         value = wire.decode(reply["ok"], reply_blobs, resolve)
         changed = {i: wire.decode(v, reply_blobs, resolve) for i, v in reply.get("changed", [])}
         return (value, changed) if header["op"] == "call" else value
+
+    def _await_reply(self, budget, what):
+        """The worker's reply, waited for while its processes use at most ``budget`` CPU seconds.
+
+        Every ``limits.CPU_POLL`` seconds the worker's process tree is measured
+        from outside. The submission is charged (:meth:`timeout`: "too slow" or
+        "hung") when its CPU time reaches ``budget``, or when its own time (wall
+        time less the time it waited for a CPU) does while it sleeps or blocks.
+        When the wall-clock backstop (``budget * limits.WALL_FACTOR``) or the
+        run's deadline comes first, the machine was too busy: :class:`GradingFailed`,
+        which ``grade`` retries once and never charges.
+        """
+        start, started = self.meter.read(), time.monotonic()
+        backstop = started + budget * limits.WALL_FACTOR
+        while True:
+            try:
+                readable, _, _ = select.select([self.sock], [], [], limits.CPU_POLL)
+                if readable:
+                    # The reply is written at once when the call ends: one that stops midway is the submission's.
+                    deadline = min(backstop, time.monotonic() + budget)
+                    return wire.receive(self.sock, deadline=deadline, max_bytes=limits.REPLY_BYTES)
+                stalled = False
+            except wire.WireTimeout:
+                stalled = True  # part of a reply came, then nothing until the backstop
+            used = self.meter.read() - start
+            elapsed = time.monotonic() - started
+            if used.cpu >= budget or elapsed - used.waited >= budget or stalled and used.waited < elapsed / 2:
+                self.stop()
+                raise self.timeout(what, budget)
+            run_over = self.deadline is not None and time.time() >= self.deadline
+            if stalled or run_over or time.monotonic() >= backstop:
+                self.stop()
+                if run_over:
+                    raise self._run_limit_reached()
+                raise GradingFailed(f"the machine was too busy: {what} got {used.cpu:.1f} s of CPU "
+                                    f"(its budget is {budget:g} s) in {elapsed:.0f} s of wall time")
+
+    def _run_limit_reached(self):
+        """The run's wall-clock deadline passed: the submission's fault only if it used the run's CPU budget."""
+        spent = self.cpu_spent + (self.meter.read().cpu if self.process is not None else 0.0)
+        if spent >= limits.RUN_CPU:
+            return SubmissionTimeout(say("run_time_limit"), "time limit")
+        return GradingFailed(f"the machine was too busy: the grading run reached its wall-clock limit after "
+                             f"{spent:.0f} s of the submission's CPU time")
 
     def _exit_code(self):
         """The worker's exit status (negative: the signal that ended it), None if it is still running."""
@@ -413,7 +467,7 @@ def _reply_texts(reply, what):
     if isinstance(reply, dict) and "error" in reply:
         error = reply["error"]
     if not isinstance(tamper, list) or not isinstance(error, (dict, type(None))):
-        raise SubmissionCrashed(f"{what} sent an unreadable reply (not shaped as the worker's)")
+        raise SubmissionCrashed(say("reply_misshapen", what=what))
     tamper = [shown(event, newlines=False) for event in tamper]
     if error is not None:
         # Text made safe here; the harness's message (said) and the frames are checked and made safe
@@ -528,28 +582,17 @@ PROBE_LABEL = "probe"
 
 def probe(impl_value, what):
     """True when ``what`` returns (or raises) promptly on a tiny input in a fresh sandbox."""
-    name = what.split(".")[0].split("(")[0]
     # Starting the worker and importing the submission get the usual bound;
     # only the tiny calls themselves must finish within limits.PROBE.
     sandbox = Sandbox(impl_value, PROBE_LABEL)
+
+    @contextlib.contextmanager
+    def probe_budget():
+        sandbox.call_timeout = limits.PROBE
+        yield
+
     try:
-        if name in BY_NAME and name != MODEL_CLASS:
-            part = BY_NAME[name]
-            forward = part.forward
-            functions = [sandbox.get(n) for n in (forward, name) if n]
-            sandbox.call_timeout = limits.PROBE
-            args = AREAS[part.area].tiny_inputs()
-            if forward:
-                out, cache = functions[0](*args)
-                functions[1](np.ones_like(out), cache)
-            else:
-                functions[0](*args)
-        else:  # the model: a tiny network on two tiny images
-            model_class = sandbox.get(MODEL_CLASS)
-            sandbox.call_timeout = limits.PROBE
-            model = model_class(input_dim=(1, 4, 4), num_filters=2, filter_size=3,
-                                hidden_dim=3, num_classes=2, dtype=np.float64)
-            model.loss(np.zeros((2, 1, 4, 4)), np.array([0, 1]))
+        run_on_tiny_input(sandbox.get, what, probe_budget)
         return True
     except SubmissionTimeout:
         return False
@@ -557,6 +600,37 @@ def probe(impl_value, what):
         return True  # it answered, even if wrongly: not hung
     finally:
         sandbox.stop()
+
+
+def run_on_tiny_input(get, what, budget):
+    """Call ``what`` (with its forward, for a backward) on a tiny input.
+
+    Parameters
+    ----------
+    get : callable
+        ``get(name)``: a graded name of the implementation (a function or the model's class).
+    what : str
+        The graded name, or a name derived from it (``ThreeLayerConvNet.loss``).
+    budget : callable
+        A context manager bounding the tiny calls only (not the look-ups, which may import).
+    """
+    name = what.split(".")[0].split("(")[0]
+    if name in BY_NAME and name != MODEL_CLASS:
+        part = BY_NAME[name]
+        functions = [get(n) for n in (part.forward, name) if n]
+        args = AREAS[part.area].tiny_inputs()
+        with budget():
+            if part.forward:
+                out, cache = functions[0](*args)
+                functions[1](np.ones_like(out), cache)
+            else:
+                functions[0](*args)
+    else:  # the model: a tiny network on two tiny images
+        model_class = get(MODEL_CLASS)
+        with budget():
+            model = model_class(input_dim=(1, 4, 4), num_filters=2, filter_size=3,
+                                hidden_dim=3, num_classes=2, dtype=np.float64)
+            model.loss(np.zeros((2, 1, 4, 4)), np.array([0, 1]))
 
 
 # -- the worker's limits and user ------------------------------------------------------------------

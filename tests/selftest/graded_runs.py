@@ -7,12 +7,15 @@ correct ones in other styles, one-bug mutants) exactly as a user would, with
 """
 
 import ast
+import fcntl
+import hashlib
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from convgrader.judging.grade import UNUSED_PLUGINS
 from convgrader.paths import PROJECT
 from convgrader.report import Verdict
 
@@ -23,6 +26,10 @@ MUTANTS = IMPLEMENTATIONS / "mutants"
 def grade(impl, tmp_path, select=None, extra_args=(), lang="en"):
     """Grade ``impl`` with the graded suite in a subprocess; return its verdicts.
 
+    Gradings of the implementations that ship with the project (the answer key,
+    the skeleton, tests/selftest/implementations) are the same every time, so one
+    test session grades each (impl, select, extra_args) once and shares the
+    verdicts among its tests and its xdist workers (see :func:`shared_grading`).
     The verdicts are the harness's own (:class:`convgrader.report.Verdict`), read
     from the outcome log the run writes, the failure as data included.
 
@@ -40,10 +47,47 @@ def grade(impl, tmp_path, select=None, extra_args=(), lang="en"):
     lang : str
         The run's language (English unless a test compares languages, whatever this machine's locale).
     """
+    if not shipped(impl):
+        return _grade(impl, tmp_path, select, extra_args, lang)
+    key = json.dumps([str(impl), select, list(extra_args), lang])
+    found = shared_grading(tmp_path, key, lambda: [v.to_dict() for v in
+                                                    _grade(impl, tmp_path, select, extra_args, lang)])
+    return [Verdict.from_dict(fields) for fields in found]
+
+
+def shipped(impl):
+    """True for implementations that ship with the project (their gradings never change within a session)."""
+    path = PROJECT / impl if not os.path.isabs(str(impl)) else Path(impl)
+    return str(impl) in ("answer_key", "student_impl") or path.resolve().is_relative_to(IMPLEMENTATIONS)
+
+
+def shared_grading(tmp_path, key, compute):
+    """``compute()``'s JSON result, computed once per test session and key, whatever the process asking.
+
+    The session's temporary root (``pytest-N``, above each xdist worker's own
+    folder) holds one file per key; a lock on it makes the others wait for the
+    first process's result instead of grading again.
+    """
+    root = next((p for p in Path(tmp_path).parents if p.name.startswith("pytest-") and
+                 not p.name.startswith("pytest-of-")), Path(tmp_path).parent)
+    folder = root / "shared-gradings"
+    folder.mkdir(exist_ok=True)
+    path = folder / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".json")
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            return json.loads(path.read_text())
+        value = compute()
+        path.write_text(json.dumps(value))
+        return value
+
+
+def _grade(impl, tmp_path, select, extra_args, lang):
     log = tmp_path / f"outcomes-{lang}.jsonl"
     log.unlink(missing_ok=True)
     command = [sys.executable, "-m", "pytest", str(PROJECT / "tests" / "graded"), f"--impl={impl}",
                "-q", "-p", "no:cacheprovider", f"--outcomes={log}", f"--lang={lang}"]
+    command += [f"-pno:{name}" for name in UNUSED_PLUGINS]
     if select:
         command += ["-k", select]
     command += list(extra_args)
@@ -85,6 +129,15 @@ def declared(mutant):
                     and getattr(node.targets[0], "id", None) in found:
                 found[node.targets[0].id] = ast.literal_eval(node.value)
     return found
+
+
+def reachable_selection(mutant):
+    """The ``-k`` expression of the tests a mutant's bug can reach: its MUST_FAIL and MAY_FAIL parts.
+
+    Every self-test grading a mutant uses it, so the session grades each mutant once.
+    """
+    promised = declared(MUTANTS / mutant)
+    return " or ".join(sorted(set(promised["MUST_FAIL"]) | set(promised["MAY_FAIL"])))
 
 
 def mutant_names():

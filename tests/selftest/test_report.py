@@ -215,7 +215,7 @@ def fake_pytest(tmp_path, monkeypatch):
 
 def test_a_sandbox_that_fails_once_is_retried_and_graded(fake_pytest):
     run, rounds = fake_pytest
-    verdicts, problems, failure = run(infrastructure_rounds={TESTS[1]: 1})
+    _, verdicts, problems, failure = run(infrastructure_rounds={TESTS[1]: 1})
     assert failure is None and problems == []
     assert [verdicts[n].outcome for n in TESTS] == ["passed", "passed"]
     assert rounds() == ["", TESTS[0]], "the retry runs only the test whose sandbox failed"
@@ -223,15 +223,15 @@ def test_a_sandbox_that_fails_once_is_retried_and_graded(fake_pytest):
 
 def test_a_sandbox_that_fails_twice_fails_the_grading_not_the_student(fake_pytest):
     run, _ = fake_pytest
-    _, _, failure = run(infrastructure_rounds={TESTS[1]: 2})
+    _, _, _, failure = run(infrastructure_rounds={TESTS[1]: 2})
     assert failure == "1 test(s) could not run twice: the sandbox's start crashed with SIGKILL"
 
 
 def test_pytest_internal_errors_are_retried_once_then_fail_the_grading(fake_pytest):
     run, _ = fake_pytest
-    verdicts, _, failure = run(internal_errors=1)
+    _, verdicts, _, failure = run(internal_errors=1)
     assert failure is None and all(verdicts[n].outcome == "passed" for n in TESTS)
-    _, _, failure = run(internal_errors=5)
+    _, _, _, failure = run(internal_errors=5)
     assert failure == "pytest failed twice (internal error, exit status 3)"
 
 
