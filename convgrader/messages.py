@@ -206,6 +206,12 @@ EN = {
     "grade_bonus": "{part} (bonus)",
     "grade_not_run": "Not run here (no points): {names}",
     "grade_tampering": "TAMPERING DETECTED: the submission touched what it must not, so it scores 0:",
+    "twin_failed": "Passed on its visible inputs, but scores 0: the same check on fresh inputs of the same shapes, "
+                   "parameters and dtype (the hidden test {twin}) failed. In the grade of record a visible test "
+                   "counts only when its hidden twin passes too, so answers taken from the visible cases earn "
+                   "nothing.",
+    "twin_zero_gradients": "every gradient is exactly zero: finite differences of a loss that never changes "
+                           "agree with that, but the network at these parameters has non-zero gradients",
     "report_notes": "Notes on your upload:",
     "report_rejected": "Your submission could not be graded: {reason}.",
     "report_grading_failed": "Not graded: {reason}. This is not a judgement of your code: the grader will try "

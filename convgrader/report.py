@@ -67,6 +67,12 @@ class Verdict:
     ``output_bytes`` how much it printed in all. ``score``/``max_score`` are
     set by the report, not by pytest. ``tamper`` lists what the submission
     touched that it must not (any event costs the whole grade).
+
+    With ``--hidden``, a visible test has a hidden twin: the same check on fresh
+    inputs of the same shapes, parameters and dtype. ``twin_of`` (on a twin) names
+    the visible tests it confirms, by node id; ``unconfirmed_by`` (on a visible
+    test that passed) names the twin that failed, which withholds its points
+    (see :func:`convgrader.judging.points.withhold_unconfirmed`).
     """
 
     nodeid: str
@@ -94,6 +100,8 @@ class Verdict:
     score: float = 0.0
     max_score: float = 0.0
     visibility: str = "visible"
+    twin_of: list = field(default_factory=list)
+    unconfirmed_by: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -223,8 +231,9 @@ class Report:
         return f"{self.status}: {self.reason}" if self.reason else self.status
 
     def credited(self, verdict: Verdict) -> bool:
-        """Whether a test earns its points: it passed and nothing was tampered with."""
-        return verdict.outcome == PASSED and not self.tampering
+        """Whether a test earns its points: it passed, its hidden twin (if any) passed, and nothing was
+        tampered with."""
+        return verdict.outcome == PASSED and not verdict.unconfirmed_by and not self.tampering
 
 
 # -- results.json (Gradescope) --------------------------------------------------------------------
@@ -232,6 +241,8 @@ class Report:
 def test_output(verdict: Verdict) -> str:
     """The text a student reads for one test: the failure, then what their code printed."""
     text = verdict.failure_text() if verdict.outcome != PASSED else ""
+    if verdict.unconfirmed_by:
+        text = say("twin_failed", twin=verdict.unconfirmed_by)
     cap = limits.MESSAGE_CHARACTERS  # the one place a failure's text is cut
     if len(text) > cap:
         text = text[:cap] + "\n" + say("cut_characters", count=len(text) - cap)
@@ -274,6 +285,10 @@ def to_results_json(report: Report) -> dict[str, Any]:
             extra.update(failure=verdict.said, hints=verdict.hint_tags())
         if verdict.group and verdict.outcome != PASSED:
             extra["group"] = verdict.group
+        if verdict.unconfirmed_by:
+            extra["unconfirmed_by"] = verdict.unconfirmed_by
+        if verdict.twin_of:
+            extra["twin_of"] = list(verdict.twin_of)
         tests.append({
             "name": verdict.name, "number": str(number),
             "score": round(verdict.score, 4), "max_score": round(verdict.max_score, 4),
@@ -363,7 +378,9 @@ def _verdict_from_test(test: dict[str, Any]) -> Verdict:
         output=extra.get("printed", ""), output_bytes=printed_bytes, duration=float(extra.get("duration", 0.0)),
         tamper=list(extra.get("tamper") or []), said=extra.get("failure") or None, group=str(extra.get("group") or ""),
         score=float(test.get("score") or 0.0),
-        max_score=float(test.get("max_score") or 0.0), visibility=test.get("visibility", "visible"))
+        max_score=float(test.get("max_score") or 0.0), visibility=test.get("visibility", "visible"),
+        twin_of=[str(nodeid) for nodeid in extra.get("twin_of") or []],
+        unconfirmed_by=str(extra.get("unconfirmed_by") or ""))
 
 
 def write_results_json(report: Report, path: Path) -> None:

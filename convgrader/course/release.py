@@ -79,7 +79,8 @@ GRADESCOPE_SOURCES = (
     "tests/graded", "tests/hidden", "conftest.py", "setup.py", "pyproject.toml", "tox.ini",
     "README.md", "LICENSE",
 )
-GRADESCOPE_EXCLUDED = ("convgrader/course/generate_fixtures.py",)
+#: Nothing left out: the hidden twins of the visible tests draw fresh cases from generate_fixtures' recipes.
+GRADESCOPE_EXCLUDED = ()
 GRADESCOPE_SCRIPTS = ("setup.sh", "run_autograder")
 #: Folders root alone may read on the grading machine (setup.sh and gradescope-run lock them).
 LOCKED = ("answer_key", "tests/hidden")

@@ -278,8 +278,10 @@ def run_details(args, fixtures_sha256):
 
 
 def build_report(args, collected, verdicts, tampering, timings, details):
-    """Score the verdicts: each part's points shared by its tests, nothing with tampering."""
+    """Score the verdicts: each part's points shared by its tests, a visible test only when its hidden twin
+    passed too (with ``--hidden``), nothing with tampering."""
     entries = [verdicts[n] for n in collected]
+    points.withhold_unconfirmed(entries)
     graded = [v for v in entries if v.outcome != SKIPPED or v.scored]
     maxima = points.share_out([{"part": v.part, "weight": v.weight, "scored": v.scored} for v in graded])
     parts = {p: PartTotal(max_score=float(points.part_points(p))) for p in PARTS}

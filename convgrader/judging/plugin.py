@@ -24,7 +24,7 @@ import pytest
 from convgrader import language, limits, untrusted
 from convgrader.assignment import BY_NAME, MARKER, PARTS, part_of
 from convgrader.judging import compare, cpu_budget, diagnostics, options, outcomes
-from convgrader.judging.points import declared
+from convgrader.judging.points import TWIN_MARKER, declared
 from convgrader.messages import Said, say, together
 from convgrader.paths import BENCHMARKS, GRADED_TESTS, HIDDEN_TESTS, PROJECT, SELF_TESTS
 from convgrader.running import implementation, isolation, sandbox
@@ -104,6 +104,8 @@ def pytest_configure(config):
     config.addinivalue_line("markers", f"{MARKER}(part, weight=1, scored=True): the graded part this test grades "
                                        "(see convgrader/assignment.py), its weight within the part, and whether it "
                                        "carries points")
+    config.addinivalue_line("markers", f"{TWIN_MARKER}(*tests): a hidden test that replays these visible tests on "
+                                       "fresh inputs; they score only when it passes (convgrader/judging/points.py)")
     try:
         language.set_current(language.choose(config.getoption("lang"), config.getini(language.INI_OPTION)))
     except ValueError as error:
@@ -409,10 +411,27 @@ def _wall_clock_backstop(item, call):
 
 
 def collected_entry(item):
-    """What collection tells of a test: its node id, name, part, weight, whether it is scored and hidden."""
+    """What collection tells of a test: its node id, name, part, weight, whether it is scored and hidden,
+    and for a hidden twin the node ids of the visible tests it confirms."""
     part, weight, scored = declared(item)
     return {"nodeid": item.nodeid, "name": item.name, "part": part, "weight": weight, "scored": scored,
-            "hidden": item.get_closest_marker("hidden") is not None}
+            "hidden": item.get_closest_marker("hidden") is not None, "twin_of": twin_of(item)}
+
+
+def twin_of(item):
+    """Node ids of the visible tests a hidden twin confirms (its ``twin_of`` marker names their functions).
+
+    A parametrized twin confirms the visible test of the same parameters: its ids are the visible test's.
+    """
+    marker = item.get_closest_marker(TWIN_MARKER)
+    if marker is None:
+        return []
+    params = f"[{item.callspec.id}]" if hasattr(item, "callspec") else ""
+    found = []
+    for test in marker.args:
+        path = Path(os.path.relpath(sys.modules[test.__module__].__file__, item.config.rootpath)).as_posix()
+        found.append(f"{path}::{test.__name__}{params}")
+    return found
 
 
 class CollectManifest:

@@ -254,6 +254,7 @@ def property_test(strategy, profile, shown=("x",)):
             if message:
                 fail(message, figure)
         test.__name__, test.__qualname__, test.__doc__ = check.__name__, check.__qualname__, check.__doc__
+        test.__module__ = check.__module__  # where the test lives (a hidden twin names it by its module)
         return profile(given(case=strategy)(test))
     return decorate
 

@@ -63,8 +63,12 @@ def test_ThreeLayerConvNet_init_shapes_and_dtype(impl, kwargs):
 @pytest.mark.grades("ThreeLayerConvNet")
 def test_ThreeLayerConvNet_init_statistics(impl):
     """Weights ~ N(0, weight_scale^2), biases zero."""
-    weight_scale = 1e-2
-    np.random.seed(0)
+    check_init_statistics(impl, seed=0, weight_scale=1e-2)
+
+
+def check_init_statistics(impl, seed, weight_scale):
+    """The default model built after ``np.random.seed(seed)`` has weights ~ N(0, weight_scale^2), zero biases."""
+    np.random.seed(seed)
     model = impl.ThreeLayerConvNet(weight_scale=weight_scale, dtype=np.float64)
     for name in ("W1", "W2", "W3"):
         weights = np.asarray(model.params[name], dtype=np.float64)
@@ -86,19 +90,31 @@ def random_batch():
 @pytest.mark.grades("ThreeLayerConvNet")
 def test_ThreeLayerConvNet_initial_loss_is_log_num_classes(impl, random_batch):
     """Row 9: with tiny random weights every class is equally likely: loss = log(10)."""
-    X, y = random_batch
+    check_initial_loss(impl, *random_batch)
+
+
+def check_initial_loss(impl, X, y, num_classes=10):
+    """A fresh model with ``num_classes`` classes (default weight scale) has loss log(num_classes) on X, y."""
     np.random.seed(231)
-    loss, _ = unpack(impl.ThreeLayerConvNet().loss(X, y), 2, "(loss, grads)")
-    # Scores of order 1e-6 move the loss from log(10) by far less than 1e-3.
-    assert_within(loss, math.log(10), 1e-3, say("what_initial_loss"))
+    model = impl.ThreeLayerConvNet() if num_classes == 10 else impl.ThreeLayerConvNet(num_classes=num_classes)
+    loss, _ = unpack(model.loss(X, y), 2, "(loss, grads)")
+    # Scores of order 1e-6 move the loss from log(C) by far less than 1e-3.
+    assert_within(loss, math.log(num_classes), 1e-3, say("what_initial_loss"))
 
 
 @pytest.mark.grades("ThreeLayerConvNet")
 def test_ThreeLayerConvNet_regularization_adds_half_reg_sum_of_squares(impl, random_batch):
     """Row 9 with reg = 0.5: the loss grows by exactly 0.5 * reg * sum(W^2)."""
-    X, y = random_batch
+    check_regularization(impl, *random_batch)
+
+
+def check_regularization(impl, X, y, weights=None):
+    """loss(reg=0.5) - loss(reg=0) = 0.5 * 0.5 * sum(W^2) for the default model, its weights set to
+    ``weights`` (name -> array) when given."""
     np.random.seed(231)
     model = impl.ThreeLayerConvNet()
+    for name, value in (weights or {}).items():
+        model.params[name] = value
     loss, _ = unpack(model.loss(X, y), 2, "(loss, grads)")
     model.reg = 0.5
     loss_reg, _ = unpack(model.loss(X, y), 2, "(loss, grads)")
@@ -139,7 +155,11 @@ def test_ThreeLayerConvNet_numerical_gradient_check(impl):
     drawn at random: enough to catch any wrong gradient, at a twentieth of the
     cost of all 1,400 coordinates.
     """
-    case = load("model", "seed_small")  # the notebook's network, at fixed parameters
+    check_gradients_against_own_loss(impl, load("model", "seed_small"))  # the notebook's network
+
+
+def check_gradients_against_own_loss(impl, case):
+    """Row 10's check at the case's fixed parameters; returns the model's gradients (name -> array)."""
     model, _ = build(impl, case)
     X, y = case["X"], case["y"]
     rng = np.random.RandomState(231)
@@ -155,6 +175,7 @@ def test_ThreeLayerConvNet_numerical_gradient_check(impl):
         error = scaled_error(analytic, numeric)
         if error > 1e-2:
             fail(say("grads_numeric", what=f"grads[{name!r}]", error=error))
+    return grads
 
 
 def centered_difference(loss, params, name, flat_index, h):

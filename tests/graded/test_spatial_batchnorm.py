@@ -54,7 +54,11 @@ def test_spatial_batchnorm_forward_normalizes_each_channel(impl, case_name):
     """Row 14: per-channel means equal beta and standard deviations equal gamma."""
     from convgrader.judging.fixtures import load
 
-    case = load("spatial_batchnorm", case_name)
+    check_normalizes_each_channel(impl, load("spatial_batchnorm", case_name))
+
+
+def check_normalizes_each_channel(impl, case):
+    """Row 14's check on ``case``: per-channel means of out equal beta, standard deviations gamma."""
     gamma, beta = case["gamma"], case["beta"]
     out, _ = unpack(impl.spatial_batchnorm_forward(case["x"], gamma, beta, {"mode": "train"}), 2, "(out, cache)",
                     like=(case["x"].shape, None))
@@ -66,7 +70,12 @@ def test_spatial_batchnorm_forward_normalizes_each_channel(impl, case_name):
 @pytest.mark.grades("spatial_batchnorm_forward")
 def test_spatial_batchnorm_forward_test_mode_after_training(impl):
     """Row 15: after 50 train passes, test mode normalizes a fresh batch to mean 0, std 1."""
-    *train, fresh = training_batches(seed=231, count=51, shape=(10, 4, 11, 12), scale=2.3, shift=13)
+    check_test_mode_after_training(impl, seed=231)
+
+
+def check_test_mode_after_training(impl, seed):
+    """Row 15's check on the batches ``seed`` draws."""
+    *train, fresh = training_batches(seed=seed, count=51, shape=(10, 4, 11, 12), scale=2.3, shift=13)
     gamma, beta = np.ones(4), np.zeros(4)
     bn_param = {"mode": "train"}
     for x in train:

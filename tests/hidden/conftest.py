@@ -14,6 +14,9 @@ points what the hand-drawn cases they replace had.
 import zlib
 
 import hypothesis
+import pytest
+
+from tests.hidden.twins import twin_case_of
 
 
 def pytest_generate_tests(metafunc):
@@ -23,3 +26,10 @@ def pytest_generate_tests(metafunc):
         # as hash() changes from run to run).
         name = metafunc.definition.originalname
         hypothesis.seed(metafunc.config.getoption("hidden_seed") * 2 ** 32 + zlib.crc32(name.encode()))(test)
+
+
+@pytest.fixture
+def twin_case(request):
+    """The fresh twin of the visible case ``(area, name)`` the test is parametrized with (see twins.py)."""
+    area, name = request.param
+    return twin_case_of(request.config, area, name)

@@ -5,6 +5,7 @@ import pytest
 from answer_key import layers as key
 from convgrader.judging.compare import assert_all_close, assert_close, cache_from, unpack
 from convgrader.judging.diagnostics import Context
+from tests.graded import test_properties as properties
 from tests.graded.contract import HIDDEN, conv_cases, in_float64, property_test
 
 
@@ -15,6 +16,7 @@ def expected_conv(case):
 
 
 @pytest.mark.grades("conv_forward_naive", weight=5)
+@pytest.mark.twin_of.with_args(properties.test_conv_forward_naive_property)  # it replays that test on fresh examples
 @property_test(conv_cases(), HIDDEN, shown=("x", "w", "b"))
 def test_hidden_conv_forward_naive(impl, case):
     expected, _ = expected_conv(case)
@@ -24,6 +26,7 @@ def test_hidden_conv_forward_naive(impl, case):
 
 
 @pytest.mark.grades("conv_backward_naive", weight=5)
+@pytest.mark.twin_of.with_args(properties.test_conv_backward_naive_property)  # it replays that test on fresh examples
 @property_test(conv_cases(), HIDDEN, shown=("x", "w", "dout"))
 def test_hidden_conv_backward_naive(impl, case):
     _, expected = expected_conv(case)

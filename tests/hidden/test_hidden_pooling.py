@@ -10,6 +10,7 @@ import pytest
 from answer_key import layers as key
 from convgrader.judging.compare import assert_close, assert_pool_gradient_close, cache_from, unpack
 from convgrader.judging.diagnostics import Context
+from tests.graded import test_properties as properties
 from tests.graded.contract import HIDDEN, pool_cases, property_test
 
 
@@ -21,6 +22,7 @@ def expected_pool(case):
 
 
 @pytest.mark.grades("max_pool_forward_naive", weight=5)
+@pytest.mark.twin_of.with_args(properties.test_max_pool_forward_naive_property)  # it replays that test on fresh examples
 @property_test(pool_cases(), HIDDEN)
 def test_hidden_max_pool_forward_naive(impl, case):
     expected, _ = expected_pool(case)
@@ -30,6 +32,7 @@ def test_hidden_max_pool_forward_naive(impl, case):
 
 
 @pytest.mark.grades("max_pool_backward_naive", weight=5)
+@pytest.mark.twin_of.with_args(properties.test_max_pool_backward_naive_property)  # it replays that test on fresh examples
 @property_test(pool_cases(), HIDDEN, shown=("x", "dout"))
 def test_hidden_max_pool_backward_naive(impl, case):
     _, expected = expected_pool(case)

@@ -14,6 +14,7 @@ from answer_key import layers as key
 from convgrader.judging.compare import assert_all_close, assert_close, cache_from, fail, unpack
 from convgrader.judging.diagnostics import Context
 from convgrader.messages import say
+from tests.graded import test_properties as properties
 from tests.graded.contract import HIDDEN, batchnorm_cases, property_test
 
 
@@ -45,6 +46,7 @@ def check_forward(impl, case):
 
 
 @pytest.mark.grades("spatial_batchnorm_forward", weight=5)
+@pytest.mark.twin_of.with_args(properties.test_spatial_batchnorm_forward_property)  # it replays that test on fresh examples
 @property_test(batchnorm_cases(), HIDDEN)
 def test_hidden_spatial_batchnorm_forward(impl, case):
     check_forward(impl, case)
@@ -71,6 +73,7 @@ def test_hidden_spatial_batchnorm_forward_updates_running_averages(impl, case):
 
 
 @pytest.mark.grades("spatial_batchnorm_backward", weight=5)
+@pytest.mark.twin_of.with_args(properties.test_spatial_batchnorm_backward_property)  # it replays that test on fresh examples
 @property_test(batchnorm_cases(modes=("train",)), HIDDEN, shown=("x", "dout"))
 def test_hidden_spatial_batchnorm_backward(impl, case):
     _, expected, _ = expected_batchnorm(case)

@@ -6,6 +6,7 @@ import pytest
 from answer_key import layers as key
 from convgrader.judging.compare import assert_all_close, assert_close, cache_from, unpack
 from convgrader.judging.diagnostics import Context
+from tests.graded import test_properties as properties
 from tests.graded.contract import HIDDEN, groupnorm_cases, property_test
 
 
@@ -17,6 +18,7 @@ def expected_groupnorm(case):
 
 
 @pytest.mark.grades("spatial_groupnorm_forward", weight=5)
+@pytest.mark.twin_of.with_args(properties.test_spatial_groupnorm_forward_property)  # it replays that test on fresh examples
 @property_test(groupnorm_cases(), HIDDEN)
 def test_hidden_spatial_groupnorm_forward(impl, case):
     expected, _ = expected_groupnorm(case)
@@ -27,6 +29,7 @@ def test_hidden_spatial_groupnorm_forward(impl, case):
 
 
 @pytest.mark.grades("spatial_groupnorm_backward", weight=5)
+@pytest.mark.twin_of.with_args(properties.test_spatial_groupnorm_backward_property)  # it replays that test on fresh examples
 @property_test(groupnorm_cases(), HIDDEN, shown=("x", "dout"))
 def test_hidden_spatial_groupnorm_backward(impl, case):
     _, expected = expected_groupnorm(case)

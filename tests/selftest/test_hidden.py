@@ -20,7 +20,9 @@ HIDDEN = PROJECT / "tests" / "hidden"
 HOSTILE = IMPLEMENTATIONS / "hostile"
 WITH_HIDDEN = ("--hidden", str(HIDDEN))
 CORRECT = {"answer_key": "answer_key", "vectorized": str(IMPLEMENTATIONS / "vectorized"),
-           "loops_float32": str(IMPLEMENTATIONS / "loops_float32")}
+           "loops_float32": str(IMPLEMENTATIONS / "loops_float32"),
+           "ties_last_maximum": str(IMPLEMENTATIONS / "ties_last_maximum"),
+           "ties_split_evenly": str(IMPLEMENTATIONS / "ties_split_evenly")}
 #: The visible tests whose inputs and expected values are fixture files students receive.
 FIXTURE_TESTS = (
     "test_conv_forward_naive", "test_conv_backward_naive",
@@ -44,7 +46,9 @@ def is_hidden(verdict):
 
 
 def assert_every_hidden_test_fails(verdicts):
-    hidden = [v for v in verdicts if is_hidden(v)]
+    # The cheaters build their model honestly (it needs no answers), so the twins of the
+    # initialization tests pass; everything else they answer from memory.
+    hidden = [v for v in verdicts if is_hidden(v) and "_init_" not in v.name]
     assert {v.part for v in hidden} == set(PARTS), "some part has no hidden test"
     passed = [v.name for v in hidden if v.outcome == "passed"]
     assert not passed, "a cheater passed hidden tests:\n" + "\n".join(passed)
