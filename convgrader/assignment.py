@@ -62,9 +62,6 @@ class Part:
         Its share of the grade.
     optional : bool
         A bonus part (the seed marks it "факультативно"): its points come on top of the 100.
-    computes : str
-        What it must compute itself, for messages ("the convolution"): a layer function may
-        not hand its work to the provided fast layers.
     """
 
     name: str
@@ -74,7 +71,6 @@ class Part:
     forward: Optional[str] = None
     points: float = 0
     optional: bool = False
-    computes: str = ""
 
     @property
     def file(self):
@@ -115,21 +111,16 @@ AREAS = {area.name: area for area in (
 
 #: The graded parts, in the order the notebook introduces them. Required parts sum to 100.
 PARTS_TABLE = (
-    Part("conv_forward_naive", "layers", "conv", ("out", "cache"), points=12, computes="the convolution"),
-    Part("conv_backward_naive", "layers", "conv", ("dx", "dw", "db"), forward="conv_forward_naive", points=14,
-         computes="the convolution's gradients"),
-    Part("max_pool_forward_naive", "layers", "pool", ("out", "cache"), points=8, computes="the max pooling"),
-    Part("max_pool_backward_naive", "layers", "pool", ("dx",), forward="max_pool_forward_naive", points=10,
-         computes="the max pooling's gradient"),
-    Part("spatial_batchnorm_forward", "layers", "spatial_batchnorm", ("out", "cache"), points=12,
-         computes="the batch normalization"),
+    Part("conv_forward_naive", "layers", "conv", ("out", "cache"), points=12),
+    Part("conv_backward_naive", "layers", "conv", ("dx", "dw", "db"), forward="conv_forward_naive", points=14),
+    Part("max_pool_forward_naive", "layers", "pool", ("out", "cache"), points=8),
+    Part("max_pool_backward_naive", "layers", "pool", ("dx",), forward="max_pool_forward_naive", points=10),
+    Part("spatial_batchnorm_forward", "layers", "spatial_batchnorm", ("out", "cache"), points=12),
     Part("spatial_batchnorm_backward", "layers", "spatial_batchnorm", ("dx", "dgamma", "dbeta"),
-         forward="spatial_batchnorm_forward", points=12, computes="the batch normalization's gradients"),
-    Part("spatial_groupnorm_forward", "layers", "spatial_groupnorm", ("out", "cache"), points=5, optional=True,
-         computes="the group normalization"),
+         forward="spatial_batchnorm_forward", points=12),
+    Part("spatial_groupnorm_forward", "layers", "spatial_groupnorm", ("out", "cache"), points=5, optional=True),
     Part("spatial_groupnorm_backward", "layers", "spatial_groupnorm", ("dx", "dgamma", "dbeta"),
-         forward="spatial_groupnorm_forward", points=5, optional=True,
-         computes="the group normalization's gradients"),
+         forward="spatial_groupnorm_forward", points=5, optional=True),
     Part("ThreeLayerConvNet", "classifiers.cnn", "model", points=32),
 )
 

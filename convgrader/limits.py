@@ -88,8 +88,12 @@ MESSAGE_BYTES = 1 << 30
 HEADER_BYTES = 8 << 20
 #: Bytes of the private tmpfs a sandboxed worker gets as /tmp and working folder.
 TMPFS_BYTES = 256 << 20
-#: The most address space a worker may have; at most half the machine's memory.
+#: The most address space a worker may have; at most half the machine's memory. Where the worker gets a
+#: control group (:mod:`convgrader.running.cgroups`) the same number caps the memory of all its processes.
 MEMORY_BYTES_MAX = 8 << 30
+#: Processes and threads a worker may hold at once, itself and bubblewrap's two included (a control group's
+#: ``pids.max``, where the grader can make one). The worker itself needs four; a fork or thread bomb stops here.
+WORKER_TASKS = 32
 
 assert PROBE < CALL < RUN_CPU and CALL < TEST
 assert CALL * WALL_FACTOR < ISOLATED_TEST < RUN < RUN + RUN_GRACE < WALL_CLOCK

@@ -44,6 +44,8 @@ REPORT_PAGE = "report.html"
 # `grade` exits 0 when it graded (1 with --fail-under and a low score) and 2 when it could not.
 GRADE_RAN = (0, 1)
 GRADE_COULD_NOT_RUN = 2
+#: The gradebook of an unsharded batch, in OUT.
+GRADEBOOK = "gradebook.csv"
 SHARD_FILE = re.compile(r"gradebook-shard-(\d+)-of-(\d+)\.csv$")
 #: Exit status of a batch stopped because the harness changed under it.
 HARNESS_CHANGED_STATUS = 3
@@ -152,7 +154,8 @@ def find_submissions(folder, out=None):
     Dotfiles, ``__MACOSX`` and the output folder (when it lies inside) are
     not submissions. A ``.zip`` is named without its suffix unless a folder
     already has that name. A name is the entry's, escaped (:func:`row_name`);
-    should two entries' names come out the same, the later one gets ``~2``.
+    should two entries' names come out the same, the later one gets ``~2``,
+    and one that is a gradebook's file name gets ``~``.
     """
     skipped = {Path(out).resolve()} if out is not None else set()
     entries = [path for path in sorted(Path(folder).iterdir())
@@ -163,6 +166,8 @@ def find_submissions(folder, out=None):
     for path in entries:
         stem = path.name[:-len(".zip")] if path.name.lower().endswith(".zip") else path.name
         name = row_name(stem if stem == path.name or stem not in names else path.name)
+        if name == GRADEBOOK or SHARD_FILE.fullmatch(name):  # OUT/<name>/ would stand where the gradebook goes
+            name += "~"
         unique, count = name, 1
         while unique in taken:
             count += 1
@@ -553,7 +558,7 @@ def run_batch(submissions_folder, out, grader, *, jobs=1, shard=None, force=Fals
     submissions = find_submissions(submissions_folder, out)
     if shard is not None:
         submissions = shard.select(submissions)
-    gradebook = out / (shard.gradebook_name if shard else "gradebook.csv")
+    gradebook = out / (shard.gradebook_name if shard else GRADEBOOK)
     reports = {} if force else {
         submission.name: found for submission in submissions
         if (found := previous_results(submission, SubmissionFolder(out, submission.name))) is not None}

@@ -102,8 +102,7 @@ def normalize(source, destination, limits=Limits()):
         elif source.suffix.lower() == ".zip":
             files, notes = _zip_files(open_archive.enter_context(_open_zip(source)), limits)
         else:
-            raise SubmissionRejected(f"{source.name} is neither a folder nor a .zip archive "
-                                     "(other archive formats are not accepted)")
+            raise SubmissionRejected(say("upload_not_zip", name=shown_name(source.name)))
         try:
             return _copy_sources(files, notes, destination, limits)
         except SubmissionRejected:
@@ -134,7 +133,7 @@ def _copy_sources(files, notes, destination, limits):
             continue
         notes.extend(_syntax_note(text, relative))
     if not (destination / MODEL).exists():
-        notes.append(f"no {MODEL} next to {LAYERS}: the model's tests will fail")
+        notes.append(say("upload_no_model", model=MODEL, layers=LAYERS))
     return notes
 
 
@@ -216,16 +215,15 @@ def _open_zip(archive_path):
     # zipfile raises more than BadZipFile on a crafted archive: a name flagged UTF-8 that is not
     # (UnicodeDecodeError), a truncated directory (EOFError), an unsupported feature.
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as error:
-        raise SubmissionRejected(f"{shown_name(archive_path.name)} is not a readable .zip archive "
-                                 f"({shown_name(str(error))})") from None
+        raise SubmissionRejected(say("upload_bad_zip", name=shown_name(archive_path.name),
+                                     error=shown_name(str(error)))) from None
 
 
 def _zip_files(archive, limits):
     """The files of a .zip archive, after checking every entry is safe to extract."""
     members = archive.infolist()
     if len(members) > limits.max_members:
-        raise SubmissionRejected(f"the archive has {len(members)} entries, more than the "
-                                 f"{limits.max_members} allowed")
+        raise SubmissionRejected(say("upload_too_many_members", count=len(members), cap=limits.max_members))
     files, notes, ignored = {}, [], []
     for member in members:
         path = _safe_member_path(member)
@@ -237,12 +235,10 @@ def _zip_files(archive, limits):
             ignored.append(shown_name(str(path)))
     declared = sum(reader.member.file_size for reader in files.values())
     if declared > limits.max_bytes:
-        raise SubmissionRejected(
-            f"the archive's Python files expand to {declared / MEGABYTE:.0f} MB, more than the "
-            f"{limits.max_bytes / MEGABYTE:.0f} MB allowed (a zip bomb?)")
+        raise SubmissionRejected(say("upload_zip_bomb", size=declared / MEGABYTE, cap=limits.max_bytes / MEGABYTE))
     if ignored:
         shown = ", ".join(ignored[:5]) + (f" and {len(ignored) - 5} more" if len(ignored) > 5 else "")
-        notes.append(f"ignored {len(ignored)} file(s) that are not Python sources: {shown}")
+        notes.append(say("upload_ignored", count=len(ignored), names=shown))
     return files, notes
 
 
@@ -251,12 +247,11 @@ def _safe_member_path(member):
     name = member.filename.replace("\\", "/")  # some Windows tools write backslashes
     path = PurePosixPath(name)
     if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
-        raise SubmissionRejected(f"the archive's entry {shown_name(member.filename)} has an absolute path")
+        raise SubmissionRejected(say("upload_absolute", name=shown_name(member.filename)))
     if ".." in path.parts:
-        raise SubmissionRejected(f"the archive's entry {shown_name(member.filename)} would be written outside "
-                                 "the submission's folder (..)")
+        raise SubmissionRejected(say("upload_outside", name=shown_name(member.filename)))
     if stat.S_ISLNK(member.external_attr >> 16):
-        raise SubmissionRejected(f"the archive's entry {shown_name(member.filename)} is a symbolic link")
+        raise SubmissionRejected(say("upload_zip_symlink", name=shown_name(member.filename)))
     return path
 
 
@@ -281,8 +276,8 @@ class _MemberReader:
                 zlib.error) as error:
             # A corrupt entry (zlib.error: invalid deflate data), an unsupported compression method, an
             # encrypted entry, a truncated one.
-            raise SubmissionRejected(f"the archive's entry {shown_name(self.member.filename)} "
-                                     f"cannot be read ({shown_name(str(error))})") from None
+            raise SubmissionRejected(say("upload_entry_unreadable", name=shown_name(self.member.filename),
+                                         error=shown_name(str(error)))) from None
 
 
 class _Budget:
@@ -297,8 +292,7 @@ class _Budget:
         for chunk in reader.chunks():
             self.left -= len(chunk)
             if self.left < 0:
-                raise SubmissionRejected(f"the submission's Python files are larger than the "
-                                         f"{self.max_bytes / MEGABYTE:.0f} MB allowed (a zip bomb?)")
+                raise SubmissionRejected(say("upload_too_large", cap=self.max_bytes / MEGABYTE))
             data += chunk
         return bytes(data)
 
@@ -309,14 +303,13 @@ def _graded_root(files, notes):
     """The folder (relative path) that holds layers.py; prefer one with classifiers/cnn.py, then the shallowest."""
     candidates = [path.parent for path in files if path.name == LAYERS]
     if not candidates:
-        raise SubmissionRejected(f"no {LAYERS} found (expected a folder laid out like student_impl/: "
-                                 f"{LAYERS} and {MODEL})")
+        raise SubmissionRejected(say("upload_no_layers", layers=LAYERS, model=MODEL))
     with_model = [folder for folder in candidates if folder / MODEL in files]
     ranked = sorted(with_model or candidates, key=lambda folder: (len(folder.parts), str(folder)))
     root = ranked[0]
     if len(candidates) > 1:
         listed = ", ".join(shown_name(str(folder / LAYERS)) for folder in sorted(candidates, key=str)[:10])
-        notes.append(f"several {LAYERS} found ({listed}); graded {shown_name(str(root / LAYERS))}")
+        notes.append(say("upload_several_layers", layers=LAYERS, names=listed, graded=shown_name(str(root / LAYERS))))
     return root
 
 
@@ -346,7 +339,7 @@ def _decoded_source(data, relative):
         if text is None:
             continue
         if _canonical(encoding) != "utf-8" and not text.isascii():
-            note = f"{shown_name(str(relative))} was not UTF-8: re-encoded from {encoding}"
+            note = say("upload_reencoded", name=shown_name(str(relative)), encoding=encoding)
         break
     if declared and _canonical(declared) != "utf-8":
         text = _without_coding_line(text)
@@ -399,8 +392,8 @@ def _syntax_note(text, relative):
             warnings.simplefilter("ignore")
             compile(text, str(relative), "exec", dont_inherit=True)
     except SyntaxError as error:
-        return [f"{shown_name(str(relative))} has a syntax error at line {error.lineno}: "
-                f"{shown_name(str(error.msg))} (its tests will fail)"]
+        return [say("upload_syntax_error", name=shown_name(str(relative)), line=error.lineno,
+                    error=shown_name(str(error.msg)))]
     except (ValueError, RecursionError, MemoryError) as error:  # null bytes; nesting too deep for the parser
-        return [f"{shown_name(str(relative))} cannot be compiled: {type(error).__name__}"]
+        return [say("upload_not_compilable", name=shown_name(str(relative)), error=type(error).__name__)]
     return []

@@ -150,13 +150,14 @@ def _implementation(value, config):
     if not config.getoption("isolate"):
         return implementation.resolve(value)
     kind, where = implementation.locate(value)
-    return sandbox.Sandbox(where, implementation.label_of(value), deadline=config.getoption("deadline"),
-                           call_timeout=config.getoption("call_timeout"), level=config.getoption("isolation"))
+    return sandbox.GradedSandboxes(where, implementation.label_of(value), deadline=config.getoption("deadline"),
+                                   call_timeout=config.getoption("call_timeout"),
+                                   level=config.getoption("isolation"))
 
 
 def pytest_unconfigure(config):
     for impl in config.stash.get(IMPLS, []):
-        if isinstance(impl, sandbox.Sandbox):
+        if isinstance(impl, sandbox.GradedSandboxes):
             impl.close()
 
 
@@ -391,7 +392,7 @@ class OutcomeLog:
         if report.when == "teardown":
             impl = item.callspec.params.get("impl") if hasattr(item, "callspec") else None
             impl = impl or item.config.stash[IMPLS][0]
-            if isinstance(impl, sandbox.Sandbox):
+            if isinstance(impl, sandbox.GradedSandboxes):
                 verdict.output, verdict.output_bytes = impl.take_output()
                 verdict.tamper = list(impl.tamper_events)
                 verdict.isolation = impl.level

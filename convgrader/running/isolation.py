@@ -4,10 +4,11 @@ Two levels exist, and every report records which one graded it:
 
 ``namespaces``
     The worker runs under bubblewrap (``bwrap``) in new user, PID, network, IPC,
-    UTS and cgroup namespaces, as uid 65534 with no capabilities and a minimal
-    environment, seeing read-only binds of only what it needs (see
-    :func:`worker_binds`) and a private, size-capped tmpfs as ``/tmp`` and working
-    folder. Nothing it does outlives its grading (PID namespace, die-with-parent)
+    UTS and cgroup namespaces, as uid 65534 with no capabilities, no nested user
+    namespaces and a minimal environment, seeing read-only binds of only what it
+    needs (see :func:`worker_binds`; the layer functions' worker sees no fast
+    code), a read-only ``/dev`` and a private, size-capped tmpfs as ``/tmp`` and
+    working folder. Nothing it does outlives its grading (PID namespace, die-with-parent)
     or reaches the grader's files, other submissions or the network.
 ``process``
     Where Linux namespaces are unavailable (macOS, Windows, containers without user
@@ -51,6 +52,13 @@ WORKER_MODULES = ("convgrader/__init__.py", "convgrader/paths.py", "convgrader/a
                   "convgrader/running")
 #: The provided course code a submission may import, and the kernels it runs on.
 COURSE_CODE = ("reference", "fast_ext")
+#: The two kinds of worker. The layer functions' worker has no fast code at all: no ``fast_ext``, and
+#: ``reference/fast_layers.py`` replaced by :data:`NO_FAST_LAYERS`; the model's has the provided fast
+#: and sandwich layers, which ``ThreeLayerConvNet`` is meant to use.
+LAYERS, MODEL = "layers", "model"
+ROLES = (LAYERS, MODEL)
+#: What the layer functions' worker sees as ``reference/fast_layers.py``: functions that refuse, saying why.
+NO_FAST_LAYERS = paths.HARNESS / "running" / "no_fast_layers.py"
 #: The harness's own correct and one-bug implementations, graded by the self-tests.
 SELFTEST_IMPLEMENTATIONS = paths.SELF_TESTS / "implementations"
 #: ... except these, which attack the grader and are treated like any student's.
@@ -134,26 +142,44 @@ def python_prefixes():
     return found
 
 
-def worker_binds(folder):
+def course_code_binds(role):
+    """(outside, inside) pairs of the provided course code a worker of ``role`` sees.
+
+    The model's worker gets ``reference/`` and ``fast_ext/`` whole. The layer
+    functions' worker gets only the Python source of ``reference/`` (no
+    ``__pycache__``), with :data:`NO_FAST_LAYERS` as ``fast_layers.py``, and no
+    ``fast_ext``: no compiled kernel of the harness exists in its file system.
+    """
+    project = paths.PROJECT
+    if role == MODEL:
+        return [(str(project / name), str(project / name)) for name in COURSE_CODE]
+    reference = project / "reference"
+    binds = [(str(path), str(path)) for path in sorted(reference.glob("*.py")) if path.name != "fast_layers.py"]
+    return binds + [(str(NO_FAST_LAYERS), str(reference / "fast_layers.py"))]
+
+
+def worker_binds(folder, role=MODEL, staged=None):
     """(outside, inside) pairs bound read-only into a worker's sandbox.
 
     The interpreter and its packages, the system's libraries, the harness's
-    worker modules, the provided course code and the graded folder; for a
-    trusted implementation (see :func:`is_trusted`) also the answer key and the
-    self-tests' implementations. Never the hidden or graded tests, the
-    fixtures, the reports, or other submissions.
+    worker modules, the provided course code as ``role`` has it (see
+    :func:`course_code_binds`) and the graded folder (``staged``, its copy of
+    Python source only, when given); for a trusted implementation (see
+    :func:`is_trusted`) also the answer key and the self-tests'
+    implementations. Never the hidden or graded tests, the fixtures, the
+    reports, or other submissions.
     """
     project = str(paths.PROJECT)
     binds = [(path, path) for path in python_prefixes()]
-    binds += [(os.path.join(project, name), os.path.join(project, name))
-              for name in WORKER_MODULES + COURSE_CODE]
+    binds += [(os.path.join(project, name), os.path.join(project, name)) for name in WORKER_MODULES]
+    binds += course_code_binds(role)
     if is_trusted(folder):
         binds.append((str(paths.ANSWER_KEY), str(paths.ANSWER_KEY)))
         for package in (paths.TESTS, paths.SELF_TESTS):
             init = str(package / "__init__.py")
             binds.append((init, init))
         binds.append((str(SELFTEST_IMPLEMENTATIONS), str(SELFTEST_IMPLEMENTATIONS)))
-    binds.append((str(folder), inside_path(folder)))
+    binds.append((str(staged or folder), inside_path(folder)))
     return [(outside, inside) for outside, inside in binds if os.path.exists(outside)]
 
 
@@ -180,7 +206,18 @@ def minimal_environment(extra):
     return environment
 
 
-def bwrap_command(argv, folder, environment, tmpfs_bytes=limits.TMPFS_BYTES):
+@functools.cache
+def disables_userns():
+    """True when this bubblewrap has ``--disable-userns`` (0.8 and later): no nested user namespaces."""
+    found = bwrap()
+    try:
+        usage = subprocess.run([found, "--help"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError, TypeError):
+        return False
+    return "--disable-userns" in usage
+
+
+def bwrap_command(argv, folder, environment, tmpfs_bytes=limits.TMPFS_BYTES, role=MODEL, staged=None):
     """The command running ``argv`` in a sandbox of its own (see the module's docstring).
 
     Parameters
@@ -193,15 +230,20 @@ def bwrap_command(argv, folder, environment, tmpfs_bytes=limits.TMPFS_BYTES):
         The worker's whole environment (bwrap starts from an empty one).
     tmpfs_bytes : int
         Size cap of the private ``/tmp``.
+    role : str
+        :data:`LAYERS` or :data:`MODEL`: which course code the worker sees (:func:`course_code_binds`).
+    staged : str, optional
+        The graded folder's copy holding its Python source only, bound in its place.
     """
     found = bwrap()
     if found is None:
         raise IsolationUnavailable("bubblewrap (bwrap) cannot start a sandbox here")
     command = [found, "--unshare-all", "--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY),
                "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv",
-               "--proc", "/proc", "--dev", "/dev",
+               *(["--disable-userns"] if disables_userns() else []),
+               "--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev",
                "--size", str(tmpfs_bytes), "--tmpfs", "/tmp", *_system_arguments()]
-    for outside, inside in worker_binds(folder):
+    for outside, inside in worker_binds(folder, role, staged):
         command += ["--ro-bind", outside, inside]
     for name, value in environment.items():
         command += ["--setenv", name, value]

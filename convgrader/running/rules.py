@@ -1,42 +1,30 @@
-"""Naive means naive: what a submission's code may use, enforced inside the worker.
+"""What a submission may import, checked inside the worker.
 
-The assignment's rules (the students' README.ru.md, "Правила"; docs/threat-model.md):
+The assignment's rule (the students' README.ru.md, "Правила"; docs/threat-model.md): a submission
+imports numpy, the Python standard library and the provided course code
+(``reference``), nothing else: not scipy or torch, not the answer key, not
+``fast_ext`` directly, not the harness or its test implementations. A
+forbidden import at module level does not fail the whole file: the name it
+binds refuses to work when used, so only the functions that use it lose
+points (:class:`ImportRuleBroken`).
 
-- a submission imports numpy, the Python standard library and the provided
-  course code (``reference``), nothing else: not scipy or torch, not the answer
-  key, not ``fast_ext`` directly, not the harness or its test implementations;
-- a graded layer function computes its result itself: while one runs, the
-  provided fast layers (``reference.fast_layers.*_fast`` and the ``fast_ext``
-  kernels under them) refuse to work for it. ``ThreeLayerConvNet`` may use
-  them, as the assignment intends.
-
-A broken rule raises :class:`RuleBroken` into the submission's code, so it
-costs the tests of the function that broke it and no other. A forbidden
-import at module level does not fail the whole file: the name it binds
-refuses to work when used, so only the functions that use it lose points.
-
-These checks run in the submission's own process, so a determined submission
-can undo them (Python offers no in-process sandbox); they stop the obvious
-routes, and the operating system's isolation (:mod:`convgrader.running.isolation`)
-keeps everything else (the answer key, the harness, other submissions) out of
-reach whatever the submission does here. See ``docs/threat-model.md``.
+This check runs in the submission's own process, so a determined submission
+can undo it; it names the rule for the honest mistake. What holds whatever the
+submission does is the operating system's: the layer functions' worker has no
+fast code in its file system, no new native code (scipy's, a copied kernel) can
+load once the submission runs (:mod:`convgrader.running.native_code`), and the
+answer key, the harness and other submissions are out of reach
+(:mod:`convgrader.running.isolation`). See ``docs/threat-model.md``.
 """
 
 import builtins
-import contextlib
 import importlib
 import sys
-
-from convgrader.assignment import PARTS_TABLE
 
 #: Top-level modules a submission may import, besides the standard library and its own package.
 ALLOWED_PACKAGES = frozenset({"numpy", "reference", "__future__"})
 #: Imports that reach for the grader's secrets: refused at once and recorded as tampering.
 SECRET_PACKAGES = frozenset({"answer_key", "fixtures"})
-#: What each graded layer function must compute itself, for the refusal's message.
-COMPUTES = {part.name: part.computes for part in PARTS_TABLE if not part.is_class}
-FAST_LAYERS = ("conv_forward_fast", "conv_backward_fast", "max_pool_forward_fast", "max_pool_backward_fast")
-KERNELS = ("conv_forward", "conv_backward", "max_pool_forward", "max_pool_backward")
 IMPORT_RULE = ("may import numpy, the Python standard library and the provided course code (reference) "
                "only")
 
@@ -47,57 +35,6 @@ class RuleBroken(Exception):
 
 class ImportRuleBroken(RuleBroken, ImportError):
     """A forbidden import (also an ImportError, so ``except ImportError`` fallbacks keep working)."""
-
-
-class _State:
-    """The graded layer function running now (None outside one, and in the model)."""
-
-    graded = None
-
-
-def _refuse(provided):
-    name = _State.graded
-    raise RuleBroken(f"{name} must compute {COMPUTES.get(name, 'its result')} itself; it called the provided "
-                     f"{provided} (the rule: a graded layer function may not use the fast layers; "
-                     "only ThreeLayerConvNet may)")
-
-
-def _guarded(function, provided):
-    """``function``, refusing to run while a graded layer function runs."""
-    def guarded(*args, **kwargs):
-        if _State.graded is not None:
-            _refuse(provided)
-        return function(*args, **kwargs)
-    guarded.__name__ = guarded.__qualname__ = getattr(function, "__name__", provided)
-    guarded.__doc__ = getattr(function, "__doc__", None)
-    return guarded
-
-
-def guard_fast_layers():
-    """Make the fast layers and their kernels refuse to work inside a graded layer function.
-
-    Must run before the submission (or ``reference.layer_utils``) imports them,
-    so every name bound to them anywhere is the guarded one.
-    """
-    import fast_ext
-    import fast_ext._kernels
-    import reference.fast_layers
-
-    for module in (fast_ext, fast_ext._kernels):
-        for name in KERNELS:
-            setattr(module, name, _guarded(getattr(module, name), f"fast_ext.{name} kernel"))
-    for name in FAST_LAYERS:
-        setattr(reference.fast_layers, name, _guarded(getattr(reference.fast_layers, name), name))
-
-
-@contextlib.contextmanager
-def graded_call(name):
-    """Run the body as the graded layer function ``name`` (the model's calls are not)."""
-    previous, _State.graded = _State.graded, name if name in COMPUTES else None
-    try:
-        yield
-    finally:
-        _State.graded = previous
 
 
 class ForbiddenModule:

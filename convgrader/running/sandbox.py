@@ -19,8 +19,15 @@ prints hundreds of MB         nothing: output is drained and capped
 sends part of a reply, stops  :class:`SubmissionTimeout` of that call only
 sends a huge reply            :class:`SubmissionOversized`, refused unread
 breaks a rule (fast layers,   :class:`SubmissionRaised` naming the rule
-forbidden imports)            (:mod:`convgrader.running.rules`)
+forbidden imports)            (:mod:`convgrader.running.no_fast_layers`,
+                              :mod:`convgrader.running.rules`)
 ============================  ============================================
+
+Each implementation gets two workers (:class:`GradedSandboxes`): the layer
+functions run in one whose file system holds no fast code
+(:data:`convgrader.running.isolation.LAYERS`), ``ThreeLayerConvNet`` in one
+that has the provided fast and sandwich layers (``MODEL``). Neither can load
+native code once the submission runs (:mod:`convgrader.running.native_code`).
 
 The worker runs at the isolation level of :mod:`convgrader.running.isolation`
 (bubblewrap namespaces where available, else a plain process). A worker that
@@ -51,10 +58,10 @@ from typing import Any
 
 import numpy as np
 
-from convgrader import limits, paths
-from convgrader.assignment import AREAS, BY_NAME, MODEL_CLASS
+from convgrader import limits, messages, paths
+from convgrader.assignment import AREAS, BY_NAME, LAYER_FUNCTIONS, MODEL_CLASS
 from convgrader.messages import Said, say, together
-from convgrader.running import cputime, isolation, wire, worker
+from convgrader.running import cgroups, cputime, isolation, no_fast_layers, wire, worker
 from convgrader.running.implementation import ImplementationUnavailable
 from convgrader.untrusted import shown, shown_name
 
@@ -204,14 +211,18 @@ class Sandbox:
     level : str, optional
         ``"namespaces"`` or ``"process"`` (see :mod:`convgrader.running.isolation`);
         by default ``$CONVGRADER_ISOLATION`` or the strongest this machine offers.
+    role : str
+        ``isolation.LAYERS`` (no fast code) or ``isolation.MODEL`` (the provided fast layers):
+        which parts this worker may grade (see :func:`role_of`).
     """
 
     def __init__(self, impl_value, label, deadline=None, memory_bytes=None, call_timeout=limits.CALL,
-                 level=None):
+                 level=None, role=isolation.MODEL):
         self.impl_value, self.label = impl_value, label
         self.folder = implementation_folder(impl_value)
         self.level = isolation.chosen_level(level)
-        self.workdir = None
+        self.role = role
+        self.workdir = self.staged = self.group = None
         self.deadline, self.call_timeout = deadline, call_timeout
         self.memory_bytes = memory_bytes or default_memory_cap()
         self.process = self.sock = self.tap = self.meter = None
@@ -261,15 +272,16 @@ class Sandbox:
         worker_limits = {"memory_bytes": self.memory_bytes, "file_bytes": limits.FILE_BYTES,
                          "protected": protected_paths(self.impl_value),
                          "block_answer_key": not grades_answer_key(self.impl_value),
-                         "import_rule": not isolation.is_trusted(self.folder)}
+                         "import_rule": not isolation.is_trusted(self.folder), "role": self.role}
         environment = isolation.minimal_environment({name: WORKER_THREADS for name in limits.THREAD_VARIABLES})
         # Isolated mode: no PYTHON* variables, no user site, no working folder on sys.path.
         python = [sys.executable, "-I", "-B", "-u", "-c", worker.BOOTSTRAP, json.dumps([PROJECT])]
         user, workdir = {}, None
         if self.level == isolation.NAMESPACES:
+            self.staged = stage_python_source(self.folder)
             command = isolation.bwrap_command(
                 python + [str(child.fileno()), isolation.inside_path(self.folder), json.dumps(worker_limits)],
-                self.folder, environment)
+                self.folder, environment, role=self.role, staged=self.staged)
             workdir_for_popen = "/"
         else:
             command = python + [str(child.fileno()), self.impl_value, json.dumps(worker_limits)]
@@ -280,6 +292,8 @@ class Sandbox:
                 shutil.chown(workdir, user["user"], user["group"])
         if self.level == isolation.PROCESS:
             become_subreaper()
+        self.group = cgroups.make_group(limits.WORKER_TASKS, self.memory_bytes, user.get("user"))
+        command = cgroups.joining(self.group, command)
         try:
             self.process = subprocess.Popen(
                 command, pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -327,9 +341,12 @@ class Sandbox:
             _LIVE_WORKERS.discard(self.process.pid)
             if self.level == isolation.PROCESS:
                 reap_strays()
-        if self.workdir is not None:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-            self.workdir = None
+        for folder in (self.workdir, self.staged):
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+        if self.group is not None:
+            self.group.remove()
+        self.workdir = self.staged = self.group = None
         self.process = None
 
     close = stop
@@ -380,6 +397,8 @@ class Sandbox:
                 raise NotImplementedError(message)
             if raised["code"] == worker.UNAVAILABLE:
                 raise ImplementationUnavailable(message)
+            if raised["type"] == "FastLayersUnavailable":
+                message = fast_layers_refusal(raised.get("fields"), message)
             raise SubmissionRaised(raised["type"], message, _frames_from_wire(raised["frames"]))
         value = wire.decode(reply["ok"], reply_blobs, resolve)
         changed = {i: wire.decode(v, reply_blobs, resolve) for i, v in reply.get("changed", [])}
@@ -444,7 +463,7 @@ class Sandbox:
         """Tell 'too slow' from 'hung' by running the same function on a tiny input."""
         if self.label == PROBE_LABEL:  # a probe that times out is itself the answer
             return SubmissionTimeout(say("timed_out_tiny", what=what), "hung")
-        finished = probe(self.impl_value, what)
+        finished = probe(self.impl_value, what, self.role)
         if not finished:
             self.hung.add(what)
         if finished:
@@ -453,6 +472,66 @@ class Sandbox:
 
     def take_output(self):
         return self.tap.take() if self.tap else ("", 0)
+
+
+#: The provided fast layers, which the layer functions' worker refuses.
+FAST_LAYERS = tuple(no_fast_layers.__all__)
+
+
+def fast_layers_refusal(fields, message):
+    """The refusal of a fast layer in the student's language, or ``message`` when ``fields`` are not the worker's.
+
+    The worker's process is the submission's, so its fields are believed only
+    when they name a graded layer function and a provided fast layer.
+    """
+    fields = fields if isinstance(fields, dict) else {}
+    name, provided = fields.get("name"), fields.get("provided")
+    if name not in LAYER_FUNCTIONS or provided not in FAST_LAYERS:
+        return message
+    return messages.say("fast_layers_refused", name=name, provided=provided,
+                        computes=messages.say(f"computes_{name}"))
+
+
+def role_of(name):
+    """The worker that grades the part ``name``: the model's has the fast layers, the layer functions' none."""
+    return isolation.MODEL if BY_NAME[name].is_class else isolation.LAYERS
+
+
+class GradedSandboxes:
+    """One implementation in two sandboxes, each part served by the worker its rules call for.
+
+    The layer functions run where no fast code exists, ``ThreeLayerConvNet``
+    where the provided fast layers do (:func:`role_of`). Each worker starts on
+    the first call of one of its parts. Takes :class:`Sandbox`'s arguments.
+    """
+
+    def __init__(self, impl_value, label, **options):
+        self.impl_value, self.label = impl_value, label
+        self.workers = {role: Sandbox(impl_value, label, role=role, **options) for role in isolation.ROLES}
+        self.level = self.workers[isolation.LAYERS].level
+
+    def get(self, name):
+        return self.workers[role_of(name)].get(name)
+
+    def __getattr__(self, name):
+        if name in BY_NAME:
+            return self.get(name)
+        raise AttributeError(name)
+
+    @property
+    def tamper_events(self):
+        return [event for worker_ in self.workers.values() for event in worker_.tamper_events]
+
+    def take_output(self):
+        """What both workers printed since the last call, as (text kept, total bytes)."""
+        taken = [worker_.take_output() for worker_ in self.workers.values()]
+        return "".join(text for text, _ in taken), sum(total for _, total in taken)
+
+    def stop(self):
+        for worker_ in self.workers.values():
+            worker_.stop()
+
+    close = stop
 
 
 def _reply_texts(reply, what):
@@ -470,11 +549,11 @@ def _reply_texts(reply, what):
         raise SubmissionCrashed(say("reply_misshapen", what=what))
     tamper = [shown(event, newlines=False) for event in tamper]
     if error is not None:
-        # Text made safe here; the harness's message (said) and the frames are checked and made safe
-        # field by field where they are read (_said_from_wire, _frames_from_wire).
+        # Text made safe here; the harness's message (said), the frames and a refusal's fields are checked
+        # and made safe where they are read (_said_from_wire, _frames_from_wire, fast_layers_refusal).
         error = {"code": shown(error.get("code", ""), newlines=False), "type": shown_name(error.get("type", "")),
                  "message": shown(error.get("message", "")), "said": error.get("said"),
-                 "frames": error.get("frames")}
+                 "frames": error.get("frames"), "fields": error.get("fields")}
     return tamper, error
 
 
@@ -509,9 +588,10 @@ class RemoteObject:
     def for_cache(self, *args):
         """Call a forward only for the cache its backward's test needs.
 
-        The naive-means-naive rule does not apply to this call: it judges the
-        forward in the forward's own tests, and a refused forward must not cost
-        its backward's points too.
+        The forward is judged in its own tests: during this call a fast layer it
+        calls on the side returns None (it computes nothing in the layer
+        functions' worker, see :mod:`convgrader.running.no_fast_layers`) instead
+        of refusing, so a refused forward does not cost its backward's points too.
         """
         return self._call(args, {}, purpose="cache")
 
@@ -580,11 +660,11 @@ def write_back(original, new):
 PROBE_LABEL = "probe"
 
 
-def probe(impl_value, what):
-    """True when ``what`` returns (or raises) promptly on a tiny input in a fresh sandbox."""
+def probe(impl_value, what, role=isolation.MODEL):
+    """True when ``what`` returns (or raises) promptly on a tiny input in a fresh sandbox of ``role``."""
     # Starting the worker and importing the submission get the usual bound;
     # only the tiny calls themselves must finish within limits.PROBE.
-    sandbox = Sandbox(impl_value, PROBE_LABEL)
+    sandbox = Sandbox(impl_value, PROBE_LABEL, role=role)
 
     @contextlib.contextmanager
     def probe_budget():
@@ -700,6 +780,27 @@ def reap_strays():
                 os.waitpid(int(entry), 0)
             except (ChildProcessError, ProcessLookupError, PermissionError):
                 pass
+
+
+def stage_python_source(folder):
+    """A private copy of ``folder`` holding its Python source only, for a sandbox to see instead of it.
+
+    Regular ``*.py`` files and the folders holding them; never a symbolic link
+    (it could point at the grader's files), a compiled module (``.so``,
+    ``.pyd``, ``.pyc``) or any other file the submission shipped. Returns the copy's path.
+    """
+    copy = tempfile.mkdtemp(prefix="convgrader-source-")
+    for root, folders, files in os.walk(folder, followlinks=False):
+        relative = os.path.relpath(root, folder)
+        folders[:] = [f for f in folders if not os.path.islink(os.path.join(root, f))]
+        for name in files:
+            source = os.path.join(root, name)
+            if name.endswith(".py") and not os.path.islink(source) and os.path.isfile(source):
+                target = os.path.join(copy, relative, name)
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                shutil.copyfile(source, target)
+    os.chmod(copy, 0o755)
+    return copy
 
 
 def grades_answer_key(impl_value):

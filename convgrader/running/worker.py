@@ -6,12 +6,16 @@ where the machine allows it. Everything here is untrusted once the submission's
 code is imported: the grader believes nothing this process says except the values
 it returns, and decodes those without pickle.
 
-Order of the start: numpy and the provided fast layers are imported and guarded
-(:mod:`convgrader.running.rules`) before the memory and file-size caps are set
-and before any of the submission's code runs, so starting the interpreter is
-never charged to the submission and the submission only ever sees guarded names.
+Order of the start: numpy, every compiled module a submission may use and, in
+the model's worker only, the provided fast layers are imported
+(:func:`preload`); then no new native code may load
+(:mod:`convgrader.running.native_code`), the memory and file-size caps are set,
+and only then does any of the submission's code run. Starting the interpreter is
+never charged to the submission. The layer functions' worker has no fast code:
+its ``reference.fast_layers`` is :mod:`convgrader.running.no_fast_layers`.
 """
 
+import contextlib
 import json
 import os
 import socket
@@ -91,7 +95,7 @@ class Worker:
         return self.objects[handle.id]
 
     def handle(self, header, blobs):
-        from convgrader.running import rules, wire
+        from convgrader.running import wire
 
         op = header["op"]
         if op == "ping":
@@ -103,8 +107,7 @@ class Worker:
         if op == "call":
             kwargs = dict(wire.decode(header["kwargs"], blobs, self.resolve)) if "kwargs" in header else {}
             before = [a.copy() if hasattr(a, "copy") and hasattr(a, "dtype") else None for a in args]
-            graded = header.get("name") if header.get("purpose", "graded") == "graded" else None
-            with rules.graded_call(graded):
+            with naming_the_graded_call(header.get("name"), header.get("purpose", "graded")):
                 result = target(*args, **kwargs)
             from convgrader.assignment import FORWARDS
 
@@ -187,8 +190,12 @@ def describe(error, folder=None):
         said = error.args[0] if error.args and isinstance(error.args[0], Said) else None
     elif isinstance(error, NotImplementedError):
         code = NOT_IMPLEMENTED
-    return {"code": code, "type": type(error).__name__, "message": (said or message)[:limits.MESSAGE_CHARACTERS],
-            "said": said.to_data() if said is not None else None, "frames": where}
+    described = {"code": code, "type": type(error).__name__, "message": (said or message)[:limits.MESSAGE_CHARACTERS],
+                 "said": said.to_data() if said is not None else None, "frames": where}
+    fields = getattr(error, "fields", None)
+    if type(error).__name__ == "FastLayersUnavailable" and isinstance(fields, dict):
+        described["fields"] = {str(key)[:100]: str(value)[:100] for key, value in list(fields.items())[:4]}
+    return described
 
 
 def shown_file(filename, folder):
@@ -208,15 +215,56 @@ BOOTSTRAP = ("import json, sys; sys.path[:0] = json.loads(sys.argv[1]); del sys.
              "from convgrader.running.worker import main; main(sys.argv)")
 
 
+@contextlib.contextmanager
+def naming_the_graded_call(name, purpose):
+    """Tell the layer functions' refusing fast layers which graded function runs, for their message.
+
+    Only words depend on it (and a forward run for its cache gets None from
+    them): whatever a submission does to it, its worker has no fast code to call.
+    """
+    fast_layers = sys.modules.get("reference.fast_layers")
+    if fast_layers is None or not hasattr(fast_layers, "making_cache"):
+        yield
+        return
+    fast_layers.graded, fast_layers.making_cache = name, purpose == "cache"
+    try:
+        yield
+    finally:
+        fast_layers.graded, fast_layers.making_cache = None, False
+
+
+def preload(role):
+    """Import what the worker of ``role`` offers, before no new native code may load.
+
+    Every compiled module a submission may use; in the model's worker also the
+    provided fast and sandwich layers (with ``fast_ext``'s kernels). In the layer
+    functions' worker ``reference.fast_layers`` is the refusing module: the file
+    bound over it at the namespaces level, and registered here as that module at
+    every level (at the process level the real file exists, but its kernels can
+    no longer be loaded).
+    """
+    from convgrader.running import native_code
+
+    native_code.preload()
+    if role == "model":
+        import reference.layer_utils  # noqa: F401 -- loads reference.fast_layers and fast_ext's kernels
+        return
+    import reference
+    from convgrader.running import no_fast_layers
+
+    sys.modules["reference.fast_layers"] = reference.fast_layers = no_fast_layers
+
+
 def main(argv):
     fd, impl_value, limits = int(argv[1]), argv[2], json.loads(argv[3])
     sock = socket.socket(fileno=fd)
     import numpy  # noqa: F401 -- the infrastructure's start, before the caps
 
-    from convgrader.running import rules
+    from convgrader.running import native_code, rules
     from convgrader.running.implementation import resolve
 
-    rules.guard_fast_layers()
+    preload(limits.get("role", "model"))
+    native_code.forbid_new_native_code()
     apply_limits(limits)
     worker = Worker(resolve(impl_value))
     if limits.get("block_answer_key", True):

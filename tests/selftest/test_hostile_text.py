@@ -23,18 +23,16 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
-import zipfile
 import zlib
-from pathlib import Path
 
 import pytest
 
-from convgrader.course import batch
+from convgrader import language
 from convgrader.course.batch import Grader, find_submissions, fingerprint, run_batch
 from convgrader.course.submissions import Limits, SubmissionRejected, normalize
 from convgrader.paths import PROJECT
-from convgrader.report import (COLUMNS, GRADED, GRADING_FAILED, REJECTED, Report, Verdict, read_results_json,
-                               to_csv_row, to_junit, to_markdown, to_text, write_results_json)
+from convgrader.report import (GRADED, GRADING_FAILED, Report, Verdict, read_results_json, to_csv_row, to_junit,
+                               to_markdown, to_text, write_results_json)
 from convgrader.running import isolation
 from tests.selftest.submission_files import write_tree, write_zip
 
@@ -52,6 +50,15 @@ MODEL = "class ThreeLayerConvNet:\n    pass\n"
 ALL_LAYERS = "".join(f"def {name}(*args):\n    pass\n" for name in (
     "conv_forward_naive", "conv_backward_naive", "max_pool_forward_naive", "max_pool_backward_naive",
     "spatial_batchnorm_forward", "spatial_batchnorm_backward"))
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Notes and reasons in English, whatever this machine's locale (one test asks for Russian)."""
+    before = language.current()
+    language.set_current("en")
+    yield
+    language.set_current(before)
 
 
 def assert_no_raw_characters(data, where=""):
@@ -102,6 +109,14 @@ def test_a_name_longer_than_the_file_system_allows_is_left_out_with_a_note(tmp_p
     assert any("left out" in note and "x" * 50 in note for note in notes), notes
     assert any("deep.py" in note and "folders deep" in note for note in notes), notes
     assert all(len(note) < 1000 for note in notes)
+
+
+def test_notes_on_an_upload_are_in_the_students_language(tmp_path):
+    archive = write_zip(tmp_path / "clash.zip", {"layers.py": LAYERS, "classifiers/cnn.py": MODEL,
+                                                 "classifiers/cnn.py/inner.py": "C = 3\n"})
+    language.set_current("ru")
+    notes = normalize(archive, tmp_path / "out")
+    assert any(note.startswith("файл classifiers/cnn.py/inner.py не взят") for note in notes), notes
 
 
 def test_a_file_and_a_folder_of_one_name_keep_the_file(tmp_path):
@@ -257,9 +272,10 @@ def test_the_sandboxs_replies_are_escaped_as_they_enter_the_grader():
     reply = {"tamper": [f"import of answer_key.{HOSTILE_TEXT}"],
              "error": {"type": f"Hostile{HOSTILE_TEXT}", "message": HOSTILE_TEXT, "traceback": HOSTILE_TEXT}}
     tamper, error = _reply_texts(reply, "conv_forward_naive")
-    for text in [*tamper, *error.values()]:
+    for text in [*tamper, error["type"], error["message"]]:
         assert_no_raw_characters(text)
         assert "\\x1b" in text
+    assert all(isinstance(v, (dict, list, type(None))) or not RAW.search(v) for v in error.values())
     assert "\n" not in tamper[0] + error["type"]
     for forged in ([], {"tamper": "x"}, {"error": "x"}):  # the worker is the submission's: any shape may come
         with pytest.raises(SubmissionCrashed, match="unreadable reply"):
@@ -295,6 +311,8 @@ def hostile_class(folder):
     # Two entries whose escaped names are the same: each keeps a row of its own.
     write_tree(folder / os.fsdecode(b"twin\xff"), {"layers.py": ALL_LAYERS, "classifiers/cnn.py": MODEL})
     write_tree(folder / "twin\\xff", {"layers.py": ALL_LAYERS, "classifiers/cnn.py": MODEL})
+    # A name that would put the submission's folder where the gradebook is written.
+    write_zip(folder / "gradebook.csv.zip", {"layers.py": ALL_LAYERS, "classifiers/cnn.py": MODEL})
     return folder
 
 
@@ -308,7 +326,7 @@ def test_a_batch_with_hostile_names_grades_every_neighbour_and_writes_every_row(
     assert_no_raw_characters(progress_bar_text(capsys.readouterr().err), "the progress bar")
     with open(tmp_path / "out" / "gradebook.csv", newline="", encoding="utf-8-sig") as stream:
         rows = list(csv.DictReader(stream))
-    assert len(rows) == len(os.listdir(subs)) == 10
+    assert len(rows) == len(os.listdir(subs)) == 11
     assert {row["status"] for row in rows} == {GRADED}, [(r["submission"], r["status"]) for r in rows]
     assert all(float(row["total"]) == 6.0 for row in rows), [(r["submission"], r["total"]) for r in rows]
     assert summary.count(GRADING_FAILED) == 0
@@ -326,7 +344,7 @@ def test_submission_names_are_escaped_unique_and_short(tmp_path):
     subs = hostile_class(tmp_path / "subs")
     submissions = find_submissions(subs)
     names = [s.name for s in submissions]
-    assert len(set(names)) == len(names) == 10
+    assert len(set(names)) == len(names) == 11
     for submission in submissions:
         assert_no_raw_characters(submission.name)
         assert len(submission.name.encode("utf-8")) <= 160
@@ -382,6 +400,7 @@ def points(results, part):
     return sum(t["score"] for t in tests), sum(t["max_score"] for t in tests)
 
 
+@pytest.mark.timeout(1800)  # real gradings, on a machine that may be busy
 def test_grade_hidden_of_hostile_text_escapes_it_everywhere(tmp_path):
     submission = hostile_copy(tmp_path / "submissions" / "hostile")
     out = tmp_path / "report"
@@ -408,6 +427,7 @@ def test_grade_hidden_of_hostile_text_escapes_it_everywhere(tmp_path):
     assert any(t["extra_data"].get("hidden") for t in results["tests"])
 
 
+@pytest.mark.timeout(1800)  # real gradings, on a machine that may be busy
 def test_batch_hidden_grades_hostile_uploads_beside_correct_neighbours(tmp_path):
     subs = tmp_path / "subs"
     correct_copy(subs / "anna")
@@ -448,3 +468,17 @@ def test_batch_hidden_grades_hostile_uploads_beside_correct_neighbours(tmp_path)
         if folder.is_dir():
             for file in folder.glob("*.*"):
                 assert_no_raw_file(file)
+
+
+@pytest.mark.timeout(1800)  # real gradings, on a machine that may be busy
+def test_plain_pytest_in_process_shows_the_submissions_text_escaped(tmp_path):
+    """A student's own ``pytest`` (no sandbox): failures and captured output reach the terminal escaped."""
+    submission = hostile_copy(tmp_path / "submissions" / "hostile")
+    for extra in ([], ["--tb=short", "-rA"]):  # the plugin's compact failures, and pytest's own sections
+        run = subprocess.run([sys.executable, "-m", "pytest", str(PROJECT / "tests" / "graded"),
+                              f"--impl={submission}", "--lang=en", "-p", "no:cacheprovider", "-k", SELECTED, *extra],
+                             cwd=PROJECT, capture_output=True, timeout=900)
+        assert run.returncode == 1, run.stdout.decode(errors="replace")[-3000:]
+        assert_no_raw_characters(run.stdout, f"pytest's terminal {extra}")
+        assert_no_raw_characters(run.stderr, f"pytest's stderr {extra}")
+        assert b"\\x1b[2J" in run.stdout  # what the submission raised or printed is there, as visible escapes

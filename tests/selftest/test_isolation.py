@@ -22,10 +22,11 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from convgrader import limits
-from convgrader.running import isolation, sandbox, worker
+from convgrader.running import cgroups, isolation, native_code, sandbox, worker
 from tests.selftest.graded_runs import IMPLEMENTATIONS, PROJECT, grade_report
 
 HOSTILE = IMPLEMENTATIONS / "hostile"
@@ -37,6 +38,10 @@ needs_namespaces = pytest.mark.skipif(
     LEVEL != isolation.NAMESPACES,
     reason="only the namespaces level stops this attack, and bubblewrap cannot create namespaces on this "
            "machine (Debian: apt-get install bubblewrap; CI has it)")
+needs_cgroups = pytest.mark.skipif(
+    cgroups._layout() is None,
+    reason="a worker's task and memory caps over all its processes need a control group, which only a grader "
+           "running as root can make (CI grades as root)")
 #: Rewrites of the hostile sources' imports of the honest code, to the copy's own files.
 HONEST_IMPORTS = {
     "layers.py": {"from tests.selftest.implementations.vectorized.layers import": "from .honest_layers import",
@@ -209,7 +214,7 @@ def test_the_report_is_complete_and_follows_gradescopes_schema(tmp_path):
     assert {"harness_version", "python", "numpy", "fixtures_sha256", "seeds"} <= set(extra)
 
 
-# -- naive means naive (both levels: the rules are enforced in the worker) ---------------------------
+# -- naive means naive (both levels: the layer functions' worker has no fast code and loads none) -----
 
 @pytest.mark.parametrize("level", sorted({LEVEL, isolation.PROCESS}))
 def test_the_fast_layers_refuse_to_work_for_a_naive_function(tmp_path, level):
@@ -222,6 +227,81 @@ def test_the_fast_layers_refuse_to_work_for_a_naive_function(tmp_path, level):
                                    "called the provided max_pool_forward_fast"},
         ["max_pool_forward_naive", "spatial_batchnorm_forward"])
     assert report["extra_data"]["isolation"] == level
+
+
+# -- naive by the file system: no route from a layer function reaches fast code ------------------------
+
+def ship_fast_code(copy):
+    """Put beside a submission what a student could ship: the kernels' .so and the fast layers' source."""
+    import importlib.util
+
+    shutil.copy(importlib.util.find_spec("fast_ext._kernels").origin, copy / "shipped_kernels.so")
+    shutil.copy(PROJECT / "reference" / "fast_layers.py", copy / "shipped_fast_layers.py")
+
+
+ROUTES = {"forwards_reach_for_fast_code": ("conv_forward or max_pool_forward or spatial_batchnorm_forward",
+                                           ["conv_forward_naive", "max_pool_forward_naive"]),
+          "backwards_reach_for_fast_code": ("conv_backward or max_pool_backward or spatial_batchnorm_forward",
+                                            ["conv_backward_naive", "max_pool_backward_naive"])}
+
+
+@pytest.mark.skipif(not native_code.supported(), reason="the filter on native code covers x86-64 Linux only")
+@pytest.mark.parametrize("level", sorted({LEVEL, isolation.PROCESS}))
+@pytest.mark.parametrize("submission", sorted(ROUTES))
+def test_no_route_from_a_layer_function_reaches_fast_code(tmp_path, submission, level):
+    """Closures, sys.modules, gc, a child interpreter, a copied or shipped .so: each finds nothing, at both levels."""
+    select, attacked = ROUTES[submission]
+    copy = untrusted_copy(submission, tmp_path)
+    ship_fast_code(copy)
+    report = grade_report(copy, tmp_path, select, FAST + ("--isolation", level))
+    assert_nothing_outlives(str(copy), isolation.inside_path(copy))
+    assert_costs_only(report, {part: "found no fast code" for part in attacked}, ["spatial_batchnorm_forward"])
+    assert report["extra_data"]["isolation"] == level
+
+
+def test_the_model_keeps_the_fast_layers(tmp_path):
+    """ThreeLayerConvNet's worker has the provided fast and sandwich layers, as the assignment intends."""
+    report = grade_hostile("uses_fast_layers_in_naive", tmp_path, "ThreeLayerConvNet and loss or conv_forward", FAST)
+    assert_costs_only(report, {"conv_forward_naive": "conv_forward_naive must compute the convolution itself"},
+                      ["ThreeLayerConvNet"])
+
+
+# -- the sandbox's own walls ---------------------------------------------------------------------------
+
+@needs_namespaces
+def test_dev_shm_dev_and_nested_user_namespaces_are_closed(tmp_path):
+    if not isolation.disables_userns():
+        pytest.skip("this bubblewrap has no --disable-userns (before 0.8): nested user namespaces stay possible")
+    report = grade_hostile("tests_the_sandbox_walls", tmp_path, "spatial_batchnorm or conv_forward", FAST)
+    assert_costs_only(report, {}, ["spatial_batchnorm_forward", "spatial_batchnorm_backward", "conv_forward_naive"])
+
+
+@needs_cgroups
+@pytest.mark.parametrize("level", sorted({LEVEL, isolation.PROCESS}))
+def test_fork_and_thread_bombs_stop_at_the_workers_task_cap(tmp_path, level):
+    report = grade_hostile("tests_the_sandbox_walls", tmp_path, "spatial_groupnorm_forward or conv_forward",
+                           FAST + ("--isolation", level))
+    assert_costs_only(report, {}, ["spatial_groupnorm_forward", "conv_forward_naive"])
+
+
+@needs_cgroups
+def test_a_workers_children_share_its_memory_cap(tmp_path):
+    """Four children of 600 MB each do not fit in a worker capped at 1.5 GB: one is refused or killed."""
+    copy = untrusted_copy("tests_the_sandbox_walls", tmp_path)
+    box = sandbox.Sandbox(str(copy), "walls", memory_bytes=1536 << 20, role=isolation.LAYERS, call_timeout=120)
+    x = np.random.RandomState(0).randn(2, 4, 3, 3)
+    gamma, beta = np.ones((1, 4, 1, 1)), np.zeros((1, 4, 1, 1))
+    try:
+        _, cache = box.get("spatial_groupnorm_forward").for_cache(x, gamma, beta, 2, {})
+        groups = box.group.folders
+        try:
+            dx, _, _ = box.get("spatial_groupnorm_backward")(np.ones_like(x), cache)
+            assert dx.shape == x.shape
+        except sandbox.SubmissionFailure as failure:  # the worker itself was the one killed: fine too
+            assert "WALL BROKEN" not in str(failure), str(failure)
+    finally:
+        box.stop()
+    assert not any(folder.exists() for folder in groups), "the worker's control group was left behind"
 
 
 def test_a_refused_forward_does_not_cost_its_backward(tmp_path):
@@ -290,7 +370,9 @@ def test_other_submissions_are_out_of_reach(tmp_path):
     attacker.join()
     for name in ("attacker", "neighbour"):
         assert_costs_only(reports[name], {}, ["conv_forward_naive", "max_pool_forward_naive"])
-    assert_nothing_outlives("convgrader-selftest-daemon")
+    # The daemon is a fork of the attacker's worker: its command line names the attacker's folder.
+    attacker = tmp_path / "attacker" / "submissions" / "attacker"
+    assert_nothing_outlives(str(attacker), isolation.inside_path(attacker))
 
 
 @needs_namespaces
@@ -335,3 +417,58 @@ def test_the_isolation_level_is_reported_and_can_be_forced(tmp_path):
     report = grade_report("answer_key", tmp_path, "conv_forward_naive", ("--isolation", "process"))
     assert report["extra_data"]["isolation"] == "process"
     assert report["tests"] and all(t["status"] == "passed" for t in report["tests"])
+
+
+# -- the mechanisms, one by one ---------------------------------------------------------------------------
+
+FILTERED = r"""
+import ctypes, mmap, os, sys, threading
+sys.path[:0] = [sys.argv[1]]
+from convgrader.running import native_code
+native_code.preload()
+assert native_code.forbid_new_native_code()
+refused = []
+def attempt(name, action):
+    try:
+        action()
+    except OSError:
+        refused.append(name)
+attempt("mmap_exec", lambda: mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_EXEC))
+attempt("memfd", lambda: os.memfd_create("code"))
+attempt("dlopen", lambda: ctypes.CDLL(sys.argv[2]))
+attempt("exec", lambda: os.execv("/bin/true", ["/bin/true"]))
+mmap.mmap(-1, 4096)  # plain memory, threads and the preloaded modules still work
+thread = threading.Thread(target=lambda: None)
+thread.start(), thread.join()
+import math, numpy.linalg
+print(",".join(refused), math.sqrt(4.0))
+"""
+
+
+@pytest.mark.skipif(not native_code.supported(), reason="the filter on native code covers x86-64 Linux only")
+def test_the_native_code_filter_refuses_every_way_to_load_code():
+    import importlib.util
+    import subprocess
+    import sys
+
+    kernels = importlib.util.find_spec("fast_ext._kernels").origin
+    run = subprocess.run([sys.executable, "-I", "-c", FILTERED, str(PROJECT), kernels],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split() == ["mmap_exec,memfd,dlopen,exec", "2.0"]
+
+
+def test_a_sandbox_sees_the_submissions_python_source_only(tmp_path):
+    submission = tmp_path / "submission"
+    (submission / "classifiers").mkdir(parents=True)
+    (submission / "layers.py").write_text("x = 1\n")
+    (submission / "classifiers" / "cnn.py").write_text("y = 2\n")
+    (submission / "kernels.so").write_bytes(b"\x7fELF")
+    (submission / "secret.py").symlink_to(PROJECT / "answer_key" / "layers.py")
+    (submission / "linked").symlink_to(PROJECT / "answer_key", target_is_directory=True)
+    staged = Path(sandbox.stage_python_source(str(submission)))
+    try:
+        assert sorted(str(p.relative_to(staged)) for p in staged.rglob("*")) == \
+            ["classifiers", "classifiers/cnn.py", "layers.py"]
+    finally:
+        shutil.rmtree(staged)
