@@ -125,11 +125,12 @@ def translations(language):
             if message.id and message.string and not message.fuzzy}
 
 
-def translate(key, english):
-    """The current language's template of message ``key`` (English when it has none)."""
-    if _current == ENGLISH:
+def translate(key, english, code=None):
+    """The template of message ``key`` in ``code`` (the current language by default; English when it has none)."""
+    code = code or _current
+    if code == ENGLISH:
         return english
-    return translations(_current).get((key, english), english)
+    return translations(code).get((key, english), english)
 
 
 def template_catalogue(table):

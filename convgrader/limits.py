@@ -62,10 +62,9 @@ WALL_CLOCK = RUN + WALL_CLOCK_MARGIN
 
 #: Bytes of the submission's printed output kept per test.
 OUTPUT_BYTES = 4096
-#: Characters of a failure message kept in the outcome log.
+#: Characters of a failure message a report shows: each writer cuts it there, once (the outcome log
+#: keeps the failure whole, as data).
 MESSAGE_CHARACTERS = 2000
-#: Characters of a failure message a test's output in a report keeps.
-REPORT_OUTPUT_CHARACTERS = 1500
 #: Characters of what the submission printed shown with a test.
 PRINTED_SHOWN_CHARACTERS = 500
 #: Lines of what the submission printed shown under a failure in a plain pytest run (the last ones).
@@ -100,3 +99,27 @@ WORKER_TASKS = 32
 
 assert PROBE < CALL < RUN_CPU and CALL < TEST
 assert CALL * WALL_FACTOR < ISOLATED_TEST < RUN < RUN + RUN_GRACE < WALL_CLOCK
+
+#: The environment variables that size the thread pools of numpy's BLAS and of OpenMP: the sandbox
+#: sets them for its worker, ``batch`` for the gradings it runs side by side.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+# -- what the reports and logs keep of long texts --------------------------------------------------
+#: Events of tampering one reply of the worker carries.
+TAMPER_EVENTS_SENT = 20
+#: Characters of a parameter's repr a failure's figure keeps.
+PARAMETER_CHARACTERS = 80
+#: Characters of a failed pytest run's output (each of stdout and stderr) ``grade`` prints.
+LOG_TAIL_CHARACTERS = 3000
+#: Characters of a worker's output that say why it could not start.
+STARTUP_DETAIL_CHARACTERS = 500
+#: Characters of the grade log the Gradescope runner prints (Gradescope keeps it for the instructor).
+GRADE_LOG_CHARACTERS = 20000
+#: Characters of a JUnit failure's one-line ``message`` attribute (the full text is its body).
+JUNIT_MESSAGE_CHARACTERS = 300
+#: Failures the Markdown summary lists, and characters of each one's first line.
+MARKDOWN_FAILURES = 30
+MARKDOWN_LINE_CHARACTERS = 200
+#: Changes to the harness named in batch's one-line error, and listed in its long one.
+HARNESS_CHANGES_NAMED = 10
+HARNESS_CHANGES_LISTED = 50

@@ -1,10 +1,12 @@
 """Every sentence the harness says to a student, in one place.
 
 Messages are templates keyed by a short name and filled with ``str.format``
-fields. ``say(key, **fields)`` renders one in the current language;
+fields. ``say(key, **fields)`` renders one in the current language as a
+:class:`Said`, a ``str`` that keeps its key and fields so that any writer can say
+it again in its reader's language (a failure is data until a writer renders it);
 ``hint(key, **fields)`` renders a hint, which always starts with
 ``hint (<tag>):`` (``подсказка (<tag>):`` in Russian) so that a student can
-find the tag in ``docs/reading-failures.md`` (``.ru.md``) and the self-tests
+find the tag in ``docs/reading-failures.md`` (``docs/reading-failures.ru.md``) and the self-tests
 can tell hints apart. Keys with a dot are hints (``"<tag>.<case>"``); others
 are not.
 
@@ -22,6 +24,8 @@ form (``{error:.2e}`` stays ``{error:.2e}``)::
 rewrites the ``.pot``); ``tests/selftest/test_messages_i18n.py`` names every
 message that still lacks its translation.
 """
+
+from collections.abc import Iterable
 
 from convgrader import language
 
@@ -60,12 +64,50 @@ EN = {
     "graded_alone": "{forward} failed on this input ({reason}), so this backward was judged on its own: it "
                     "was called with the cache {cache}, the forward's arguments (see the docstring)",
     "exception": "{type_name} raised by the code under test: {message}",
+    "got_sequence": "a {kind} of length {length}",
+    "got_object": "a {kind}",
+    "got_shapes": "values of shapes {shapes}",
+    "verbatim": "{text}",
     "also_wrong": "also wrong: {names}",
     "smallest_input": "smallest input that fails: {input}",
+    "values_normal": "normal values",
+    "values_integer": "integer values",
+    "values_relu": "non-negative values with zeros (as after ReLU)",
+    "running_below_eps": "running_var below eps",
+    "running_given": "running averages given",
     "failing_input": "input that fails: {input}",
+
+    # ---- the tests' own checks (tests/graded, tests/hidden) ----------------------------------
+    "params_keys": "params has keys {got}, expected {expected}",
+    "params_mean": "{what} has mean {mean:.3g}, expected about 0",
+    "grads_keys": "grads must be a dict keyed like params {expected}; got {got}",
+    "grads_numeric": "{what} disagrees with finite differences of the model's own loss: "
+                     "error {error:.2e} (max difference / max |numeric|), allowed 1e-2",
+    "what_dtype_argument": "{name} (the dtype argument)",
+    "what_model_dtype": "{name} (the model's dtype)",
+    "what_bias_at_zero": "{name} (biases start at zero)",
+    "what_std_of": "std of {name} (weight_scale)",
+    "what_scores": "scores (loss called without y)",
+    "what_initial_loss": "initial loss without regularization",
+    "what_channel_mean": "per-channel mean of out (should equal beta)",
+    "what_channel_std": "per-channel std of out (should equal gamma)",
+    "what_group_mean": "mean of each group of out",
+    "what_group_std": "std of each group of out",
+    "fast_unavailable": "the provided fast layers are not available: {message}",
+    "bn_param_missing": "bn_param has no {name} after a train-mode pass: write the running average back into bn_param",
+    "test_mode_statistics": "test-mode output should have per-channel mean ~0 and std ~1 (within 0.1);\n"
+                            "  got means {means}, stds {stds}",
+    "overfit_cifar10": "expected clear overfitting: train accuracy >= 0.7 and validation <= 0.4; "
+                       "got {train:.2f} and {val:.2f}",
+    "one_epoch_cifar10": "training accuracy after one epoch is {train:.3f}; the seed expects more than 0.40",
+    "overfit_digits": "expected the 100 training digits to be memorized: training accuracy >= 0.8 "
+                      "after 15 epochs; got {train:.2f}",
+    "one_epoch_digits": "after one epoch on the digits, expected training accuracy >= 0.7 and validation "
+                        ">= 0.6; got {train:.3f} and {val:.3f}",
 
     # ---- the submission's own failures (plugin.py) ----------------------------------------
     "not_implemented": "not implemented yet",
+    "not_implemented_saying": "not implemented yet: {text}",
     "not_implemented_function": "{name} is not implemented yet: write it in {file}",
     "not_implemented_method": "{name} is not implemented yet: write it in {file}",
     "raised": "{type_name}: {message}",
@@ -82,15 +124,43 @@ EN = {
     "computes_spatial_groupnorm_forward": "the group normalization",
     "computes_spatial_groupnorm_backward": "the group normalization's gradients",
     "frame": "  {file}, line {line}, in {function}: {code}",
+    "frame_at": "  {file}, line {line}, in {function}",
+    "import_failed": "{file} of {label} could not be imported:",
+    "defines_no": "{file} of {label} defines no {name}",
+    "called_exit": "the submission called sys.exit({code})",
+    "raised_interrupt": "the submission raised KeyboardInterrupt",
     "hint_prefix": "hint ({tag}):",
     "cpu_hung": "{name} hung: no result after {budget:g} s of CPU time, not even on a tiny input (an endless loop?)",
     "cpu_too_slow": "{name} is too slow: no result after {budget:g} s of CPU time on this input, though it "
                     "finishes on a tiny one; vectorize the inner loops",
     "cpu_not_run_hung": "not run: {name} hung in {test} (no result even on a tiny input), so it is not called again",
 
+    # ---- the sandbox (running/sandbox.py) ---------------------------------------------------
+    "hung_before": "{what} hung in an earlier test (no result even on a tiny input); not called again",
+    "run_time_limit": "not run: the grading run reached its time limit",
+    "reply_oversized": "{what} sent back {size:,.0f} MB, more than the {cap:,.0f} MB a reply may take; "
+                       "return arrays of the expected shapes",
+    "reply_unreadable": "{what} sent an unreadable reply ({error})",
+    "timed_out_tiny": "{what} timed out on a tiny input",
+    "too_slow": "{what} is too slow: no result after {seconds:.0f} s of CPU time on this input, though it "
+                "finishes on a tiny one; vectorize the inner loops",
+    "hung": "{what} hung: no result after {seconds:.0f} s of CPU time, not even on a tiny input (an endless loop?)",
+    "reply_misshapen": "{what} sent an unreadable reply (not shaped as the worker's)",
+    "object_lost": "the sandbox restarted after an earlier failure; an object it held (a model or a cache) "
+                   "was lost with it",
+    "exit_stopped": "{what} was stopped",
+    "exit_signal": "{what} crashed with {signal}{why}",
+    "signal_segfault": " (segmentation fault)",
+    "signal_killed": " (killed, e.g. out of memory)",
+    "signal_file_size": " (wrote too large a file)",
+    "exit_status": "{what} ended the process with exit status {status} (sys.exit / os._exit)",
+
     # ---- a plain pytest run's report (plugin.py) ----------------------------------------
     "failures_title": "what failed",
     "printed": "your code printed during this test (printing costs no points):",
+    "printed_bytes": "(your code printed {size:,} bytes during this test; the first {shown} characters follow; "
+                     "printing costs no points)",
+    "cut_characters": "[... {count} more characters cut]",
     "same_failure": "The same failure in other tests of {part} ({count}): {names}",
     "more_failures": "Other tests of {part} failed too ({count}), their messages not shown: {names} "
                      "(pytest -v shows every message)",
@@ -111,11 +181,40 @@ EN = {
     "outcome_failed": "{count} failed",
     "outcome_skipped": "{count} skipped",
 
+    # ---- the provided Solver's training log (reference/solver.py) ------------------------------
+    "solver_iteration": "(Iteration {iteration} / {total}) loss: {loss:f}",
+    "solver_time": " ({elapsed}, ~{left} left)",
+    "solver_epoch": "(Epoch {epoch} / {epochs}) train acc: {train:f}; val_acc: {val:f}",
+    "solver_checkpoint": "Saving checkpoint to \"{filename}\"",
+    "seconds_short": "{value:.1f} s",
+    "minutes_short": "{value:.0f} min",
+
+    # ---- the benchmarks' table (tests/benchmarks/conftest.py) ---------------------------------
+    "bench_title": "naive against fast layers (medians)",
+    "bench_layer": "layer",
+    "bench_naive": "naive",
+    "bench_fast": "fast",
+    "bench_times": "times faster",
+    "bench_shapes": "inputs as in the notebook: conv x 100x3x31x31, w 25x3x3x3, stride 2, pad 1;\n"
+                    "max pool x 100x3x32x32, 2x2, stride 2; float64",
+    "unit_s": "s",
+    "unit_ms": "ms",
+    "unit_us": "us",
+
     # ---- the grade command's table and report (grade.py) --------------------------------
     "grade_part": "part",
     "grade_passed": "passed",
     "grade_points": "points",
     "grade_total": "total",
+    "grade_required": "required parts",
+    "grade_bonus_total": "bonus",
+    "headline_required": "Grade: {score:.2f} / {max_score:g}",
+    "headline_with_bonus": "{required}, bonus {bonus:.2f} / {max_bonus:g}",
+    "report_not_graded": "Not graded: {label}",
+    "report_failures": "Failures",
+    "isolation_namespaces": "namespaces (bubblewrap: own user, process and network namespaces)",
+    "isolation_process": "a separate process (no namespaces)",
+    "isolation_none": "none (the submission ran in the grader's process)",
     "grade_bonus": "{part} (bonus)",
     "grade_not_run": "Not run here (no points): {names}",
     "grade_tampering": "TAMPERING DETECTED: the submission touched what it must not, so it scores 0:",
@@ -175,6 +274,53 @@ EN = {
     "upload_too_deep": "left out {name}: it is nested more than {depth} folders deep",
     "upload_unwritable": "left out {name}: the file system refuses its name or place ({reason})",
     "upload_too_many_entries": "the submission holds more than {count} files and folders",
+
+    # ---- parts of hints (diagnostics.py) -------------------------------------------------
+    "variant_no_plus_one": " (yours is the formula without its '1 +')",
+    "variant_one_too_many": " (one too many)",
+    "pad_one_side": "{pad} on one side only",
+    "axes_all": "all",
+    "index_at": "index {index}",
+    "axis_sized": "{name} (size {size})",
+    "axis_one": "axis {axis}",
+    "axes_many": "axes {axes}, {last}",
+    "word_filter": "filter",
+    "word_channel": "channel",
+    "region_channel": "channel 0 of dout",
+    "over_channel": "N, H and W of each channel",
+    "region_group": "channels 0..{last} of sample 0 in dout (group 0)",
+    "over_group": "the channels of each group",
+    "layout_plain_reshape": "a plain reshape(-1, C) of (N, C, H, W)",
+    "over_nhw_per_channel": "(N, H, W) for each channel",
+    "over_hw_per_sample_channel": "(H, W) for each sample and channel",
+    "over_chw_per_sample": "(C, H, W) for each sample",
+    "over_n_only": "N only, for each channel and position",
+    "over_everything": "all of (N, C, H, W) at once",
+    "over_groups_consecutive": "each sample's groups of consecutive channels",
+    "over_groups_strided": "groups of every G-th channel (channel c in group c % G), not consecutive channels",
+    "over_groups_swapped": "C // G groups of G channels, not G groups of C // G channels",
+    "over_groups_batch": "each group over the whole batch",
+    "size_batch": "N (the batch size)",
+    "factor_named": " (= {name})",
+    "factor_unbiased_std": "sqrt((M - 1) / M), M = {m}: the unbiased variance (ddof=1) where np.var's biased one belongs",
+    "factor_unbiased_var": "M / (M - 1), M = {m}: the unbiased variance (ddof=1) where np.var's biased one belongs",
+
+    # ---- the HTML report (html_report.py) --------------------------------------------------
+    "html_graded_at": "graded {when}",
+    "html_failed_tests": "Failed tests ({count})",
+    "html_hidden_test": "hidden test",
+    "html_more_failures": "Other tests of {part} failed too ({count}), their messages not shown: {names}",
+    "html_smallest": "Smallest failing input: {name} with {inputs}. Run it alone:",
+    "html_expected": "expected {what}",
+    "html_yours": "your {what}",
+    "html_difference": "|difference|",
+    "html_difference_overlap": "|difference| (top-left overlap)",
+    "html_colours": "colours: blue negative, white 0, red positive, up to ±{scale}; difference white 0 to black {biggest}",
+    "html_shapes_differ": "shapes differ: expected {expected}, yours {actual}",
+    "html_magenta": "magenta: NaN or inf",
+    "html_from_row": "{where}, from row {row}",
+    "html_from_row_column": "{where}, from row {row}, column {column}",
+    "html_slice": "{where} (the slice with the largest difference)",
 
     # ---- hints (judging/diagnostics/), keyed "<tag>.<case>" ------------------------------------
     "padding.border": "only the outer {band} row(s) and column(s) of {what} are wrong, the inside is "
@@ -322,26 +468,134 @@ EN = {
 
 
 
-def say(key, **fields):
-    """The message ``key`` in the current language, with ``fields`` filled in.
+class Said(str):
+    """A sentence as the harness said it: its text now, and its key and fields to say it again.
 
-    A translation that does not fit the fields (a placeholder misspelt in the
-    ``.po``) falls back to English rather than breaking the test it reports on.
+    It is a ``str`` (the text in the language of the moment), so it prints and
+    compares as text; but a writer that speaks another language re-renders it
+    from ``key`` and ``fields`` (:meth:`in_language`), and code that needs to
+    know what was said (a hint's tag) reads the attributes, never the text.
+    A field may itself be a :class:`Said` (a part of the sentence), said again in
+    the same language. Several lines said together are one :class:`Said` with
+    ``key`` None and the lines in ``parts``.
+
+    Attributes
+    ----------
+    key : str or None
+        The message's key in :data:`EN`; None for lines said together.
+    fields : dict
+        The fields, as plain data: str, int, float, bool, None or Said.
+    parts : tuple of Said
+        The atomic sentences: ``(self,)``, or the lines said together.
     """
+
+    key: "str | None"
+    fields: dict
+    parts: tuple
+
+    def __new__(cls, key: str | None, fields: dict | None = None, parts: Iterable | None = None) -> "Said":
+        fields = {name: plain(value) for name, value in (fields or {}).items()}
+        if key is None:  # lines said together: flat, each a Said (other text is shown verbatim)
+            lines = tuple(inner for part in parts or () if part
+                          for inner in (part.parts if isinstance(part, Said) else (verbatim(part),)))
+            said = super().__new__(cls, "\n".join(lines))
+            said.parts = lines
+        else:
+            said = super().__new__(cls, render(key, fields))
+            said.parts = (said,)
+        said.key, said.fields = key, fields
+        return said
+
+    def __reduce__(self) -> tuple:  # pickled (xdist, multiprocessing) as data, not as its text
+        return Said.from_data, (self.to_data(),)
+
+    @property
+    def tag(self) -> str | None:
+        """The hint's tag (``"padding"``) when this is a hint, else None."""
+        return self.key.split(".", 1)[0] if self.key and "." in self.key else None
+
+    def in_language(self, code: str) -> str:
+        """The text of this sentence in the language ``code``."""
+        if self.key is None:
+            return "\n".join(part.in_language(code) for part in self.parts)
+        return render(self.key, self.fields, code)
+
+    def to_data(self) -> dict:
+        """Plain JSON data from which :meth:`from_data` says it again."""
+        if self.key is None:
+            return {"lines": [part.to_data() for part in self.parts]}
+        return {"said": self.key, "fields": {name: value.to_data() if isinstance(value, Said) else value
+                                             for name, value in self.fields.items()}}
+
+    @classmethod
+    def from_data(cls, data: dict) -> "Said":
+        """The :class:`Said` of :meth:`to_data`'s output (KeyError or TypeError when it is not one)."""
+        if "lines" in data:
+            return cls(None, parts=[cls.from_data(part) for part in data["lines"]])
+        if data["said"] not in EN:
+            raise KeyError(data["said"])
+        return cls(data["said"], {name: cls.from_data(value) if isinstance(value, dict) else value
+                                  for name, value in data["fields"].items()})
+
+
+def plain(value: object) -> object:
+    """A field's value as data that survives JSON and formats as it did: Said and scalars kept, the rest as text."""
+    if value is None or isinstance(value, (Said, bool, int, float, str)):
+        return value
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:  # a numpy scalar
+        return plain(value.item())
+    return str(value)
+
+
+def render(key: str, fields: dict, code: str | None = None) -> str:
+    """The message ``key`` with ``fields`` in the language ``code`` (the current one by default).
+
+    Fields that are :class:`Said` are said in the same language. A translation
+    that does not fit the fields (a placeholder misspelt in the ``.po``) falls
+    back to English rather than breaking the test it reports on.
+    """
+    code = code or language.current()
+    filled = {name: value.in_language(code) if isinstance(value, Said) else value for name, value in fields.items()}
     try:
-        return language.translate(key, EN[key]).format(**fields)
-    except (KeyError, IndexError, ValueError):
-        return EN[key].format(**fields)
+        text = language.translate(key, EN[key], code).format(**filled)
+    except (KeyError, IndexError, ValueError, TypeError):
+        try:
+            text = EN[key].format(**filled)
+        except (KeyError, IndexError, ValueError, TypeError):  # fields that do not fit: shown as they are
+            text = f"{key}: " + ", ".join(f"{name}={value}" for name, value in filled.items())
+    if "." in key:  # a hint starts with its marker
+        tag = key.split(".", 1)[0]
+        return render("hint_prefix", {"tag": tag}, code) + " " + text
+    return text
 
 
-def hint(key, **fields):
-    """A hint line: ``hint (<tag>): <message>``, where ``key`` is ``"<tag>.<case>"``."""
-    tag = key.split(".", 1)[0]
-    assert tag in HINT_TAGS, key
-    return marker(tag) + " " + say(key, **fields)
+def say(key: str, **fields: object) -> Said:
+    """The message ``key`` in the current language, with ``fields`` filled in, as a :class:`Said`."""
+    return Said(key, fields)
 
 
-def marker(tag):
+def hint(key: str, **fields: object) -> Said:
+    """A hint: ``hint (<tag>): <message>``, where ``key`` is ``"<tag>.<case>"``; a :class:`Said`."""
+    assert key.split(".", 1)[0] in HINT_TAGS, key
+    return Said(key, fields)
+
+
+def verbatim(text: object) -> Said:
+    """Text that is data, not a sentence of the harness (a traceback, pytest's own lines): said as it is."""
+    return Said("verbatim", {"text": str(text)})
+
+
+def together(*lines: "str | None") -> Said:
+    """Several sentences said as one text, one per line, each kept as said (a :class:`Said`)."""
+    return Said(None, parts=[line for line in lines if line])
+
+
+def text_in(value: object, code: str) -> str:
+    """``value`` in the language ``code``: a :class:`Said` said again, any other text as it is."""
+    return value.in_language(code) if isinstance(value, Said) else str(value)
+
+
+def marker(tag: str) -> Said:
     """The text every hint with ``tag`` starts with, in the current language (what self-tests look for)."""
     return say("hint_prefix", tag=tag)
 

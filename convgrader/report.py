@@ -26,12 +26,15 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 import xml.etree.ElementTree as ElementTree
 from dataclasses import asdict, dataclass, field, fields
 
-from convgrader import limits
+from convgrader import language, limits
 from convgrader.assignment import OPTIONAL_PARTS, PARTS
-from convgrader.messages import say
+from convgrader.messages import EN, Said, say
 from convgrader.untrusted import shown, shown_document, shown_name, shown_tree
 
 GRADED = "graded"
@@ -39,14 +42,16 @@ REJECTED = "rejected"
 GRADING_FAILED = "grading failed"
 STATUSES = (GRADED, REJECTED, GRADING_FAILED)
 
-#: What happened to one test. ``grading failed`` is the harness's fault (the
-#: sandbox could not start, say), never charged to the student.
-PASSED, FAILED, ERROR, SKIPPED, INFRASTRUCTURE = "passed", "failed", "error", "skipped", "grading failed"
+#: What happened to one test. ``grading failed`` (:data:`GRADING_FAILED`, the same word as a report's
+#: status) is the harness's fault (the sandbox could not start, say), never charged to the student.
+PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
 VISIBILITY = ("hidden", "after_due_date", "after_published", "visible")
 
-#: The gradebook's columns: a row per submission.
+#: The gradebook's columns: a row per submission. The required points and the bonus stand apart, so a
+#: missing required part is never hidden by a bonus; ``total`` is their sum.
 #: ``similarity`` and ``similar_to`` (each submission's highest match) are filled by ``batch --similarity``.
-COLUMNS = ("submission", "status", "total", "max_total", *PARTS, "bonus", "similarity", "similar_to")
+COLUMNS = ("submission", "status", "required", "max_required", *PARTS, "bonus", "max_bonus", "total",
+           "similarity", "similar_to")
 #: A text cell starting with one of these is a formula to a spreadsheet program
 #: (OWASP, "CSV Injection"): it gets a leading apostrophe. A leading
 #: apostrophe is doubled too, so that unescaping is exact.
@@ -87,23 +92,49 @@ class Verdict:
     isolation: str = ""
     #: The worst sample and channel of a failed array comparison, for the HTML report.
     figure: dict | None = None
+    #: The failure as data (:meth:`convgrader.messages.Said.to_data`): its message keys and fields and
+    #: its tagged hints, which each writer says in its reader's language; None when pytest's own text
+    #: (``message``) is all there is.
+    said: dict | None = None
+    #: What makes this failure the same as another of its part (an exception and the student's frames);
+    #: empty when the failure's text is what tells them apart.
+    group: str = ""
     score: float = 0.0
     max_score: float = 0.0
     visibility: str = "visible"
     twin_of: list = field(default_factory=list)
     unconfirmed_by: str = ""
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data):
+    def from_dict(cls, data: dict[str, Any]) -> Verdict:
         """A verdict from :meth:`to_dict`'s output; unknown keys are ignored, missing ones default."""
         known = {f.name for f in fields(cls)}
         return cls(**{key: value for key, value in data.items() if key in known})
 
+    def failure(self) -> Said | None:
+        """The failure as said (lines and tagged hints), or None when only text is known."""
+        if not self.said:
+            return None
+        try:
+            return Said.from_data(self.said)
+        except (KeyError, TypeError):  # a message the harness no longer has: its text stands
+            return None
+
+    def failure_text(self, code: str | None = None) -> str:
+        """Why it failed, in the language ``code`` (the current one by default)."""
+        failure = self.failure()
+        return failure.in_language(code or language.current()) if failure is not None else self.message
+
+    def hint_tags(self) -> list[str]:
+        """The tags of the failure's hints, in order (none when only text is known)."""
+        failure = self.failure()
+        return [part.tag for part in failure.parts if part.tag] if failure is not None else []
+
     @property
-    def base_name(self):
+    def base_name(self) -> str:
         """The test function's name, without its parameters."""
         return self.name.split("[")[0]
 
@@ -166,31 +197,42 @@ class Report:
     timings: dict = field(default_factory=dict)
 
     @classmethod
-    def failed(cls, reason, **details):
+    def failed(cls, reason: str, **details: Any) -> Report:
         """The report of a grading the harness could not finish: no score, the reason."""
         return cls(status=GRADING_FAILED, reason=reason, bonus_parts=[], **details)
 
     @classmethod
-    def rejected(cls, reason, **details):
+    def rejected(cls, reason: str, **details: Any) -> Report:
         """The report of an upload that cannot be graded: score 0, the reason."""
         return cls(status=REJECTED, reason=reason, bonus_parts=[], **details)
 
     @property
-    def execution_time(self):
+    def execution_time(self) -> float:
         return float(self.timings.get("execution_time", 0.0))
 
     @property
-    def bonus(self):
+    def bonus(self) -> float:
+        """Points earned in the optional parts."""
         return sum(self.parts[p].score for p in self.bonus_parts if p in self.parts)
 
     @property
-    def label(self):
+    def bonus_max(self) -> float:
+        """Points the optional parts that had tests here could give (none when a run selected none of them)."""
+        return sum(self.parts[p].max_score for p in self.bonus_parts if p in self.parts and self.parts[p].total)
+
+    @property
+    def required(self) -> float:
+        """Points earned in the required parts: the grade's headline (``score`` adds the bonus)."""
+        return self.score - self.bonus
+
+    @property
+    def label(self) -> str:
         """The gradebook's status cell: ``graded`` (noting tampering), or the status and its reason."""
         if self.status == GRADED:
             return f"{GRADED}: tampering detected ({'; '.join(self.tampering)})" if self.tampering else GRADED
         return f"{self.status}: {self.reason}" if self.reason else self.status
 
-    def credited(self, verdict):
+    def credited(self, verdict: Verdict) -> bool:
         """Whether a test earns its points: it passed, its hidden twin (if any) passed, and nothing was
         tampered with."""
         return verdict.outcome == PASSED and not verdict.unconfirmed_by and not self.tampering
@@ -198,23 +240,22 @@ class Report:
 
 # -- results.json (Gradescope) --------------------------------------------------------------------
 
-def test_output(verdict):
+def test_output(verdict: Verdict) -> str:
     """The text a student reads for one test: the failure, then what their code printed."""
-    text = verdict.message if verdict.outcome != PASSED else ""
+    text = verdict.failure_text() if verdict.outcome != PASSED else ""
     if verdict.unconfirmed_by:
         text = say("twin_failed", twin=verdict.unconfirmed_by)
-    cap = limits.REPORT_OUTPUT_CHARACTERS
+    cap = limits.MESSAGE_CHARACTERS  # the one place a failure's text is cut
     if len(text) > cap:
-        text = text[:cap] + f"\n[... {len(text) - cap} more characters cut]"
+        text = text[:cap] + "\n" + say("cut_characters", count=len(text) - cap)
     if verdict.output_bytes:
-        note = (f"(your code printed {verdict.output_bytes:,} bytes during this test; the first "
-                f"{len(verdict.output)} characters follow; printing costs no points)\n"
-                f"{verdict.output[:limits.PRINTED_SHOWN_CHARACTERS]}")
+        note = (say("printed_bytes", size=verdict.output_bytes, shown=len(verdict.output)) + "\n"
+                + verdict.output[:limits.PRINTED_SHOWN_CHARACTERS])
         text = f"{text}\n{note}" if text else note
     return text.strip()
 
 
-def overall_output(report):
+def overall_output(report: Report) -> str:
     """The top-level ``output``: notes on the upload, why there is no grade, tampering, what did not run."""
     lines = []
     if report.notes:
@@ -231,7 +272,7 @@ def overall_output(report):
     return "\n".join(lines)
 
 
-def to_results_json(report):
+def to_results_json(report: Report) -> dict[str, Any]:
     """Gradescope's results.json as a dict; ``extra_data`` carries the rest of the report."""
     tests = []
     for number, verdict in enumerate(report.tests, start=1):
@@ -242,6 +283,10 @@ def to_results_json(report):
             extra.update(message=verdict.message, printed=verdict.output, printed_bytes=verdict.output_bytes)
         if verdict.tamper:
             extra["tamper"] = list(verdict.tamper)
+        if verdict.said and verdict.outcome != PASSED:  # the failure as data: a reader may say it in its language
+            extra.update(failure=verdict.said, hints=verdict.hint_tags())
+        if verdict.group and verdict.outcome != PASSED:
+            extra["group"] = verdict.group
         if verdict.unconfirmed_by:
             extra["unconfirmed_by"] = verdict.unconfirmed_by
         if verdict.twin_of:
@@ -264,7 +309,9 @@ def to_results_json(report):
             "status": report.status, "reason": report.reason, "label": report.label,
             "parts": {name: {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(total).items()}
                       for name, total in report.parts.items()},
-            "bonus_parts": list(report.bonus_parts), "bonus": round(report.bonus, 4),
+            "bonus_parts": list(report.bonus_parts), "required": round(report.required, 4),
+            "max_required": round(report.max_score, 4), "bonus": round(report.bonus, 4),
+            "max_bonus": round(report.bonus_max, 4),
             "tampering": list(report.tampering), "notes": list(report.notes), "not_run": list(report.not_run),
             "isolation": report.isolation, "harness_version": report.harness_version, "impl": report.impl,
             **report.environment,
@@ -278,7 +325,7 @@ def to_results_json(report):
 ENVIRONMENT_KEYS = ("python", "numpy", "platform")
 
 
-def from_results_json(data):
+def from_results_json(data: Any) -> Report:
     """The :class:`Report` a results.json (dict) describes.
 
     Reads what :func:`to_results_json` writes exactly, and is lenient with
@@ -313,7 +360,7 @@ def from_results_json(data):
     )
 
 
-def _older_status(extra):
+def _older_status(extra: dict[str, Any]) -> tuple[str, str]:
     for key in ("batch_status", "gradescope_run"):
         if extra.get(key):
             status, _, reason = str(extra[key]).partition(": ")
@@ -321,7 +368,7 @@ def _older_status(extra):
     return GRADED, ""
 
 
-def _verdict_from_test(test):
+def _verdict_from_test(test: dict[str, Any]) -> Verdict:
     extra = test.get("extra_data") or {}
     outcome = extra.get("outcome") or ("passed" if test.get("status") == "passed" else "failed")
     tags = test.get("tags") or []
@@ -331,20 +378,21 @@ def _verdict_from_test(test):
         part=tags[0] if tags else None, hidden=bool(extra.get("hidden", False)), outcome=outcome,
         message=extra["message"] if printed_bytes else ("" if outcome == PASSED else test.get("output", "")),
         output=extra.get("printed", ""), output_bytes=printed_bytes, duration=float(extra.get("duration", 0.0)),
-        tamper=list(extra.get("tamper") or []), score=float(test.get("score") or 0.0),
+        tamper=list(extra.get("tamper") or []), said=extra.get("failure") or None, group=str(extra.get("group") or ""),
+        score=float(test.get("score") or 0.0),
         max_score=float(test.get("max_score") or 0.0), visibility=test.get("visibility", "visible"),
         twin_of=[str(nodeid) for nodeid in extra.get("twin_of") or []],
         unconfirmed_by=str(extra.get("unconfirmed_by") or ""))
 
 
-def write_results_json(report, path):
+def write_results_json(report: Report, path: Path) -> None:
     """Write results.json atomically: a reader never sees half a file."""
     # shown_tree: the last line of defence, so no string of the submission's is written raw (nor can
     # a lone surrogate in it stop the writing).
     _write_atomically(path, json.dumps(shown_tree(to_results_json(report)), indent=2, ensure_ascii=False) + "\n")
 
 
-def read_results_json(path):
+def read_results_json(path: Path) -> Report | None:
     """The report in a results.json file, or None when it is missing or unreadable."""
     try:
         return from_results_json(json.loads(path.read_text(encoding="utf-8")))
@@ -352,7 +400,7 @@ def read_results_json(path):
         return None
 
 
-def _write_atomically(path, text):
+def _write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     scratch = path.with_name(f".{path.name}.{os.getpid()}.partial")
     scratch.unlink(missing_ok=True)  # never write through a link someone left there
@@ -364,10 +412,10 @@ def _write_atomically(path, text):
 
 # -- JUnit XML -------------------------------------------------------------------------------------
 
-def to_junit(report):
+def to_junit(report: Report) -> str:
     """JUnit XML (a string): one testcase per test, classname = its part; a failed grading is one error."""
-    failures = sum(not report.credited(v) and v.outcome != INFRASTRUCTURE for v in report.tests)
-    errors = sum(v.outcome == INFRASTRUCTURE for v in report.tests) + (report.status == GRADING_FAILED)
+    failures = sum(not report.credited(v) and v.outcome != GRADING_FAILED for v in report.tests)
+    errors = sum(v.outcome == GRADING_FAILED for v in report.tests) + (report.status == GRADING_FAILED)
     suite = ElementTree.Element("testsuite", name="convgrader", tests=str(len(report.tests)),
                                 failures=str(failures), errors=str(errors), time=f"{report.execution_time:g}")
     properties = ElementTree.SubElement(suite, "properties")
@@ -380,17 +428,17 @@ def to_junit(report):
         if report.credited(verdict):
             continue
         text = test_output(verdict) or ("tampering detected" if report.tampering else verdict.outcome)
-        kind = "error" if verdict.outcome == INFRASTRUCTURE else "failure"
-        ElementTree.SubElement(case, kind, message=text.split("\n")[0][:300]).text = text
+        kind = "error" if verdict.outcome == GRADING_FAILED else "failure"
+        ElementTree.SubElement(case, kind, message=text.split("\n")[0][:limits.JUNIT_MESSAGE_CHARACTERS]).text = text
     if report.status != GRADED:
         case = ElementTree.SubElement(suite, "testcase", classname="convgrader", name="grading")
         ElementTree.SubElement(case, "error" if report.status == GRADING_FAILED else "failure",
-                               message=report.label[:300]).text = overall_output(report)
+                               message=report.label[:limits.JUNIT_MESSAGE_CHARACTERS]).text = overall_output(report)
     _shown_xml(suite)
     return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def _shown_xml(root):
+def _shown_xml(root: ElementTree.Element) -> None:
     """Pass every text and attribute under ``root`` through ``shown``: XML 1.0 forbids control characters."""
     for element in root.iter():
         if element.text:
@@ -401,7 +449,7 @@ def _shown_xml(root):
 
 # -- Markdown and the terminal ---------------------------------------------------------------------
 
-def part_rows(report):
+def part_rows(report: Report) -> Iterator[tuple[str, PartTotal]]:
     """(label, PartTotal) of each part that had tests, in the assignment's order."""
     for part in PARTS:
         total = report.parts.get(part)
@@ -409,49 +457,67 @@ def part_rows(report):
             yield (say("grade_bonus", part=part) if part in report.bonus_parts else part), total
 
 
-def to_markdown(report):
+def to_markdown(report: Report) -> str:
     """A summary for a CI job page: the grade, a table of parts, the visible failures."""
     if report.status != GRADED:
-        lines = [f"### Not graded: {_markdown_text(report.label)}"]
+        lines = [f"### {say('report_not_graded', label=_markdown_text(report.label))}"]
     else:
-        lines = [f"### Grade: {report.score:g} / {report.max_score:g}", "",
-                 "| part | passed | points |", "|---|---|---|"]
+        lines = [f"### {headline(report)}", "",
+                 f"| {say('grade_part')} | {say('grade_passed')} | {say('grade_points')} |", "|---|---|---|"]
         for name, total in part_rows(report):
             mark = "✅" if total.passed == total.total else "❌"
             lines.append(f"| {mark} `{name}` | {total.passed}/{total.total} | "
                          f"{total.score:.2f} / {total.max_score:g} |")
     failed = [v for v in report.tests if not report.credited(v) and v.visibility == "visible"]
     if failed:
-        lines += ["", "<details><summary>Failures</summary>", ""]
-        for verdict in failed[:30]:
+        lines += ["", f"<details><summary>{say('report_failures')}</summary>", ""]
+        for verdict in failed[:limits.MARKDOWN_FAILURES]:
             first = test_output(verdict).split("\n")[0]
-            lines.append(f"- `{verdict.name}`: {_markdown_text(first[:200])}")
+            lines.append(f"- `{verdict.name}`: {_markdown_text(first[:limits.MARKDOWN_LINE_CHARACTERS])}")
         lines += ["", "</details>"]
     if report.isolation:
-        lines += ["", f"Isolation: {report.isolation}."]
+        lines += ["", say("report_isolation", level=isolation_name(report.isolation))]
     output = overall_output(report)
     if output:
         lines += ["", "```", output.replace("```", "'''"), "```"]
     return shown_document("\n".join(lines) + "\n")
 
 
-def _markdown_text(text):
+def _markdown_text(text: str) -> str:
     """Text that Markdown shows as written (a student's message may hold `|`, `<` or backticks)."""
     for special in ("\\", "`", "*", "_", "|", "<", ">", "[", "]"):
         text = text.replace(special, "\\" + special)
     return text
 
 
-def to_text(report):
+def headline(report: Report) -> str:
+    """The grade in one line: the required points, and the bonus apart (never added into the headline)."""
+    required = say("headline_required", score=report.required, max_score=report.max_score)
+    if not report.bonus_max:
+        return str(required)
+    return say("headline_with_bonus", required=required, bonus=report.bonus, max_bonus=report.bonus_max)
+
+
+def isolation_name(levels: str) -> str:
+    """How the submission was kept apart, in words (``namespaces``, ``process``, ``none`` are codes)."""
+    return ", ".join(str(say(f"isolation_{level}")) if f"isolation_{level}" in EN else level
+                     for level in levels.split(", "))
+
+
+def to_text(report: Report) -> str:
     """The table of parts ``grade`` prints, with the isolation level and why there is no grade."""
     lines = ["", f"{say('grade_part'):<36} {say('grade_passed'):>8} {say('grade_points'):>15}", "-" * 61]
     for name, total in part_rows(report):
         lines.append(f"{name:<36} {total.passed:>3}/{total.total:<4} "
                      f"{total.score:>7.2f} / {total.max_score:<5g}")
-    total_text = f"{report.score:>7.2f} / {report.max_score:g}" if report.status == GRADED else report.label
-    lines += ["-" * 61, f"{say('grade_total'):<36} {'':>8} {total_text}"]
+    if report.status == GRADED:
+        lines += ["-" * 61, f"{say('grade_required'):<36} {'':>8} {report.required:>7.2f} / {report.max_score:g}"]
+        if report.bonus_max:
+            lines.append(f"{say('grade_bonus_total'):<36} {'':>8} {report.bonus:>7.2f} / {report.bonus_max:g}")
+    else:
+        lines += ["-" * 61, f"{say('grade_total'):<36} {'':>8} {report.label}"]
     if report.isolation:
-        lines.append(say("report_isolation", level=report.isolation))
+        lines.append(say("report_isolation", level=isolation_name(report.isolation)))
     output = overall_output(report)
     if output:
         lines += ["", output]
@@ -460,18 +526,18 @@ def to_text(report):
 
 # -- the gradebook ---------------------------------------------------------------------------------
 
-def escape_cell(text):
+def escape_cell(text: object) -> str:
     """A text cell a spreadsheet program shows as text, never runs as a formula (OWASP CSV injection)."""
     text = str(text)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def unescape_cell(text):
+def unescape_cell(text: str) -> str:
     """The text :func:`escape_cell` was given."""
     return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
 
 
-def to_csv_row(report, submission):
+def to_csv_row(report: Report, submission: str) -> dict[str, str]:
     """The gradebook row (a dict keyed by :data:`COLUMNS`) of one submission, text cells escaped.
 
     A part without tests, and every number of a submission that was not
@@ -480,16 +546,18 @@ def to_csv_row(report, submission):
     graded = report.status == GRADED
     row = {"submission": escape_cell(shown_name(submission)),
            "status": escape_cell(shown(report.label, newlines=False)),
-           "total": _number(report.score) if report.status != GRADING_FAILED else "",
-           "max_total": _number(report.max_score) if graded else ""}
+           "required": _number(report.required) if report.status != GRADING_FAILED else "",
+           "max_required": _number(report.max_score) if graded else ""}
     for part in PARTS:
         total = report.parts.get(part)
         row[part] = _number(total.score) if graded and total is not None else ""
     row["bonus"] = _number(report.bonus) if graded and report.parts else ""
+    row["max_bonus"] = _number(report.bonus_max) if graded and report.parts else ""
+    row["total"] = _number(report.score) if report.status != GRADING_FAILED else ""
     return row
 
 
-def from_csv_row(row):
+def from_csv_row(row: dict[str, str]) -> tuple[str, Report]:
     """The submission's name and a (partial) :class:`Report` from a gradebook row: status, points."""
     label = unescape_cell(row.get("status", ""))
     status, _, reason = label.partition(": ")
@@ -500,10 +568,11 @@ def from_csv_row(row):
         tampering, reason = reason[len("tampering detected ("):-1].split("; "), ""
     parts = {part: PartTotal(score=float(row[part])) for part in PARTS if row.get(part)}
     report = Report(status=status, reason=reason, score=float(row.get("total") or 0.0),
-                    max_score=float(row.get("max_total") or 0.0), parts=parts, tampering=tampering,
+                    max_score=float(row.get("max_required") or row.get("max_total") or 0.0), parts=parts,
+                    tampering=tampering,
                     bonus_parts=[p for p in OPTIONAL_PARTS if p in parts])
     return unescape_cell(row.get("submission", "")), report
 
 
-def _number(value):
+def _number(value: float) -> str:
     return f"{round(float(value), 6):.10g}"

@@ -26,11 +26,31 @@ import numpy as np
 from reference import optim
 
 
+def _said(key, **fields):
+    """A line of the training log in the course's language: the harness's message ``key``.
+
+    The language is the one the harness speaks in this process (``--lang`` in a
+    pytest run), else the course's setting (``CONVGRADER_LANG``, a Russian
+    locale, the project's ``convgrader_lang``: Russian in the student release).
+    """
+    from convgrader import language
+    from convgrader.messages import render
+    from convgrader.paths import PROJECT
+
+    code = language.current()
+    if code == language.ENGLISH:
+        try:
+            code = language.choose(None, language.configured_in(PROJECT))
+        except ValueError:
+            code = language.ENGLISH
+    return render(key, fields, code)
+
+
 def _format_seconds(seconds):
     """Short human-readable duration: '12.3 s' below 90 s, else '9 min'."""
     if seconds < 90:
-        return f"{seconds:.1f} s"
-    return f"{seconds / 60:.0f} min"
+        return _said("seconds_short", value=seconds)
+    return _said("minutes_short", value=seconds / 60)
 
 
 class Solver:
@@ -147,7 +167,7 @@ class Solver:
         }
         filename = f"{self.checkpoint_name}_epoch_{self.epoch}.pkl"
         if self.verbose:
-            print(f'Saving checkpoint to "{filename}"')
+            print(_said("solver_checkpoint", filename=filename))
         with open(filename, "wb") as f:
             pickle.dump(checkpoint, f)
 
@@ -178,10 +198,10 @@ class Solver:
         return float(np.mean(np.concatenate(predictions) == y))
 
     def _iteration_message(self, iteration, num_iterations, elapsed):
-        message = f"(Iteration {iteration} / {num_iterations}) loss: {self.loss_history[-1]:f}"
+        message = _said("solver_iteration", iteration=iteration, total=num_iterations, loss=self.loss_history[-1])
         if elapsed >= self.timing_after_seconds:
             time_left = elapsed / iteration * (num_iterations - iteration)
-            message += f" ({_format_seconds(elapsed)}, ~{_format_seconds(time_left)} left)"
+            message += _said("solver_time", elapsed=_format_seconds(elapsed), left=_format_seconds(time_left))
         return message
 
     def train(self):
@@ -221,7 +241,7 @@ class Solver:
         self._save_checkpoint()
 
         if self.verbose:
-            print(f"(Epoch {self.epoch} / {self.num_epochs}) train acc: {train_acc:f}; val_acc: {val_acc:f}")
+            print(_said("solver_epoch", epoch=self.epoch, epochs=self.num_epochs, train=train_acc, val=val_acc))
 
         if val_acc > self.best_val_acc or not self.best_params:
             self.best_val_acc = val_acc

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path, PurePosixPath
 
-from convgrader import limits, paths
+from convgrader import language, limits, paths
 from convgrader.course.submissions import Limits, SubmissionRejected, is_junk, normalize, walk
 from convgrader.paths import PROJECT
 from convgrader.report import (COLUMNS, GRADED, GRADING_FAILED, REJECTED, Report, read_results_json, to_csv_row,
@@ -44,8 +44,6 @@ REPORT_PAGE = "report.html"
 # `grade` exits 0 when it graded (1 with --fail-under and a low score) and 2 when it could not.
 GRADE_RAN = (0, 1)
 GRADE_COULD_NOT_RUN = 2
-# Each grading process gets one core: several numpy processes with a thread per core each only fight.
-SINGLE_THREADED = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 #: The gradebook of an unsharded batch, in OUT.
 GRADEBOOK = "gradebook.csv"
 SHARD_FILE = re.compile(r"gradebook-shard-(\d+)-of-(\d+)\.csv$")
@@ -74,6 +72,10 @@ def register(commands):
     batch_parser.add_argument("--hidden", action=argparse.BooleanOptionalAction, default=True,
                               help="run the hidden tests and their twins, so that memorized visible answers do "
                                    "not pay (default; --no-hidden grades the visible tests alone, as students do)")
+    batch_parser.add_argument("--lang", default=None, metavar="ru|en",
+                              help=f"language of every results.json and report.html: ru or en (default: "
+                                   f"${language.ENV_VAR}, a Russian locale, the project's {language.INI_OPTION}, "
+                                   f"then en)")
     batch_parser.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
                               help="passed on to `grade` (its bound on one submission's run)")
     batch_parser.add_argument("--allow-weak-isolation", action="store_true",
@@ -230,10 +232,12 @@ def fingerprint(path):
 
 # --- grading one submission in a process of its own ---
 
-def grade_argv(impl, results, *, hidden=False, time_limit=None, extra=()):
+def grade_argv(impl, results, *, hidden=False, time_limit=None, lang=None, extra=()):
     """The ``python -m convgrader grade`` command line for one normalized submission."""
     argv = [sys.executable, "-m", "convgrader", "grade", "--impl", str(impl), "--results", str(results),
             "--html", str(Path(results).with_name(REPORT_PAGE))]
+    if lang:  # one language for the whole class, whatever each grading process's locale
+        argv += ["--lang", lang]
     if hidden:
         argv.append("--hidden")
     if time_limit is not None:
@@ -604,14 +608,15 @@ def _check_harness(baseline, watch, submission, out, reports, grader, pool):
         return
     grader.stop()
     pool.shutdown(cancel_futures=True)
-    listed = "; ".join(changes[:10]) + (f"; and {len(changes) - 10} more" if len(changes) > 10 else "")
+    named = limits.HARNESS_CHANGES_NAMED
+    listed = "; ".join(changes[:named]) + (f"; and {len(changes) - named} more" if len(changes) > named else "")
     report = Report.failed(f"the harness changed while it was graded ({shown(listed)})",
                            isolation=reports[submission.name].isolation)
     write_results_json(report, SubmissionFolder(out, submission.name).results)
     reports[submission.name] = report
     raise HarnessChanged(f"the harness changed while {submission.name!r} was graded (the batch stopped; restore "
                          f"the harness, e.g. from git or a fresh install, before grading on):\n  "
-                         + "\n  ".join(shown_name(change) for change in changes[:50]))
+                         + "\n  ".join(shown_name(change) for change in changes[:limits.HARNESS_CHANGES_LISTED]))
 
 
 def write_gradebook(rows, path, columns=COLUMNS):
@@ -643,16 +648,23 @@ def run_batch_command(args, extra):
               "isolation with --allow-weak-isolation (the harness is then fingerprinted around each "
               "submission).", file=sys.stderr)
         return 2
+    try:
+        lang = language.choose(args.lang, language.configured_in(PROJECT))
+    except ValueError as error:
+        print(f"batch: {error}", file=sys.stderr)
+        return 2
+    language.set_current(lang)  # this process rewrites results.json too (the failures are data, said again)
     extra = extra[1:] if extra[:1] == ["--"] else extra
     wall_clock = args.wall_clock or (args.time_limit or limits.RUN) + limits.WALL_CLOCK_MARGIN
     # No grading process writes bytecode: the harness's __pycache__ then changes only if a submission writes it.
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     if args.jobs > 1:
-        for variable in SINGLE_THREADED:
+        # Each grading process gets one core: several numpy processes with a thread per core each only fight.
+        for variable in limits.THREAD_VARIABLES:
             env.setdefault(variable, "1")
-    grader = Grader(partial(grade_argv, hidden=args.hidden, time_limit=args.time_limit, extra=extra),
+    grader = Grader(partial(grade_argv, hidden=args.hidden, time_limit=args.time_limit, lang=lang, extra=extra),
                     wall_clock=wall_clock, env=env, reap_orphans=become_subreaper())
-    print(f"isolation: {level}", file=sys.stderr)
+    print(f"isolation: {level}; language of the reports: {lang}", file=sys.stderr)
     started = time.monotonic()
     try:
         summary = run_batch(args.submissions, args.out, grader, jobs=args.jobs, shard=args.shard,

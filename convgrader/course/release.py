@@ -36,7 +36,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from convgrader.course.submissions import JUNK_NAMES, SubmissionRejected, normalize, walk
+from convgrader.course.submissions import SubmissionRejected, is_junk, normalize, walk
 from convgrader import limits
 from convgrader import language
 from convgrader.paths import PROJECT
@@ -116,6 +116,10 @@ def register(commands):
     gradescope = commands.add_parser("release-gradescope", help="build Gradescope's autograder.zip",
                                      description="Build the Gradescope autograder bundle.")
     gradescope.add_argument("--out", type=Path, required=True, help="writes OUT/autograder.zip")
+    gradescope.add_argument("--lang", default=None, metavar="ru|en",
+                            help=f"language of the students' results (baked into the bundle; default: "
+                                 f"${language.ENV_VAR}, a Russian locale, this project's {language.INI_OPTION}, "
+                                 f"then en)")
     gradescope.set_defaults(run=run_release_gradescope)
 
     runner = commands.add_parser("gradescope-run", help="(inside the autograder bundle) grade one submission",
@@ -130,10 +134,10 @@ def register(commands):
 
 # -- choosing files -----------------------------------------------------------------------------
 
-def is_junk(relative):
+def is_left_out(relative):
+    """Whether a file of the tree is no part of a release: a submission's litter (:func:`is_junk`) or a build product."""
     parts = PurePosixPath(relative).parts
-    return (any(p in JUNK_NAMES or p.startswith("._") or p.endswith(".egg-info") for p in parts)
-            or relative.endswith(JUNK_SUFFIXES))
+    return is_junk(parts) or any(p.endswith(".egg-info") for p in parts) or relative.endswith(JUNK_SUFFIXES)
 
 
 def select_files(project, sources, excluded):
@@ -146,7 +150,7 @@ def select_files(project, sources, excluded):
         for path in candidates:
             relative = path.relative_to(project).as_posix()
             inside_excluded = any(relative == e or relative.startswith(e + "/") for e in excluded)
-            if not inside_excluded and not is_junk(relative) and not path.is_symlink():
+            if not inside_excluded and not is_left_out(relative) and not path.is_symlink():
                 chosen[relative] = path
     return chosen
 
@@ -162,6 +166,19 @@ def secret_files(project):
 
 
 # -- what the student bundle holds besides copies -------------------------------------------------
+
+def tox_ini_speaking(project, lang):
+    """The project's tox.ini with its ``convgrader_lang`` set to ``lang`` (the Gradescope bundle's)."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str  # keep option names as written
+    parser.read(Path(project) / "tox.ini", encoding="utf-8")
+    if not parser.has_section("pytest"):
+        parser.add_section("pytest")
+    parser["pytest"][language.INI_OPTION] = language.normalize(lang)
+    buffer = io.StringIO()
+    parser.write(buffer)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()).strip() + "\n"
+
 
 def student_tox_ini(project):
     """The project's tox.ini minus every environment that needs the answer key or the instructor's files.
@@ -237,11 +254,16 @@ def student_readme(project):
     return text.replace(ENGLISH_LINK[0], ENGLISH_LINK[1])
 
 
-def gradescope_contents(project):
-    """{bundle path: bytes} of the autograder bundle: its scripts at the top, the harness around them."""
+def gradescope_contents(project, lang=language.ENGLISH):
+    """{bundle path: bytes} of the autograder bundle: its scripts at the top, the harness around them.
+
+    ``lang`` is baked into the bundle's tox.ini (``convgrader_lang``), which
+    ``gradescope-run`` reads and hands to every grading as ``--lang``.
+    """
     project = Path(project)
     contents = {relative: path.read_bytes()
                 for relative, path in select_files(project, GRADESCOPE_SOURCES, GRADESCOPE_EXCLUDED).items()}
+    contents["tox.ini"] = tox_ini_speaking(project, lang).encode("utf-8")
     for script in GRADESCOPE_SCRIPTS:
         contents[script] = (project / RELEASE_FILES / script).read_bytes()
     return dict(sorted(contents.items()))
@@ -419,9 +441,9 @@ def build_student_release(out, name=DEFAULT_NAME, project=PROJECT, classroom=Fal
     return folder, archive, contents
 
 
-def build_gradescope_bundle(out, project=PROJECT):
-    """Write ``out/autograder.zip``; return (archive, contents)."""
-    contents = gradescope_contents(project)
+def build_gradescope_bundle(out, project=PROJECT, lang=language.ENGLISH):
+    """Write ``out/autograder.zip`` whose results speak ``lang``; return (archive, contents)."""
+    contents = gradescope_contents(project, lang)
     missing = [p for p in ("answer_key/layers.py", "tests/hidden/conftest.py", *GRADESCOPE_SCRIPTS)
                if p not in contents]
     if missing:
@@ -449,11 +471,17 @@ def run_release_student(args, extra):
 
 def run_release_gradescope(args, extra):
     try:
-        archive, contents = build_gradescope_bundle(args.out)
+        lang = language.choose(args.lang, language.configured_in(PROJECT))
+    except ValueError as error:
+        print(f"release-gradescope: {error}", file=sys.stderr)
+        return 2
+    try:
+        archive, contents = build_gradescope_bundle(args.out, lang=lang)
     except (RuntimeError, OSError) as error:
         print(f"release-gradescope: {error}", file=sys.stderr)
         return 1
-    print(f"Gradescope autograder: {archive} ({len(contents)} files, {_size_text(archive.stat().st_size)})")
+    print(f"Gradescope autograder: {archive} ({len(contents)} files, {_size_text(archive.stat().st_size)}); "
+          f"results in {lang}")
     print("  upload it as the assignment's autograder (Ubuntu base image); setup.sh installs the harness")
     return 0
 
@@ -498,8 +526,9 @@ def submission_source(folder):
 
 def grade_in_subprocess(impl, results, time_limit, hidden, extra, log):
     """Run ``python -m convgrader grade`` on ``impl``; kill it and all it started after the time limit."""
+    lang = language.configured_in(PROJECT) or language.ENGLISH  # the bundle's, whatever the image's locale
     command = [sys.executable, "-m", "convgrader", "grade", "--impl", str(impl), "--results", str(results),
-               "--time-limit", f"{time_limit:g}", *(["--hidden"] if hidden else []), *extra]
+               "--lang", lang, "--time-limit", f"{time_limit:g}", *(["--hidden"] if hidden else []), *extra]
     with open(log, "wb") as output:
         process = subprocess.Popen(command, cwd=PROJECT, stdin=subprocess.DEVNULL, stdout=output,
                                    stderr=subprocess.STDOUT, start_new_session=(os.name == "posix"))
@@ -527,6 +556,7 @@ def autograde(root, time_limit=limits.RUN, hidden=True, extra=()):
     """
     root = Path(root)
     target = root / "results" / "results.json"
+    language.set_current(language.configured_in(PROJECT) or language.ENGLISH)  # results.json is written here too
     started = time.time()
     notes = []
     try:
@@ -548,7 +578,8 @@ def autograde(root, time_limit=limits.RUN, hidden=True, extra=()):
                 status = grade_in_subprocess(impl, private / "results.json", time_limit, hidden, list(extra),
                                              private / "grade.log")
                 log = (private / "grade.log").read_text(encoding="utf-8", errors="replace")
-                print(shown_document(log[-20000:]))  # the grading's terminal: the submission's prints too
+                # The grading's terminal: the submission's prints too.
+                print(shown_document(log[-limits.GRADE_LOG_CHARACTERS:]))
                 report = read_results_json(private / "results.json") if status is not None else None
             finally:
                 shutil.rmtree(private, ignore_errors=True)

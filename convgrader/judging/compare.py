@@ -51,10 +51,10 @@ on every fixture case.
 import numpy as np
 import pytest
 
-from convgrader import untrusted
+from convgrader import limits, untrusted
 from convgrader.assignment import AREAS, BY_NAME
 from convgrader.judging import diagnostics
-from convgrader.messages import hint, say
+from convgrader.messages import Said, hint, say, together
 from convgrader.running import sandbox
 
 #: Tolerance on ``scaled_error`` by the working precision of the comparison.
@@ -96,20 +96,41 @@ def working_precision(*arrays, precision=None):
     return np.dtype(np.float64)
 
 
-def fail(message, figure=None):
-    """Fail the current test with ``message`` alone: no traceback of the harness.
+def failure(said, figure=None):
+    """The exception that fails a test with ``said`` alone (no traceback of the harness), as data.
 
-    ``figure`` (see :func:`comparison_figure`) rides on the exception as its
-    ``figure`` attribute, for the outcome log and the HTML report.
+    The failure travels as a value: ``said`` (a :class:`~convgrader.messages.Said`,
+    its lines and tagged hints) and ``figure`` (see :func:`comparison_figure`)
+    ride on the exception as its attributes, for the outcome log and every
+    writer, which say it again in their reader's language; its text is only
+    what pytest prints in this run.
     """
-    failure = pytest.fail.Exception(message, pytrace=False)
-    failure.figure = figure
-    raise failure
+    exception = pytest.fail.Exception(str(said), pytrace=False)
+    exception.said, exception.figure = said, figure
+    return exception
+
+
+def fail(said, figure=None):
+    """Fail the current test with ``said`` (a Said, or a list of lines) and ``figure``."""
+    raise failure(together(*said) if isinstance(said, (list, tuple)) else together(said), figure)
 
 
 def fail_with_hints(message, hints, figure=None):
-    """Fail with ``message`` followed by one line per hint."""
-    fail("\n".join([message, *hints]), figure)
+    """Fail with ``message`` (a Said or a list of them) followed by the hints (Said), one per line."""
+    lines = [message] if isinstance(message, Said) else list(message)
+    fail(together(*lines, *hints), figure)
+
+
+def said_raised(type_name, message, where=(), explained=None):
+    """What the submission raised, as said: ``Type: message``, where (its own frames), a hint when one fits."""
+    first = say("raised", type_name=type_name, message=message) if message else say("verbatim", text=type_name)
+    return together(first, *where, explained)
+
+
+def said_of(exception):
+    """What a failure raised by :func:`fail` said (a Said); pytest's own text for any other failure."""
+    said = getattr(exception, "said", None)
+    return said if isinstance(said, Said) else say("verbatim", text=str(getattr(exception, "msg", exception)))
 
 
 #: Largest side of the slice a failure's figure carries (the report draws it pixel by pixel).
@@ -178,7 +199,7 @@ def _described(value):
         return {"shape": list(value.shape), "dtype": str(value.dtype)}
     if isinstance(value, dict):
         return {key: item for key, item in value.items() if isinstance(item, (int, float, str, bool))}
-    return value if isinstance(value, (int, float, str, bool)) else repr(value)[:80]
+    return value if isinstance(value, (int, float, str, bool)) else repr(value)[:limits.PARAMETER_CHARACTERS]
 
 
 def _as_array(value, what):
@@ -246,7 +267,7 @@ def check_returned(value, what, expected, *, context=None, tolerance=None):
     if array.dtype not in RETURNED_DTYPES:
         if array.dtype == object or not np.issubdtype(array.dtype, np.number):
             fail(say("not_numeric", what=what, kind=type(value).__name__, dtype=array.dtype))
-        hints = [line for line in (explained() if array.shape == shape else []) if line.startswith("hint (dtype")]
+        hints = [line for line in (explained() if array.shape == shape else []) if line.tag == "dtype"]
         fail_with_hints(say("not_float", what=what, dtype=array.dtype), hints or [hint("dtype.changed")])
     if array.shape != shape:
         hints = explained() if full else [line for line in [diagnostics.explain_shape(array.shape, shape, what)] if line]
@@ -256,7 +277,7 @@ def check_returned(value, what, expected, *, context=None, tolerance=None):
 
 def _index_text(index, what, context):
     """An index named by the array's axes: ``(n, f, h, w) = (0, 1, 2, 3)`` for a conv output."""
-    return diagnostics.index_label(index, what, context.kind if context else "")
+    return diagnostics.index_label(index, what, context.area if context else "")
 
 
 #: Arrays of at most this many values are shown whole in a failure message (the smallest failing
@@ -306,7 +327,7 @@ def assert_close(actual, expected, what, *, precision=None, context=None):
     bad = ~np.isfinite(actual)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
-        kinds = " and ".join(kind for kind, present in
+        kinds = "/".join(kind for kind, present in
                              (("NaN", np.isnan(actual).any()), ("inf", np.isinf(actual).any())) if present)
         fail_with_hints(say("nonfinite", what=what, kinds=kinds, count=int(bad.sum()), total=actual.size,
                             index=_index_text(index, what, context)),
@@ -327,7 +348,7 @@ def assert_close(actual, expected, what, *, precision=None, context=None):
         elif actual.size > 1:
             lines.append(say("excerpt", actual=_excerpt(actual, index), expected=_excerpt(expected, index)))
         lines.append(say("rel_error", rel=rel_error(actual, expected)))
-        fail_with_hints("\n".join(lines), diagnostics.explain(actual, expected, what, context, tolerance),
+        fail_with_hints(lines, diagnostics.explain(actual, expected, what, context, tolerance),
                         comparison_figure(actual, expected, what, context))
 
 
@@ -438,11 +459,11 @@ def assert_pool_gradient_close(actual, expected, x, dout, pool_param, what="dx",
     try:
         assert_close(actual, nearest_valid_pool_gradient(actual, x, dout, pool_param), what, precision=precision,
                      context=context)
-    except pytest.fail.Exception as failure:
-        message = failure.msg
+    except pytest.fail.Exception as raised:
+        said, figure = said_of(raised), getattr(raised, "figure", None)
     else:
         return
-    fail(f"{message}\n{say('tie_rule', what=what)}")
+    fail(together(*said.parts, say("tie_rule", what=what)), figure)  # the figure stays with the failure
 
 
 def assert_all_close(actuals, expected, names, *, precision=None, context=None):
@@ -466,22 +487,21 @@ def assert_all_close(actuals, expected, names, *, precision=None, context=None):
     for name, actual in zip(names, actuals):
         try:
             assert_close(actual, expected[name], name, precision=precision, context=context)
-        except pytest.fail.Exception as failure:
-            failures.append((name, str(failure.msg)))
-            figure = figure or getattr(failure, "figure", None)  # the value reported in full
+        except pytest.fail.Exception as raised:
+            failures.append((name, said_of(raised)))
+            figure = figure or getattr(raised, "figure", None)  # the value reported in full
     if not failures:
         return
-    first = failures[0][1]
-    lines = [first]
+    lines = list(failures[0][1].parts)
     if len(failures) > 1:
         lines.append(say("also_wrong", names=", ".join(name for name, _ in failures[1:])))
-        seen = {line.split(")", 1)[0] for line in first.splitlines() if line.startswith("hint (")}
-        for _, message in failures[1:]:
-            for line in message.splitlines():
-                if line.startswith("hint (") and line.split(")", 1)[0] not in seen:
-                    seen.add(line.split(")", 1)[0])
+        seen = {line.tag for line in lines if line.tag}
+        for _, said in failures[1:]:
+            for line in said.parts:  # the others' hints, by tag: no text is read back
+                if line.tag and line.tag not in seen:
+                    seen.add(line.tag)
                     lines.append(line)
-    fail("\n".join(lines), figure)
+    fail(together(*lines), figure)
 
 
 def assert_shape(value, shape, what):
@@ -536,9 +556,8 @@ def unpack(result, count, what, *, like=None, context=None):
         fail_with_hints(say("returned_none", what=what), [hint("return.none")])
     if not isinstance(result, (tuple, list)) or len(result) != count:
         kind = type(result).__name__
-        article = "an" if kind[0] in "aeiou" else "a"
-        got = f"{article} {kind} of length {len(result)}" if isinstance(result, (tuple, list)) \
-            else f"{article} {kind}"
+        got = say("got_sequence", kind=kind, length=len(result)) if isinstance(result, (tuple, list)) \
+            else say("got_object", kind=kind)
         fail_with_hints(say("returned_wrong", got=got, count=count, what=what),
                         [hint("return.count", count=count, what=what, example=example)])
     if like is not None:

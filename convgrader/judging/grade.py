@@ -31,10 +31,9 @@ from pathlib import Path
 
 from convgrader import __version__, language, limits
 from convgrader.assignment import OPTIONAL_PARTS, PARTS
-from convgrader.judging import classroom, html_report, outcomes, points
-from convgrader.judging.plugin import HIDDEN_SEED
+from convgrader.judging import classroom, html_report, options, outcomes, points
 from convgrader.paths import FIXTURES, GRADED_TESTS, HIDDEN_TESTS, PROJECT
-from convgrader.report import (FAILED, GRADED, INFRASTRUCTURE, SKIPPED, VISIBILITY, PartTotal, Report, Verdict,
+from convgrader.report import (FAILED, GRADED, GRADING_FAILED, SKIPPED, VISIBILITY, PartTotal, Report, Verdict,
                                to_junit, to_markdown, to_text, write_results_json)
 from convgrader.running import implementation, isolation
 from convgrader.untrusted import shown
@@ -51,8 +50,7 @@ HARNESS_FAILURES = {3: "internal error", 4: "usage error"}
 def register(commands):
     parser = commands.add_parser("grade", help="grade one submission into results.json, JUnit XML and Markdown",
                                  description=__doc__.split("\n\n")[0])
-    parser.add_argument("--impl", default="student_impl",
-                        help="student_impl (default), answer_key, or a folder laid out like student_impl/")
+    options.add(parser.add_argument, "impl", default="student_impl")
     parser.add_argument("--results", type=Path, help="write Gradescope's results.json here")
     parser.add_argument("--junit", type=Path, help="write JUnit XML here")
     parser.add_argument("--markdown", type=Path, help="write a Markdown summary here")
@@ -61,19 +59,16 @@ def register(commands):
     parser.add_argument("--classroom", type=Path, metavar="FILE",
                         help="write GitHub Classroom's runner result here (JSON: one entry per part; "
                              "see convgrader/judging/classroom.py)")
-    parser.add_argument("--hidden", action="store_true", help="also run the hidden tests (tests/hidden)")
-    parser.add_argument("--hidden-seed", type=int, default=HIDDEN_SEED)
+    options.add(parser.add_argument, "hidden")
+    options.add(parser.add_argument, "hidden_seed")
     parser.add_argument("--hidden-visibility", choices=VISIBILITY, default="after_published",
                         help="visibility of hidden tests in results.json (default after_published)")
     parser.add_argument("--time-limit", type=float, default=limits.RUN, metavar="SECONDS",
                         help=f"wall-clock bound of the whole run (default {limits.RUN:g})")
-    parser.add_argument("--call-timeout", type=float, default=limits.CALL, metavar="SECONDS",
-                        help=f"CPU seconds one call of the submission may use (default {limits.CALL:g})")
+    options.add(parser.add_argument, "call_timeout")
     parser.add_argument("--fail-under", type=float, metavar="SCORE",
                         help="exit with status 1 when the score is below SCORE")
-    parser.add_argument("--lang", default=None, metavar="ru|en",
-                        help=f"language of the report: ru or en (default: ${language.ENV_VAR}, a Russian locale, "
-                             f"the project's {language.INI_OPTION}, then en)")
+    options.add(parser.add_argument, "lang")
     parser.add_argument("--no-isolate", dest="isolate", action="store_false",
                         help="import the submission into the test process (faster, for trusted code only)")
     parser.set_defaults(run=run, accepts_extra=True)
@@ -208,7 +203,7 @@ def run_tests(arguments, collected, deadline):
             found, new_problems = outcomes.read(log, key)
             problems += new_problems
             verdicts.update(found)
-            retry = [n for n, v in found.items() if v.outcome == INFRASTRUCTURE and n not in retried]
+            retry = [n for n, v in found.items() if v.outcome == GRADING_FAILED and n not in retried]
             for nodeid in retry:  # once more, in the next round
                 retried.add(nodeid)
                 del verdicts[nodeid]
@@ -229,7 +224,7 @@ def run_tests(arguments, collected, deadline):
                 break
             verdicts[unfinished[0]] = lost(collected[unfinished[0]], f"the grading process was ended (status {status}) "
                                                           "while this test ran")
-    infrastructure = [v for v in verdicts.values() if v.outcome == INFRASTRUCTURE]
+    infrastructure = [v for v in verdicts.values() if v.outcome == GRADING_FAILED]
     if failure is None and infrastructure:
         first = (infrastructure[0].message.strip().splitlines() or ["no message"])[0]
         failure = f"{len(infrastructure)} test(s) could not run twice: {first}"

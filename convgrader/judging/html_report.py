@@ -20,9 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
-from convgrader.assignment import OPTIONAL_PARTS, PARTS
+from convgrader import language
+from convgrader.assignment import PARTS
+from convgrader.messages import say
 from convgrader.report import to_results_json
 from convgrader.untrusted import shown
+
+#: Different failures of one part shown in full, as on the terminal; the others are named.
+FAILURES_SHOWN_PER_PART = 3
+
 
 #: Side in pixels the largest picture is drawn at; each array element is a square block.
 PICTURE_PIXELS = 160
@@ -69,8 +75,10 @@ def write(path, report):
 def page(report, figures):
     """The whole page as a string; ``figures`` maps node ids to figure dicts (or None)."""
     extra = report.get("extra_data") or {}
-    body = [f"<h1>Grade: {report.get('score', 0):g} / {report.get('max_score') or 0:g}</h1>",
-            f"<p class=\"meta\">{_text(extra.get('impl', ''))} &middot; graded {_text(extra.get('graded_at', ''))}"
+    title = _headline(report)
+    body = [f"<h1>{_text(title)}</h1>",
+            f"<p class=\"meta\">{_text(extra.get('impl', ''))} &middot; "
+            f"{_text(say('html_graded_at', when=extra.get('graded_at') or ''))}"
             f" &middot; convnet-grader {_text(extra.get('harness_version', ''))}</p>",
             parts_table(extra.get("parts") or {}, report)]
     if extra.get("tampering"):
@@ -79,29 +87,47 @@ def page(report, figures):
         body.append(f"<pre>{_text(report['output'])}</pre>")
     failed = [test for test in report.get("tests", []) if test.get("status") == "failed"]
     if failed:
-        body.append(f"<h2>Failed tests ({len(failed)})</h2>")
+        body.append(f"<h2>{_text(say('html_failed_tests', count=len(failed)))}</h2>")
     for part in _parts_in_order(failed):
         body.append(part_section(part, [t for t in failed if _part(t) == part], figures))
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>Grade {report.get('score', 0):g} / {report.get('max_score') or 0:g}</title>"
+    return (f"<!DOCTYPE html>\n<html lang=\"{language.current()}\"><head><meta charset=\"utf-8\">"
+            f"<title>{_text(title)}</title>"
             f"<style>{STYLE}</style></head>\n<body>\n" + "\n".join(body) + "\n</body></html>\n")
+
+
+def _headline(report):
+    """The required score, and the bonus apart (as :func:`convgrader.report.headline` says it)."""
+    extra = report.get("extra_data") or {}
+    bonus, max_bonus = extra.get("bonus") or 0, extra.get("max_bonus") or 0
+    required = extra.get("required", (report.get("score") or 0) - bonus)
+    said = say("headline_required", score=required, max_score=report.get("max_score") or 0)
+    return say("headline_with_bonus", required=said, bonus=bonus, max_bonus=max_bonus) if max_bonus else said
 
 
 # -- points per part -------------------------------------------------------------------------------
 
 def parts_table(parts, report):
-    rows = ["<table class=\"parts\"><tr><th>part</th><th>passed</th><th>points</th></tr>"]
+    """Points per part; the required parts' total and the bonus's on rows of their own."""
+    extra = report.get("extra_data") or {}
+    bonus_parts = set(extra.get("bonus_parts") or [])
+    rows = [f"<table class=\"parts\"><tr><th>{_text(say('grade_part'))}</th><th>{_text(say('grade_passed'))}</th>"
+            f"<th>{_text(say('grade_points'))}</th></tr>"]
     for part in PARTS:
         info = parts.get(part)
         if not info or not info.get("total"):
             continue
         state = "ok" if info["passed"] == info["total"] else "fail"
-        bonus = " (bonus)" if part in OPTIONAL_PARTS else ""
-        rows.append(f"<tr class=\"{state}\"><td>{_text(part)}{bonus}</td>"
+        name = say("grade_bonus", part=part) if part in bonus_parts else part
+        rows.append(f"<tr class=\"{state}\"><td>{_text(name)}</td>"
                     f"<td class=\"num\">{info['passed']}/{info['total']}</td>"
                     f"<td class=\"num\">{info['score']:.2f} / {info['max_score']:g}</td></tr>")
-    rows.append(f"<tr class=\"total\"><td>total</td><td></td>"
-                f"<td class=\"num\">{report.get('score', 0):.2f} / {report.get('max_score') or 0:g}</td></tr>")
+    bonus, max_bonus = extra.get("bonus") or 0, extra.get("max_bonus") or 0
+    required = extra.get("required", (report.get("score") or 0) - bonus)
+    rows.append(f"<tr class=\"total\"><td>{_text(say('grade_required'))}</td><td></td>"
+                f"<td class=\"num\">{required:.2f} / {report.get('max_score') or 0:g}</td></tr>")
+    if max_bonus:
+        rows.append(f"<tr class=\"total bonus\"><td>{_text(say('grade_bonus_total'))}</td><td></td>"
+                    f"<td class=\"num\">{bonus:.2f} / {max_bonus:g}</td></tr>")
     return "\n".join(rows) + "</table>"
 
 
@@ -117,35 +143,71 @@ def _parts_in_order(tests):
 # -- failures --------------------------------------------------------------------------------------
 
 def part_section(part, tests, figures):
+    """A part's failures as the terminal shows them: each different failure once, the same one named.
+
+    Failures are the same when their group is (the exception and the student's
+    frames, as the plugin groups them) or, without one, when their text is.
+    The first :data:`FAILURES_SHOWN_PER_PART` different failures are shown in
+    full with their pictures; the others are named.
+    """
     items = [f"<section class=\"part\" id=\"part-{_text(part)}\"><h3>{_text(part)}</h3>"]
     smallest = smallest_failing(tests, figures)
     if smallest:
         items.append(smallest)
-    for test in tests:
+    groups = {}
+    first = smallest_test(tests, figures)  # the failure to debug first is shown first, in full
+    for test in ([first] if first else []) + [test for test in tests if test is not first]:
+        groups.setdefault(_group_of(test), []).append(test)
+    shown, hidden = list(groups.values())[:FAILURES_SHOWN_PER_PART], list(groups.values())[FAILURES_SHOWN_PER_PART:]
+    for members in shown:
+        test, others = members[0], [other.get("name", "") for other in members[1:]]
         nodeid = (test.get("extra_data") or {}).get("nodeid", "")
-        hidden = " <span class=\"hidden-tag\">hidden test</span>" if test.get("visibility") != "visible" else ""
-        items.append(f"<article class=\"failure\"><h4>{_text(test.get('name', ''))}{hidden}</h4>"
+        hidden_tag = (f" <span class=\"hidden-tag\">{_text(say('html_hidden_test'))}</span>"
+                      if test.get("visibility") != "visible" else "")
+        items.append(f"<article class=\"failure\"><h4>{_text(test.get('name', ''))}{hidden_tag}</h4>"
                      f"<pre>{_text(test.get('output', ''))}</pre>")
         if figures.get(nodeid):
             items.append(figure_block(figures[nodeid], nodeid))
+        if others:
+            items.append(f"<p class=\"same\">{_text(say('same_failure', count=len(others), part=part, names=_names(others)))}</p>")
         items.append("</article>")
+    if hidden:
+        names = [test.get("name", "") for members in hidden for test in members]
+        items.append(f"<p class=\"more\">{_text(say('html_more_failures', count=len(names), part=part, names=_names(names)))}</p>")
     items.append("</section>")
     return "\n".join(items)
 
 
-def smallest_failing(tests, figures):
-    """A note naming the failed test of this part with the fewest input elements, and how to run it alone."""
+def _group_of(test):
+    """What makes two failures of a part the same: the plugin's group, else the text; and the visibility."""
+    extra = test.get("extra_data") or {}
+    return (test.get("visibility"), extra.get("group") or test.get("output", ""))
+
+
+def _names(names):
+    return ", ".join(names)  # a page has room for every name (the terminal cuts its list)
+
+
+def smallest_test(tests, figures):
+    """The visible failed test of this part with the fewest input elements, or None."""
     candidates = []
     for test in tests:
         nodeid = (test.get("extra_data") or {}).get("nodeid", "")
         figure = figures.get(nodeid)
         if figure and figure.get("input_size") and test.get("visibility") == "visible":
-            candidates.append((figure["input_size"], nodeid, test, figure))
-    if not candidates:
+            candidates.append((figure["input_size"], nodeid, test))
+    return min(candidates, key=lambda found: found[:2])[2] if candidates else None
+
+
+def smallest_failing(tests, figures):
+    """A note naming the failed test of this part with the fewest input elements, and how to run it alone."""
+    test = smallest_test(tests, figures)
+    if test is None:
         return ""
-    _, nodeid, test, figure = min(candidates, key=lambda found: found[:2])
-    return (f"<p class=\"smallest\">Smallest failing input: <code>{_text(test.get('name', ''))}</code> with "
-            f"{_text(_inputs_text(figure['inputs']))}. Run it alone: <code>pytest \"{_text(nodeid)}\"</code></p>")
+    nodeid = test["extra_data"]["nodeid"]
+    figure = figures[nodeid]
+    return (f"<p class=\"smallest\">{_text(say('html_smallest', name=test.get('name', ''), inputs=_inputs_text(figure['inputs'])))} "
+            f"<code>pytest \"{_text(nodeid)}\"</code></p>")
 
 
 def _inputs_text(inputs):
@@ -164,33 +226,34 @@ def figure_block(figure, nodeid):
     """Expected, actual and |difference| side by side, with what they show in a caption."""
     expected, actual = _array(figure.get("expected")), _array(figure.get("actual"))
     scale = _finite_max(np.abs(expected), np.abs(actual))
-    panels = [_panel(f"expected {figure.get('what', '')}", diverging(expected, scale)),
-              _panel(f"your {figure.get('what', '')}", diverging(actual, scale))]
+    what = figure.get("what", "")
+    panels = [_panel(say("html_expected", what=what), diverging(expected, scale)),
+              _panel(say("html_yours", what=what), diverging(actual, scale))]
     rows, cols = min(expected.shape[0], actual.shape[0]), min(expected.shape[1], actual.shape[1])
     difference = np.abs(actual[:rows, :cols] - expected[:rows, :cols])
     same_shape = expected.shape == actual.shape
     biggest = _finite_max(difference)
     if difference.size:
-        label = "|difference|" if same_shape else "|difference| (top-left overlap)"
+        label = say("html_difference") if same_shape else say("html_difference_overlap")
         panels.append(_panel(label, magnitude(difference, biggest)))
-    caption = [_where(figure), f"colours: blue negative, white 0, red positive, up to &plusmn;{scale:.3g};"
-               f" difference white 0 to black {biggest:.3g}"]
+    caption = [_where(figure), say("html_colours", scale=f"{scale:.3g}", biggest=f"{biggest:.3g}")]
     if not same_shape:
-        caption.append(f"shapes differ: expected {tuple(figure.get('expected_shape', []))},"
-                       f" yours {tuple(figure.get('actual_shape', []))}")
+        caption.append(say("html_shapes_differ", expected=tuple(figure.get("expected_shape", [])),
+                           actual=tuple(figure.get("actual_shape", []))))
     if np.isnan(actual).any():
-        caption.append("magenta: NaN or inf")
+        caption.append(say("html_magenta"))
     return (f"<figure class=\"comparison\" data-test=\"{_text(nodeid)}\">" + "".join(panels)
-            + f"<figcaption>{'; '.join(caption)}</figcaption></figure>")
+            + f"<figcaption>{'; '.join(_text(part) for part in caption)}</figcaption></figure>")
 
 
 def _where(figure):
-    what, index, origin = _text(figure.get("what", "")), figure.get("index"), figure.get("origin") or []
+    what, index, origin = figure.get("what", ""), figure.get("index"), figure.get("origin") or []
     where = f"{what}[n={index[0]}, c={index[1]}]" if index and len(index) == 2 else \
         f"{what}[{', '.join(map(str, index))}]" if index else what
     if any(origin):
-        where += f", from row {origin[0]}" + (f", column {origin[1]}" if len(origin) > 1 else "")
-    return f"{where} (the slice with the largest difference)"
+        where = say("html_from_row", where=where, row=origin[0]) if len(origin) < 2 else \
+            say("html_from_row_column", where=where, row=origin[0], column=origin[1])
+    return say("html_slice", where=where)
 
 
 def _panel(label, rgb):

@@ -7,7 +7,7 @@ never sees the fixture.
 
 import pytest
 
-from convgrader.judging.plugin import IMPLS
+from convgrader.judging.keys import IMPLS
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from convgrader import paths
 from convgrader.assignment import BY_NAME, file_of
+from convgrader.messages import say, together
 
 #: ``--impl answer_key`` grades the instructors' answer key (the folder ``answer_key/``).
 ANSWER_KEY = "answer_key"
@@ -61,10 +62,8 @@ class Implementation:
             except BaseException as error:  # SyntaxError, SystemExit, anything module code raises
                 if isinstance(error, KeyboardInterrupt):
                     raise
-                self._modules[relative] = ImplementationUnavailable(
-                    f"{file_of(relative)} of {self.label} could not be imported:\n"
-                    + _short_exception(error)
-                )
+                self._modules[relative] = ImplementationUnavailable(together(
+                    say("import_failed", file=file_of(relative), label=self.label), *_short_exception(error)))
         found = self._modules[relative]
         if isinstance(found, ImplementationUnavailable):
             raise found
@@ -83,7 +82,7 @@ class Implementation:
         part = BY_NAME[name]
         found = getattr(self.module(part.module), name, None)
         if found is None:
-            raise ImplementationUnavailable(f"{part.file} of {self.label} defines no {name}")
+            raise ImplementationUnavailable(say("defines_no", file=part.file, label=self.label, name=name))
         return found
 
     def __getattr__(self, name):
@@ -93,11 +92,11 @@ class Implementation:
 
 
 def _short_exception(error):
-    """The last frames of a traceback that belong to the submission, plus the message."""
+    """The last frames of a traceback that belong to the submission, plus the message (a list of Said)."""
     lines = traceback.format_exception_only(type(error), error)
     frames = [f for f in traceback.extract_tb(error.__traceback__) if "importlib" not in f.filename]
-    where = [f"  {Path(f.filename).name}, line {f.lineno}, in {f.name}" for f in frames[-3:]]
-    return "\n".join(where + ["  " + "".join(lines).strip().replace("\n", "\n  ")])
+    where = [say("frame_at", file=Path(f.filename).name, line=f.lineno, function=f.name) for f in frames[-3:]]
+    return where + [say("verbatim", text="  " + "".join(lines).strip().replace("\n", "\n  "))]
 
 
 def locate(value, cwd=None):

@@ -48,6 +48,7 @@ PASSED_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "GOMP_SPINCOUNT", "
 #: The harness's files a worker imports: the rest of convgrader/ (judging, the
 #: commands, the course tools) and everything else in the project stay unseen.
 WORKER_MODULES = ("convgrader/__init__.py", "convgrader/paths.py", "convgrader/assignment.py", "convgrader/limits.py",
+                  "convgrader/messages.py", "convgrader/language.py",  # messages travel as keys and fields
                   "convgrader/running")
 #: The provided course code a submission may import, and the kernels it runs on.
 COURSE_CODE = ("reference", "fast_ext")

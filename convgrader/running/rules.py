@@ -1,6 +1,6 @@
 """What a submission may import, checked inside the worker.
 
-The assignment's rule (SPEC.md, "What a submission may use"): a submission
+The assignment's rule (the students' README.ru.md, "Правила"; docs/threat-model.md): a submission
 imports numpy, the Python standard library and the provided course code
 (``reference``), nothing else: not scipy or torch, not the answer key, not
 ``fast_ext`` directly, not the harness or its test implementations. A

@@ -53,11 +53,14 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from convgrader import limits, messages, paths
 from convgrader.assignment import AREAS, BY_NAME, LAYER_FUNCTIONS, MODEL_CLASS
+from convgrader.messages import Said, say, together
 from convgrader.running import cgroups, cputime, isolation, no_fast_layers, wire, worker
 from convgrader.running.implementation import ImplementationUnavailable
 from convgrader.untrusted import shown, shown_name
@@ -72,7 +75,6 @@ PROJECT = str(paths.PROJECT)
 #: to one thread while their OpenMP loop runs): measured by sampling a worker's
 #: threads through the model's tests, one thread, never more than one running.
 WORKER_THREADS = os.environ.get("CONVGRADER_WORKER_THREADS", "1")
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 class SubmissionFailure(Exception):
@@ -80,7 +82,7 @@ class SubmissionFailure(Exception):
 
 
 class SubmissionRaised(SubmissionFailure):
-    def __init__(self, type_name, message, traceback_text):
+    def __init__(self, type_name: str, message: str, traceback_text: str) -> None:
         super().__init__(f"{type_name}: {message}")
         self.type_name, self.message, self.traceback_text = type_name, message, traceback_text
 
@@ -139,19 +141,55 @@ class OutputTap:
         return shown(bytes(kept)), total  # the submission's bytes: escapes, no control characters
 
 
-def describe_exit(code):
-    """Words for a worker's exit status."""
+def _said_from_wire(data: object) -> Said | None:
+    """A message the worker sent as data (:meth:`Said.to_data`), or None when it is not a valid one.
+
+    The worker shares its process with the submission, so the data is checked:
+    a known key, plain fields, and every text field shown safely.
+    """
+    if not isinstance(data, dict):
+        return None
+    try:
+        said = Said.from_data(data)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    return Said.from_data(_safe_fields(said.to_data()))
+
+
+def _frames_from_wire(frames: object) -> Said:
+    """The submission's frames the worker sent (file, line, function, code), said one per line."""
+    lines = []
+    for frame in frames if isinstance(frames, list) else []:
+        if isinstance(frame, list) and len(frame) == 4:
+            file, line, function, code = (shown(str(part), limits.NAME_CHARACTERS) for part in frame)
+            lines.append(say("frame", file=file, line=line, function=function, code=code))
+    return together(*lines[-4:])
+
+
+def _safe_fields(data: dict[str, Any]) -> dict[str, Any]:
+    if "lines" in data:
+        return {"lines": [_safe_fields(line) for line in data["lines"]]}
+    return {"said": data["said"], "fields": {name: _safe_fields(value) if isinstance(value, dict)
+                                             else shown(value) if isinstance(value, str) else value
+                                             for name, value in data["fields"].items()}}
+
+
+#: Signals whose cause is worth a word, by name (the message key's suffix).
+EXPLAINED_SIGNALS = {"SIGSEGV": "segfault", "SIGKILL": "killed", "SIGXFSZ": "file_size"}
+
+
+def describe_exit(code: int | None, what: str = "the submission") -> Said:
+    """What a worker's exit status says about ``what``, as a message (:class:`~convgrader.messages.Said`)."""
     if code is None:
-        return "was stopped"
+        return say("exit_stopped", what=what)
     if code < 0:
         try:
             name = signal.Signals(-code).name
         except ValueError:
             name = f"signal {-code}"
-        extra = {"SIGSEGV": " (segmentation fault)", "SIGKILL": " (killed, e.g. out of memory)",
-                 "SIGXFSZ": " (wrote too large a file)"}.get(name, "")
-        return f"crashed with {name}{extra}"
-    return f"ended the process with exit status {code} (sys.exit / os._exit)"
+        why = EXPLAINED_SIGNALS.get(name)
+        return say("exit_signal", what=what, signal=name, why=say(f"signal_{why}") if why else "")
+    return say("exit_status", what=what, status=code)
 
 
 class Sandbox:
@@ -235,7 +273,7 @@ class Sandbox:
                          "protected": protected_paths(self.impl_value),
                          "block_answer_key": not grades_answer_key(self.impl_value),
                          "import_rule": not isolation.is_trusted(self.folder), "role": self.role}
-        environment = isolation.minimal_environment({name: WORKER_THREADS for name in THREAD_VARIABLES})
+        environment = isolation.minimal_environment({name: WORKER_THREADS for name in limits.THREAD_VARIABLES})
         # Isolated mode: no PYTHON* variables, no user site, no working folder on sys.path.
         python = [sys.executable, "-I", "-B", "-u", "-c", worker.BOOTSTRAP, json.dumps([PROJECT])]
         user, workdir = {}, None
@@ -277,8 +315,9 @@ class Sandbox:
         except wire.WireTimeout:
             raise StartupFailed(f"no answer within {limits.STARTUP:g} s") from None
         except (EOFError, OSError, wire.WireError):
-            detail = self.tap.take()[0].strip()[-500:] if self.tap else ""
-            raise StartupFailed(f"the worker {describe_exit(self._exit_code())}"
+            detail = self.tap.take()[0].strip()[-limits.STARTUP_DETAIL_CHARACTERS:] if self.tap else ""
+            # A reason of grading, for the instructor's records: in English, as every such reason.
+            raise StartupFailed(describe_exit(self._exit_code(), "the worker").in_language("en")
                                 + (f" ({detail})" if detail else "")) from None
 
     def ensure_running(self):
@@ -313,7 +352,8 @@ class Sandbox:
     close = stop
 
     # -- one request ----------------------------------------------------------------------------
-    def request(self, header, blobs=(), what="the submission", timeout=None):
+    def request(self, header: dict[str, Any], blobs: Sequence[bytes] = (), what: str = "the submission",
+                timeout: float | None = None) -> Any:
         """Send a request; return the decoded value and the changed arguments.
 
         ``timeout`` (default ``call_timeout``) is a budget of the worker's CPU
@@ -321,8 +361,7 @@ class Sandbox:
         :meth:`_await_reply` for what happens when it or the wall-clock backstop runs out.
         """
         if what in self.hung:
-            raise SubmissionTimeout(f"{what} hung in an earlier test (no result even on a tiny input); "
-                                    "not called again", "hung")
+            raise SubmissionTimeout(say("hung_before", what=what), "hung")
         self.ensure_running()
         budget = self.call_timeout if timeout is None else timeout
         if self.deadline is not None and self.deadline - time.time() <= 0:
@@ -338,29 +377,29 @@ class Sandbox:
             raise self.timeout(what, budget) from None
         except wire.WireOversized as error:
             self.stop()
-            raise SubmissionOversized(
-                f"{what} sent back {error.size / 1e6:,.0f} MB, more than the {error.cap / 1e6:,.0f} MB a reply "
-                "may take; return arrays of the expected shapes") from None
+            raise SubmissionOversized(say("reply_oversized", what=what, size=error.size / 1e6,
+                                          cap=error.cap / 1e6)) from None
         except (EOFError, OSError, wire.WireError) as error:
             code = self._exit_code()
             self.stop()
             if isinstance(error, wire.WireError):
-                raise SubmissionCrashed(f"{what} sent an unreadable reply ({error})") from None
-            raise SubmissionCrashed(f"{what} {describe_exit(code)}") from None
+                raise SubmissionCrashed(say("reply_unreadable", what=what, error=str(error))) from None
+            raise SubmissionCrashed(describe_exit(code, what)) from None
         finally:
             if self.sock is not None and self.sock.fileno() != -1:
                 self.sock.settimeout(None)
-        tamper, error = _reply_texts(reply, what)
+        tamper, raised = _reply_texts(reply, what)
         self.tamper_events += [e for e in tamper if e not in self.tamper_events]
         resolve = lambda h: RemoteObject(self, h, generation)  # noqa: E731
-        if error is not None:
-            if error["type"] == "NotImplementedError":
-                raise NotImplementedError(error["message"])
-            if error["type"] == "ImplementationUnavailable":
-                raise ImplementationUnavailable(error["message"])
-            if error["type"] == "FastLayersUnavailable":
-                error["message"] = fast_layers_refusal(error.get("fields"), error["message"])
-            raise SubmissionRaised(error["type"], error["message"], error["traceback"])
+        if raised is not None:
+            message = _said_from_wire(raised["said"]) or raised["message"]
+            if raised["code"] == worker.NOT_IMPLEMENTED:
+                raise NotImplementedError(message)
+            if raised["code"] == worker.UNAVAILABLE:
+                raise ImplementationUnavailable(message)
+            if raised["type"] == "FastLayersUnavailable":
+                message = fast_layers_refusal(raised.get("fields"), message)
+            raise SubmissionRaised(raised["type"], message, _frames_from_wire(raised["frames"]))
         value = wire.decode(reply["ok"], reply_blobs, resolve)
         changed = {i: wire.decode(v, reply_blobs, resolve) for i, v in reply.get("changed", [])}
         return (value, changed) if header["op"] == "call" else value
@@ -405,7 +444,7 @@ class Sandbox:
         """The run's wall-clock deadline passed: the submission's fault only if it used the run's CPU budget."""
         spent = self.cpu_spent + (self.meter.read().cpu if self.process is not None else 0.0)
         if spent >= limits.RUN_CPU:
-            return SubmissionTimeout("not run: the grading run reached its time limit", "time limit")
+            return SubmissionTimeout(say("run_time_limit"), "time limit")
         return GradingFailed(f"the machine was too busy: the grading run reached its wall-clock limit after "
                              f"{spent:.0f} s of the submission's CPU time")
 
@@ -423,15 +462,13 @@ class Sandbox:
     def timeout(self, what, budget):
         """Tell 'too slow' from 'hung' by running the same function on a tiny input."""
         if self.label == PROBE_LABEL:  # a probe that times out is itself the answer
-            return SubmissionTimeout(f"{what} timed out on a tiny input", "hung")
+            return SubmissionTimeout(say("timed_out_tiny", what=what), "hung")
         finished = probe(self.impl_value, what, self.role)
         if not finished:
             self.hung.add(what)
         if finished:
-            return SubmissionTimeout(f"{what} is too slow: no result after {budget:.0f} s of CPU time on this "
-                                     "input, though it finishes on a tiny one; vectorize the inner loops", "too slow")
-        return SubmissionTimeout(f"{what} hung: no result after {budget:.0f} s of CPU time, not even on a tiny "
-                                 "input (an endless loop?)", "hung")
+            return SubmissionTimeout(say("too_slow", what=what, seconds=budget), "too slow")
+        return SubmissionTimeout(say("hung", what=what, seconds=budget), "hung")
 
     def take_output(self):
         return self.tap.take() if self.tap else ("", 0)
@@ -509,12 +546,14 @@ def _reply_texts(reply, what):
     if isinstance(reply, dict) and "error" in reply:
         error = reply["error"]
     if not isinstance(tamper, list) or not isinstance(error, (dict, type(None))):
-        raise SubmissionCrashed(f"{what} sent an unreadable reply (not shaped as the worker's)")
+        raise SubmissionCrashed(say("reply_misshapen", what=what))
     tamper = [shown(event, newlines=False) for event in tamper]
     if error is not None:
-        fields = error.get("fields")  # believed only against the table (fast_layers_refusal)
-        error = {key: shown(error.get(key, "")) for key in ("type", "message", "traceback")}
-        error["type"], error["fields"] = shown_name(error["type"]), fields
+        # Text made safe here; the harness's message (said), the frames and a refusal's fields are checked
+        # and made safe where they are read (_said_from_wire, _frames_from_wire, fast_layers_refusal).
+        error = {"code": shown(error.get("code", ""), newlines=False), "type": shown_name(error.get("type", "")),
+                 "message": shown(error.get("message", "")), "said": error.get("said"),
+                 "frames": error.get("frames"), "fields": error.get("fields")}
     return tamper, error
 
 
@@ -535,8 +574,7 @@ class RemoteObject:
         self._sandbox.ensure_running()
         handles = [self] + [a for a in args if isinstance(a, RemoteObject)]
         if any(h._generation != self._sandbox.generation for h in handles):
-            raise SubmissionCrashed("the sandbox restarted after an earlier failure; an object it held "
-                                    "(a model or a cache) was lost with it")
+            raise SubmissionCrashed(say("object_lost"))
         return self._sandbox.request(header, blobs, what=self.__name__)
 
     def _request(self, op, *args):
@@ -697,7 +735,7 @@ def implementation_folder(impl_value):
 
 
 #: pids of the workers this process started and has not stopped yet.
-_LIVE_WORKERS = set()
+_LIVE_WORKERS: set[int] = set()
 
 
 @functools.cache

@@ -22,6 +22,8 @@ import json
 import socket
 import struct
 import time
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -35,11 +37,11 @@ class Handle:
 
     __slots__ = ("id", "type_name")
 
-    def __init__(self, id, type_name):
+    def __init__(self, id: int, type_name: str) -> None:
         self.id = id
         self.type_name = type_name
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{self.type_name} in the sandbox #{self.id}>"
 
 
@@ -50,7 +52,7 @@ class WireError(Exception):
 class WireOversized(WireError):
     """A message larger than its cap, refused before it was read."""
 
-    def __init__(self, what, size, cap):
+    def __init__(self, what: str, size: int, cap: int) -> None:
         super().__init__(f"{what} of {size:,} bytes, more than the {cap:,} allowed")
         self.size, self.cap = size, cap
 
@@ -59,7 +61,7 @@ class WireTimeout(WireError):
     """No complete message before the deadline (nothing, or only part of one, arrived)."""
 
 
-def encode(value, blobs, keep):
+def encode(value: Any, blobs: list[bytes], keep: Callable[[Any], Handle] | None) -> Any:
     """The JSON description of ``value``; arrays go to ``blobs``.
 
     Parameters
@@ -96,7 +98,7 @@ def encode(value, blobs, keep):
     return encode(keep(value), blobs, None)
 
 
-def decode(description, blobs, resolve):
+def decode(description: Any, blobs: list[bytearray], resolve: Callable[[Handle], Any]) -> Any:
     """Rebuild a value from its description; ``resolve`` turns a handle description into an object."""
     kind = description.get("t")
     if kind == "v" or kind in ("int", "float"):
@@ -117,18 +119,19 @@ def decode(description, blobs, resolve):
     raise WireError(f"unknown kind {kind!r}")
 
 
-def _hashable(key):
+def _hashable(key: Any) -> Any:
     return key.item() if isinstance(key, np.ndarray) and key.ndim == 0 else key
 
 
-def send(sock, header, blobs=()):
+def send(sock: socket.socket, header: dict[str, Any], blobs: Sequence[bytes] = ()) -> None:
     """Send one message: a JSON-able ``header`` and the arrays' bytes."""
     header = dict(header, blob_sizes=[len(b) for b in blobs])
     data = json.dumps(header).encode()
     sock.sendall(_LENGTH.pack(len(data)) + data + b"".join(blobs))
 
 
-def receive(sock, deadline=None, max_bytes=limits.MESSAGE_BYTES):
+def receive(sock: socket.socket, deadline: float | None = None,
+            max_bytes: int = limits.MESSAGE_BYTES) -> tuple[dict[str, Any], list[bytearray]]:
     """Read one message; returns (header, blobs).
 
     Parameters
@@ -166,7 +169,7 @@ def receive(sock, deadline=None, max_bytes=limits.MESSAGE_BYTES):
     return header, [_read_exactly(sock, n, deadline) for n in sizes]
 
 
-def _read_exactly(sock, count, deadline=None):
+def _read_exactly(sock: socket.socket, count: int, deadline: float | None = None) -> bytearray:
     """``count`` bytes into one buffer of that size, by ``deadline`` (``time.monotonic()``)."""
     buffer = bytearray(count)
     view, filled = memoryview(buffer), 0
@@ -189,7 +192,7 @@ def _read_exactly(sock, count, deadline=None):
     return buffer
 
 
-def _array_view(blob):
+def _array_view(blob: bytearray) -> np.ndarray:
     """The array in ``.npy`` bytes, as a view of them (no copy); never unpickles."""
     stream = io.BytesIO(blob)
     try:

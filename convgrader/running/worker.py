@@ -22,6 +22,8 @@ import socket
 import sys
 import traceback
 
+from convgrader import limits
+
 #: Modules the submission may not import; reading their files is recorded as tampering.
 FORBIDDEN_MODULES = ("answer_key",)
 
@@ -79,6 +81,12 @@ class Worker:
         self.objects = {}
         self.next_id = 0
         self.tamper_events = []
+
+    def folder(self):
+        """The implementation's folder, from which its files are named as the student knows them."""
+        module = sys.modules.get(getattr(self.impl, "package", "") or "")
+        locations = list(getattr(module, "__path__", None) or [])
+        return locations[0] if locations else None
 
     def keep(self, value):
         from convgrader.running.wire import Handle
@@ -159,29 +167,55 @@ class Worker:
                 reply = {"ok": wire.encode(result, out, self.keep),
                          "changed": [[i, wire.encode(v, out, self.keep)] for i, v in changed.items()]}
             except BaseException as error:  # noqa: B902 -- sys.exit, KeyboardInterrupt: all are the submission's
-                out, reply = [], {"error": describe(error)}
-            reply["tamper"] = self.tamper_events[:20]
+                out, reply = [], {"error": describe(error, self.folder())}
+            reply["tamper"] = self.tamper_events[:limits.TAMPER_EVENTS_SENT]
             wire.send(sock, reply, out)
 
 
-def describe(error):
-    """Type, message and the submission's part of the traceback, as text."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__)
-              if "convgrader" not in f.filename and "importlib" not in f.filename]
-    where = "".join(traceback.format_list(frames[-4:]))
-    message = str(error)
-    if isinstance(error, SystemExit):
-        message = f"the submission called sys.exit({error.code!r})"
-    elif isinstance(error, KeyboardInterrupt):
-        message = "the submission raised KeyboardInterrupt"
+#: What an error is, as the wire says it: a code, never a type name the grader would have to match.
+RAISED, NOT_IMPLEMENTED, UNAVAILABLE = "raised", "not implemented", "unavailable"
+ERROR_CODES = (RAISED, NOT_IMPLEMENTED, UNAVAILABLE)
+
+
+def describe(error, folder=None):
+    """What the call raised, for the wire: its code, type name, message and the submission's frames.
+
+    ``said`` carries the harness's own message as data (``Said.to_data``), for the
+    grader to say in its reader's language; the rest is the submission's text.
+    """
+    from convgrader.messages import Said, say
     from convgrader.running.implementation import ImplementationUnavailable
 
-    kind = "ImplementationUnavailable" if isinstance(error, ImplementationUnavailable) else type(error).__name__
-    described = {"type": kind, "message": message[:2000], "traceback": where[-3000:]}
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if "convgrader" not in f.filename and "importlib" not in f.filename]
+    # The student's files as they know them (layers.py, classifiers/cnn.py), never the sandbox's paths.
+    where = [[shown_file(f.filename, folder), f.lineno, f.name, (f.line or "").strip()] for f in frames[-4:]]
+    message, said = str(error), None
+    if isinstance(error, SystemExit):
+        said = say("called_exit", code=repr(error.code))
+    elif isinstance(error, KeyboardInterrupt):
+        said = say("raised_interrupt")
+    code = RAISED
+    if isinstance(error, ImplementationUnavailable):
+        code = UNAVAILABLE
+        said = error.args[0] if error.args and isinstance(error.args[0], Said) else None
+    elif isinstance(error, NotImplementedError):
+        code = NOT_IMPLEMENTED
+    described = {"code": code, "type": type(error).__name__, "message": (said or message)[:limits.MESSAGE_CHARACTERS],
+                 "said": said.to_data() if said is not None else None, "frames": where}
     fields = getattr(error, "fields", None)
-    if kind == "FastLayersUnavailable" and isinstance(fields, dict):
+    if type(error).__name__ == "FastLayersUnavailable" and isinstance(fields, dict):
         described["fields"] = {str(key)[:100]: str(value)[:100] for key, value in list(fields.items())[:4]}
     return described
+
+
+def shown_file(filename, folder):
+    """``filename`` relative to the implementation's ``folder`` when inside it, else its last part."""
+    if folder:
+        relative = os.path.relpath(filename, folder)
+        if not relative.startswith(".."):
+            return relative.replace(os.sep, "/")
+    return os.path.basename(filename)
 
 
 #: The ``-c`` program that starts a worker in isolated mode (``python -I``: no

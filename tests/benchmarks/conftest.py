@@ -28,7 +28,8 @@ from pathlib import Path
 import pytest
 from pytest_benchmark.plugin import pytest_benchmark_group_stats as grouped_by_pytest_benchmark
 
-from tests.benchmarks.test_bench_layers import LAYERS, SHAPES_NOTE
+from convgrader.messages import say
+from tests.benchmarks.test_bench_layers import LAYERS
 
 HERE = Path(__file__).resolve().parent
 TORCH_FILE, BATCH_FILE, LAYERS_FILE = "test_bench_torch.py", "test_bench_batch.py", "test_bench_layers.py"
@@ -98,7 +99,7 @@ class SpeedTable:
                 self.seconds[(layer, which)] = fixture.stats.stats.median
 
     def lines(self):
-        rows = [f"{'layer':<26}{'naive':>12}{'fast':>12}{'times faster':>14}"]
+        rows = [f"{say('bench_layer'):<26}{say('bench_naive'):>12}{say('bench_fast'):>12}{say('bench_times'):>14}"]
         for layer in LAYERS:
             naive, fast = self.seconds.get((layer, "naive")), self.seconds.get((layer, "fast"))
             if naive is None and fast is None and layer not in self.missing:
@@ -114,7 +115,7 @@ def _duration(seconds):
     """A time in the unit that gives it three significant digits: ``612 ms``, ``1.94 ms``, ``2.31 s``."""
     if seconds is None:
         return "-"
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+    for unit, scale in ((say("unit_s"), 1.0), (say("unit_ms"), 1e-3), (say("unit_us"), 1e-6)):
         if seconds >= scale:
             break
     value = seconds / scale
@@ -136,11 +137,10 @@ def pytest_runtest_makereport(item, call):
 def pytest_terminal_summary(terminalreporter, config):
     if not config.getoption("benchmark_only", False) or not (_TABLE.seconds or _TABLE.missing):
         return
-    terminalreporter.write_sep("=", "naive against fast layers (medians)", fullwidth=TABLE_WIDTH)
+    terminalreporter.write_sep("=", say("bench_title"), fullwidth=TABLE_WIDTH)
     for line in _TABLE.lines():
         terminalreporter.write_line(line)
-    for line in SHAPES_NOTE:
-        terminalreporter.write_line(line)
+    terminalreporter.write_line(say("bench_shapes"))
     if _only_layer_skips(terminalreporter):
         # The table said why; pytest's "short test summary" (-ra) would say it again, wider.
         terminalreporter.reportchars = terminalreporter.reportchars.replace("s", "")

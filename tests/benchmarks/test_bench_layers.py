@@ -19,9 +19,7 @@ from reference import fast_layers
 
 SEED_CONV = dict(x=(100, 3, 31, 31), w=(25, 3, 3, 3), conv_param={"stride": 2, "pad": 1})
 SEED_POOL = dict(x=(100, 3, 32, 32), pool_param={"pool_height": 2, "pool_width": 2, "stride": 2})
-#: The short table's footnote: what the inputs were.
-SHAPES_NOTE = ("inputs as in the notebook: conv x 100x3x31x31, w 25x3x3x3, stride 2, pad 1;",
-               "max pool x 100x3x32x32, 2x2, stride 2; float64")
+#: The short table's footnote (what the inputs were) is the message ``bench_shapes``.
 
 #: Timed calls of a naive function (after one untimed call): the median of these is reported.
 NAIVE_ROUNDS = 3

@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from convgrader.judging import diagnostics
-from convgrader.judging.compare import fail
+from convgrader.judging.compare import fail, said_of, said_raised
 from convgrader.judging.fixtures import Case
-from convgrader.messages import say
+from convgrader.messages import say, together
 from convgrader.running import sandbox
 from convgrader.running.implementation import ImplementationUnavailable
 
@@ -111,7 +111,7 @@ def conv_cases(draw):
     rng = np.random.RandomState(draw(SEEDS))
     arrays = dict(x=values(rng, kind, (n, c, h, w)), w=values(rng, kind, (f, c, kh, kw)),
                   b=values(rng, kind, (f,)), dout=rng.randn(n, f, rows, cols))
-    summary = f"x {dims((n, c, h, w))}, w {dims((f, c, kh, kw))}, stride {stride}, pad {pad}, {kind} values"
+    summary = f"x {dims((n, c, h, w))}, w {dims((f, c, kh, kw))}, stride {stride}, pad {pad}, {say('values_' + kind)}"
     return make_case("conv", summary, arrays, {"conv_param": {"stride": stride, "pad": pad}}, dtype)
 
 
@@ -128,7 +128,7 @@ def pool_cases(draw):
     rng = np.random.RandomState(draw(SEEDS))
     arrays = dict(x=values(rng, kind, (n, c, h, w)), dout=rng.randn(n, c, rows, cols))
     pool_param = {"pool_height": ph, "pool_width": pw, "stride": stride}
-    summary = f"x {dims((n, c, h, w))}, pool {ph}x{pw}, stride {stride}, {kind} values"
+    summary = f"x {dims((n, c, h, w))}, pool {ph}x{pw}, stride {stride}, {say('values_' + kind)}"
     return make_case("pool", summary, arrays, {"pool_param": pool_param}, dtype)
 
 
@@ -168,8 +168,7 @@ def batchnorm_cases(draw, modes=("train", "test"), running_var_below_eps=None):
     bn_param = {"mode": mode}
     bn_param.update({key: value for key, value in (("eps", eps), ("momentum", momentum)) if value is not None})
     extras = "".join(f", {key} {value:g}" for key, value in bn_param.items() if key != "mode")
-    running = (", running_var below eps" if running_var_below_eps else ", running averages given") \
-        if given_running else ""
+    running = ", " + say("running_below_eps" if running_var_below_eps else "running_given") if given_running else ""
     summary = f"x {dims((n, c, h, w))}, mode {mode}{running}{extras}"
     return make_case("spatial_batchnorm", summary, arrays, {"bn_param": bn_param}, dtype)
 
@@ -219,19 +218,20 @@ def _failure_of(check, impl, case, shown):
     try:
         check(impl, case)
     except pytest.fail.Exception as failure:
-        return f"{told}\n{failure.msg}", getattr(failure, "figure", None)
+        return together(told, said_of(failure)), getattr(failure, "figure", None)
     except (NotImplementedError, ImplementationUnavailable):
         raise  # the same for every input: the plugin says it once, without an input
     except sandbox.SubmissionRaised as error:
-        message = f"{error.type_name}: {error.message}\n{error.traceback_text}".rstrip()
         explained = diagnostics.explain_exception(error.type_name, error.message)
-        return f"{told}\n{message}" + (f"\n{explained}" if explained else ""), None
+        return together(told, said_raised(error.type_name, error.message, [error.traceback_text],
+                                          explained)), None
     except sandbox.SubmissionFailure as error:  # crashed, hung, too slow: not worth shrinking
-        STOPPED[(id(impl), check.__name__)] = f"{say('failing_input', input=describe(case, shown))}\n{error}"
+        first = error.args[0] if error.args else str(error)
+        STOPPED[(id(impl), check.__name__)] = together(say("failing_input", input=describe(case, shown)), first)
         return STOPPED[(id(impl), check.__name__)], None
     except Exception as error:  # raised in this process by the submission (pytest without --isolate)
         explained = diagnostics.explain_exception(type(error).__name__, str(error))
-        return f"{told}\n{type(error).__name__}: {error}" + (f"\n{explained}" if explained else ""), None
+        return together(told, said_raised(type(error).__name__, str(error), (), explained)), None
     return None, None
 
 
@@ -277,6 +277,6 @@ def model_cases(draw):
     arrays["y"] = rng.randint(classes, size=batch)
     kwargs = dict(input_dim=(channels, height, width), num_filters=filters, filter_size=filter_size,
                   hidden_dim=hidden, num_classes=classes, reg=reg)
-    summary = (f"X {dims(arrays['X'].shape)}, {filters} filters {filter_size}x{filter_size}, hidden {hidden}, "
-               f"{classes} classes, reg {reg:g}")
+    summary = (f"X {dims(arrays['X'].shape)}, num_filters {filters}, filter_size {filter_size}, hidden_dim {hidden}, "
+               f"num_classes {classes}, reg {reg:g}")
     return make_case("model", summary, arrays, {"model_kwargs": kwargs, "dtype": dtype.name}, dtype)

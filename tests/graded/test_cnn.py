@@ -13,6 +13,7 @@ from convgrader.judging.compare import (assert_close, assert_dtype, assert_shape
                                 unpack)
 from convgrader.judging.diagnostics import Context
 from convgrader.judging.fixtures import load, over_cases
+from convgrader.messages import say
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2", "W3", "b3")
 
@@ -53,10 +54,10 @@ def test_ThreeLayerConvNet_init_shapes_and_dtype(impl, kwargs):
     dtype = config.pop("dtype")
     shapes = expected_shapes(**config)
     if sorted(model.params) != sorted(shapes):
-        fail(f"params has keys {sorted(model.params)}, expected {sorted(shapes)}")
+        fail(say("params_keys", got=sorted(model.params), expected=sorted(shapes)))
     for name, shape in shapes.items():
         assert_shape(model.params[name], shape, f"params[{name!r}]")
-        assert_dtype(model.params[name], dtype, f"params[{name!r}] (the dtype argument)")
+        assert_dtype(model.params[name], dtype, say("what_dtype_argument", name=f"params[{name!r}]"))
 
 
 @pytest.mark.grades("ThreeLayerConvNet")
@@ -73,11 +74,11 @@ def check_init_statistics(impl, seed, weight_scale):
         weights = np.asarray(model.params[name], dtype=np.float64)
         # With 1000+ draws the sample std is within 10% and the mean within
         # 5 standard errors of 0, except with negligible probability.
-        assert_within(weights.std(), weight_scale, 0.1 * weight_scale, f"std of params[{name!r}] (weight_scale)")
+        assert_within(weights.std(), weight_scale, 0.1 * weight_scale, say("what_std_of", name=f"params[{name!r}]"))
         if abs(weights.mean()) > 5 * weight_scale / math.sqrt(weights.size):
-            fail(f"params[{name!r}] has mean {weights.mean():.3g}, expected about 0")
+            fail(say("params_mean", what=f"params[{name!r}]", mean=float(weights.mean())))
     for name in ("b1", "b2", "b3"):
-        assert_within(model.params[name], 0.0, 0.0, f"params[{name!r}] (biases start at zero)")
+        assert_within(model.params[name], 0.0, 0.0, say("what_bias_at_zero", name=f"params[{name!r}]"))
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +99,7 @@ def check_initial_loss(impl, X, y, num_classes=10):
     model = impl.ThreeLayerConvNet() if num_classes == 10 else impl.ThreeLayerConvNet(num_classes=num_classes)
     loss, _ = unpack(model.loss(X, y), 2, "(loss, grads)")
     # Scores of order 1e-6 move the loss from log(C) by far less than 1e-3.
-    assert_within(loss, math.log(num_classes), 1e-3, "initial loss without regularization")
+    assert_within(loss, math.log(num_classes), 1e-3, say("what_initial_loss"))
 
 
 @pytest.mark.grades("ThreeLayerConvNet")
@@ -128,7 +129,7 @@ def check_regularization(impl, X, y, weights=None):
 def test_ThreeLayerConvNet_scores(impl, case):
     model, dtype = build(impl, case)
     scores = model.loss(case["X"].astype(dtype))
-    assert_close(scores, case["scores"], "scores (loss called without y)", precision=dtype)
+    assert_close(scores, case["scores"], say("what_scores"), precision=dtype)
 
 
 @pytest.mark.grades("ThreeLayerConvNet", weight=2)
@@ -136,14 +137,14 @@ def test_ThreeLayerConvNet_scores(impl, case):
 def test_ThreeLayerConvNet_loss_and_gradients(impl, case):
     model, dtype = build(impl, case)
     loss, grads = unpack(model.loss(case["X"].astype(dtype), case["y"]), 2, "(loss, grads)")
-    context = Context(sizes={"N (the batch size)": len(case["X"])})
+    context = Context(sizes={"N": len(case["X"])})
     assert_close(np.asarray(loss, dtype=np.float64), case["loss"], "loss", precision=dtype, context=context)
     if not isinstance(grads, dict) or sorted(grads) != sorted(PARAM_NAMES):
-        fail(f"grads must be a dict keyed like params {sorted(PARAM_NAMES)}; got "
-             f"{sorted(grads) if isinstance(grads, dict) else type(grads).__name__}")
+        fail(say("grads_keys", expected=sorted(PARAM_NAMES),
+                 got=sorted(grads) if isinstance(grads, dict) else type(grads).__name__))
     for name in PARAM_NAMES:
         assert_close(grads[name], case[f"d{name}"], f"grads[{name!r}]", precision=dtype, context=context)
-        assert_dtype(grads[name], dtype, f"grads[{name!r}] (the model's dtype)")
+        assert_dtype(grads[name], dtype, say("what_model_dtype", name=f"grads[{name!r}]"))
 
 
 @pytest.mark.grades("ThreeLayerConvNet")
@@ -173,8 +174,7 @@ def check_gradients_against_own_loss(impl, case):
         # (SPEC); scaled by the gradient's size they stay far below 1e-2.
         error = scaled_error(analytic, numeric)
         if error > 1e-2:
-            fail(f"grads[{name!r}] disagrees with finite differences of the model's own loss: "
-                 f"error {error:.2e} (max difference / max |numeric|), allowed 1e-2")
+            fail(say("grads_numeric", what=f"grads[{name!r}]", error=error))
     return grads
 
 

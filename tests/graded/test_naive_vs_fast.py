@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from convgrader.judging.compare import assert_close, cache_from, fail, unpack
+from convgrader.messages import say
 
 # Loop-style naive code takes seconds on these inputs; allow it generously.
 pytestmark = pytest.mark.timeout(300)
@@ -35,7 +36,7 @@ def fast_layers():
         message = str(error)
     else:
         return fast_layers
-    fail(f"the provided fast layers are not available: {message}")
+    fail(say("fast_unavailable", message=message))
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from convgrader.judging.compare import (STATISTIC_TOLERANCE, assert_all_close, a
                                 cache_from, fail, unpack)
 from convgrader.judging.diagnostics import Context
 from convgrader.judging.fixtures import over_cases, training_batches
+from convgrader.messages import say
 
 
 def bn_param_of(case):
@@ -42,7 +43,7 @@ def test_spatial_batchnorm_forward_updates_running_averages(impl, case):
            like=(case["out"], None), context=Context.of(case, bn_param=bn_param_of(case)))
     for key in ("running_mean", "running_var"):
         if key not in bn_param:
-            fail(f"bn_param has no {key!r} after a train-mode pass: write the running average back into bn_param")
+            fail(say("bn_param_missing", name=repr(key)))
         assert_close(bn_param[key], case[f"{key}_after"], f"bn_param[{key!r}]", precision=case["x"].dtype,
                      context=Context.of(case))
 
@@ -62,8 +63,8 @@ def check_normalizes_each_channel(impl, case):
     out, _ = unpack(impl.spatial_batchnorm_forward(case["x"], gamma, beta, {"mode": "train"}), 2, "(out, cache)",
                     like=(case["x"].shape, None))
     out = np.asarray(out, dtype=np.float64)
-    assert_within(out.mean(axis=(0, 2, 3)), beta, STATISTIC_TOLERANCE, "per-channel mean of out (should equal beta)")
-    assert_within(out.std(axis=(0, 2, 3)), gamma, STATISTIC_TOLERANCE, "per-channel std of out (should equal gamma)")
+    assert_within(out.mean(axis=(0, 2, 3)), beta, STATISTIC_TOLERANCE, say("what_channel_mean"))
+    assert_within(out.std(axis=(0, 2, 3)), gamma, STATISTIC_TOLERANCE, say("what_channel_std"))
 
 
 @pytest.mark.grades("spatial_batchnorm_forward")
@@ -87,8 +88,7 @@ def check_test_mode_after_training(impl, seed):
     # few hundredths of 0, the stds within a few hundredths of 1.
     means, stds = out.mean(axis=(0, 2, 3)), out.std(axis=(0, 2, 3))
     if np.max(np.abs(means)) > 0.1 or np.max(np.abs(stds - 1)) > 0.1:
-        fail(f"test-mode output should have per-channel mean ~0 and std ~1 (within 0.1);\n"
-             f"  got means {np.round(means, 3)}, stds {np.round(stds, 3)}")
+        fail(say("test_mode_statistics", means=np.round(means, 3), stds=np.round(stds, 3)))
 
 
 @pytest.mark.grades("spatial_batchnorm_backward")

@@ -11,6 +11,7 @@ from convgrader.judging.compare import (STATISTIC_TOLERANCE, assert_all_close, a
                                 cache_from, unpack)
 from convgrader.judging.diagnostics import Context
 from convgrader.judging.fixtures import load, over_cases
+from convgrader.messages import say
 
 
 def forward(impl, case, x=None, context=None):
@@ -41,8 +42,8 @@ def check_normalizes_each_group(impl, case):
     n, groups = case["x"].shape[0], case.param("G")
     out, _ = forward(impl, case)
     grouped = np.asarray(out, dtype=np.float64).reshape(n * groups, -1)
-    assert_within(grouped.mean(axis=1), 0.0, STATISTIC_TOLERANCE, "mean of each group of out")
-    assert_within(grouped.std(axis=1), 1.0, STATISTIC_TOLERANCE, "std of each group of out")
+    assert_within(grouped.mean(axis=1), 0.0, STATISTIC_TOLERANCE, say("what_group_mean"))
+    assert_within(grouped.std(axis=1), 1.0, STATISTIC_TOLERANCE, say("what_group_std"))
 
 
 @pytest.mark.grades("spatial_groupnorm_backward")

@@ -59,8 +59,7 @@ def test_ThreeLayerConvNet_overfits_100_cifar10_images(impl, cifar10):
     # A correct model memorizes 100 images (train accuracy 0.8-1.0) and
     # generalizes little (validation 0.15-0.3).
     if train_acc < 0.7 or val_acc > 0.4:
-        fail(f"expected clear overfitting: train accuracy >= 0.7 and validation <= 0.4; "
-             f"got {train_acc:.2f} and {val_acc:.2f}")
+        fail(say("overfit_cifar10", train=train_acc, val=val_acc))
 
 
 @pytest.mark.grades("ThreeLayerConvNet", scored=False)
@@ -71,7 +70,7 @@ def test_ThreeLayerConvNet_one_epoch_cifar10_train_accuracy(impl, cifar10):
                    hidden_dim=500, reg=1e-3)
     train_acc = solver.train_acc_history[-1]
     if train_acc <= 0.40:
-        fail(f"training accuracy after one epoch is {train_acc:.3f}; the seed expects more than 0.40")
+        fail(say("one_epoch_cifar10", train=train_acc))
 
 
 @pytest.mark.grades("ThreeLayerConvNet")
@@ -88,8 +87,7 @@ def test_ThreeLayerConvNet_overfits_100_digits_images(impl, digits):
     # does not learn stays near chance, 0.1. (No bound on the loss: its scale is the loss
     # tests' business, and a loss summed over the batch still trains.)
     if train_acc < 0.8:
-        fail(f"expected the 100 training digits to be memorized: training accuracy >= 0.8 "
-             f"after 15 epochs; got {train_acc:.2f}")
+        fail(say("overfit_digits", train=train_acc))
 
 
 @pytest.mark.grades("ThreeLayerConvNet")
@@ -102,5 +100,4 @@ def test_ThreeLayerConvNet_one_epoch_digits_train_accuracy(impl, digits):
     # models that do not learn (tests/selftest/implementations/broken_models) stay at
     # 0.07-0.11; chance is 0.1.
     if train_acc < 0.7 or val_acc < 0.6:
-        fail(f"after one epoch on the digits, expected training accuracy >= 0.7 and validation "
-             f">= 0.6; got {train_acc:.3f} and {val_acc:.3f}")
+        fail(say("one_epoch_digits", train=train_acc, val=val_acc))

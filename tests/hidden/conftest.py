@@ -2,7 +2,7 @@
 
 Their cases are drawn by Hypothesis from the strategies of
 ``tests/graded/contract.py``, seeded by ``--hidden-seed`` (default
-``convgrader.judging.plugin.HIDDEN_SEED``, recorded in every report): a
+``convgrader.judging.options.HIDDEN_SEED``, recorded in every report): a
 submission cannot be tuned to them, every submission of a run sees the same
 examples, and a run can be repeated exactly.
 

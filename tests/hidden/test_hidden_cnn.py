@@ -10,6 +10,7 @@ import pytest
 
 from answer_key.classifiers.cnn import ThreeLayerConvNet as KeyConvNet
 from convgrader.judging.compare import assert_close, fail, unpack
+from convgrader.messages import say
 from tests.graded.contract import HIDDEN, model_cases, property_test
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2", "W3", "b3")
@@ -36,7 +37,7 @@ def test_hidden_ThreeLayerConvNet_scores(impl, case):
     dtype = np.dtype(case.param("dtype"))
     expected, _, _ = expected_model(case)
     scores = build(impl.ThreeLayerConvNet, case, dtype).loss(case["X"])
-    assert_close(scores, expected, "scores (loss called without y)", precision=dtype)
+    assert_close(scores, expected, say("what_scores"), precision=dtype)
 
 
 @pytest.mark.grades("ThreeLayerConvNet", weight=4)
@@ -48,9 +49,10 @@ def test_hidden_ThreeLayerConvNet_loss_and_gradients(impl, case):
     loss, grads = unpack(model.loss(case["X"], case["y"]), 2, "(loss, grads)")
     assert_close(np.asarray(loss, dtype=np.float64), np.float64(expected_loss), "loss", precision=dtype)
     if not isinstance(grads, dict) or sorted(grads) != sorted(PARAM_NAMES):
-        fail(f"grads must be a dict keyed like params {sorted(PARAM_NAMES)}; got "
-             f"{sorted(grads) if isinstance(grads, dict) else type(grads).__name__}")
+        fail(say("grads_keys", expected=sorted(PARAM_NAMES),
+                 got=sorted(grads) if isinstance(grads, dict) else type(grads).__name__))
     for name in PARAM_NAMES:
         assert_close(grads[name], expected_grads[name], f"grads[{name!r}]", precision=dtype)
         if np.asarray(grads[name]).dtype != dtype:
-            fail(f"grads[{name!r}] has dtype {np.asarray(grads[name]).dtype}, expected {dtype} (the model's dtype)")
+            fail(say("dtype", what=say("what_model_dtype", name=f"grads[{name!r}]"),
+                     actual=np.asarray(grads[name]).dtype, expected=np.dtype(dtype)))

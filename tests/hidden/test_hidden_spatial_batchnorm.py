@@ -13,6 +13,7 @@ import pytest
 from answer_key import layers as key
 from convgrader.judging.compare import assert_all_close, assert_close, cache_from, fail, unpack
 from convgrader.judging.diagnostics import Context
+from convgrader.messages import say
 from tests.graded import test_properties as properties
 from tests.graded.contract import HIDDEN, batchnorm_cases, property_test
 
@@ -67,7 +68,7 @@ def test_hidden_spatial_batchnorm_forward_updates_running_averages(impl, case):
     context = Context.of(case)
     for name in ("running_mean", "running_var"):
         if name not in bn_param:
-            fail(f"bn_param has no {name!r} after a train-mode pass: write the running average back into bn_param")
+            fail(say("bn_param_missing", name=repr(name)))
         assert_close(bn_param[name], expected[name], f"bn_param[{name!r}]", precision=case["x"].dtype, context=context)
 
 

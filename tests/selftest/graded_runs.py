@@ -2,63 +2,57 @@
 
 The self-tests grade known implementations (the answer key, the skeleton,
 correct ones in other styles, one-bug mutants) exactly as a user would, with
-``pytest --impl``, and read the verdicts back from the JUnit XML report.
+``pytest --impl``, and read the verdicts back from the outcome log (the one
+:class:`~convgrader.report.Verdict` type the harness uses end to end).
 """
 
 import ast
-import dataclasses
 import fcntl
 import hashlib
 import json
 import os
 import subprocess
 import sys
-import xml.etree.ElementTree as ElementTree
-from dataclasses import dataclass
 from pathlib import Path
+
 from convgrader.judging.grade import UNUSED_PLUGINS
 from convgrader.paths import PROJECT
+from convgrader.report import Verdict
 
 IMPLEMENTATIONS = Path(__file__).resolve().parent / "implementations"
 MUTANTS = IMPLEMENTATIONS / "mutants"
 
 
-@dataclass
-class Verdict:
-    """The outcome of one graded test: 'passed', 'failed', 'error' or 'skipped', with its message."""
-
-    name: str
-    outcome: str
-    message: str
-    part: str = None
-
-
-def grade(impl, tmp_path, select=None, extra_args=()):
+def grade(impl, tmp_path, select=None, extra_args=(), lang="en"):
     """Grade ``impl`` with the graded suite in a subprocess; return its verdicts.
 
     Gradings of the implementations that ship with the project (the answer key,
     the skeleton, tests/selftest/implementations) are the same every time, so one
     test session grades each (impl, select, extra_args) once and shares the
     verdicts among its tests and its xdist workers (see :func:`shared_grading`).
+    The verdicts are the harness's own (:class:`convgrader.report.Verdict`), read
+    from the outcome log the run writes, the failure as data included.
 
     Parameters
     ----------
     impl : str
         An ``--impl`` value.
     tmp_path : pathlib.Path
-        Where the JUnit report is written.
+        Where the outcome log is written.
     select : str, optional
         A ``-k`` expression restricting the tests.
     extra_args : sequence of str
         More pytest arguments, e.g. ``("--hidden", str(PROJECT / "tests" / "hidden"))``
         to grade the hidden tests along with the graded suite.
+    lang : str
+        The run's language (English unless a test compares languages, whatever this machine's locale).
     """
     if not shipped(impl):
-        return _grade(impl, tmp_path, select, extra_args)
-    key = json.dumps([str(impl), select, list(extra_args)])
-    found = shared_grading(tmp_path, key, lambda: [dataclasses.asdict(v) for v in
-                                                    _grade(impl, tmp_path, select, extra_args)])
-    return [Verdict(**fields) for fields in found]
+        return _grade(impl, tmp_path, select, extra_args, lang)
+    key = json.dumps([str(impl), select, list(extra_args), lang])
+    found = shared_grading(tmp_path, key, lambda: [v.to_dict() for v in
+                                                    _grade(impl, tmp_path, select, extra_args, lang)])
+    return [Verdict.from_dict(fields) for fields in found]
 
 
 def shipped(impl):
@@ -88,19 +82,25 @@ def shared_grading(tmp_path, key, compute):
         return value
 
 
-def _grade(impl, tmp_path, select, extra_args):
-    report = tmp_path / "junit.xml"
+def _grade(impl, tmp_path, select, extra_args, lang):
+    log = tmp_path / f"outcomes-{lang}.jsonl"
+    log.unlink(missing_ok=True)
     command = [sys.executable, "-m", "pytest", str(PROJECT / "tests" / "graded"), f"--impl={impl}",
-               "-q", "-p", "no:cacheprovider", f"--junitxml={report}", "-o", "junit_family=xunit2",
-               "--lang=en"]  # the self-tests read English messages, whatever this machine's locale
+               "-q", "-p", "no:cacheprovider", f"--outcomes={log}", f"--lang={lang}"]
     command += [f"-pno:{name}" for name in UNUSED_PLUGINS]
     if select:
         command += ["-k", select]
     command += list(extra_args)
     run = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=1800)
-    if run.returncode not in (0, 1) or not report.exists():
+    if run.returncode not in (0, 1) or not log.exists():
         raise RuntimeError(f"grading {impl} did not run (exit {run.returncode}):\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
-    return read_junit(report)
+    return read_outcomes(log)
+
+
+def read_outcomes(path):
+    """The verdicts of an unsigned outcome log (a self-test's own run), in the order the tests finished."""
+    return [Verdict.from_dict(json.loads(line)["entry"]) for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
 
 
 def outside_xdist():
@@ -111,19 +111,6 @@ def outside_xdist():
     refuses ``--benchmark-only``).
     """
     return {name: value for name, value in os.environ.items() if not name.startswith("PYTEST_XDIST")}
-
-
-def read_junit(path):
-    verdicts = []
-    for case in ElementTree.parse(path).getroot().iter("testcase"):
-        outcome, message = "passed", ""
-        for child in case:
-            if child.tag in ("failure", "error", "skipped"):
-                outcome = {"failure": "failed"}.get(child.tag, child.tag)
-                message = child.get("message", "") + "\n" + (child.text or "")
-                break
-        verdicts.append(Verdict(case.get("name"), outcome, message, junit_part(case)))
-    return verdicts
 
 
 def junit_part(case):

@@ -121,7 +121,9 @@ def test_a_messy_class_is_graded_into_one_row_each(tmp_path, fake_grader):
     assert status["zhanna"].startswith("grading failed: the grader could not run (exit 2)")
     full = str(float(len(PARTS) - len(OPTIONAL_PARTS)))
     assert rows["anna"]["total"] == rows["vera"]["total"] == rows["gleb"]["total"] == str(len(PARTS))
-    assert rows["anna"]["max_total"] == full.removesuffix(".0")
+    assert rows["anna"]["max_required"] == full.removesuffix(".0")
+    # The required points and the bonus apart: a bonus never hides a missing required part.
+    assert rows["anna"]["required"] == full.removesuffix(".0")
     assert rows["anna"]["bonus"] == str(len(OPTIONAL_PARTS))
     assert rows["boris"]["conv_forward_naive"] == "1" and rows["boris"]["conv_backward_naive"] == "0"
     assert rows["boris"]["total"] == "1"
@@ -313,7 +315,7 @@ def test_a_row_shows_tampering_and_leaves_unknown_numbers_blank():
         "bonus_parts": ["spatial_groupnorm_forward"], "tampering": ["import of answer_key"]}}
     row = to_csv_row(from_results_json(results), "mallory")
     assert row["status"] == "graded: tampering detected (import of answer_key)"
-    assert (row["total"], row["max_total"], row["conv_forward_naive"], row["max_pool_forward_naive"], row["bonus"]) \
+    assert (row["total"], row["max_required"], row["conv_forward_naive"], row["max_pool_forward_naive"], row["bonus"]) \
         == ("0", "100", "0", "", "0")
 
 
@@ -447,3 +449,12 @@ def test_the_watched_harness_includes_its_bytecode_and_site_hooks():
     roots = batch.harness_roots()
     assert PROJECT / "convgrader" in roots and PROJECT / "tests" / "graded" in roots
     assert any(root.name.endswith(".pth") or root.stem == "sitecustomize" for root in roots)
+
+
+def test_every_grading_of_a_batch_speaks_the_class_language(tmp_path):
+    """batch --lang hands the one language to every grading, whatever the grading process's locale."""
+    from convgrader.course.batch import grade_argv
+
+    argv = grade_argv(tmp_path / "impl", tmp_path / "results.json", lang="ru")
+    assert argv[argv.index("--lang") + 1] == "ru"
+    assert "--lang" not in grade_argv(tmp_path / "impl", tmp_path / "results.json")

@@ -22,13 +22,13 @@ def tags(hints):
 
 def conv_context(x_shape=(2, 3, 6, 6), window=(3, 3), stride=1, pad=1, **more):
     x = rng.randn(*x_shape)
-    return Context(kind="conv", inputs={"x": x, "conv_param": {"stride": stride, "pad": pad}},
+    return Context(area="conv", inputs={"x": x, "conv_param": {"stride": stride, "pad": pad}},
                    arguments=("x", "conv_param"), gradient_of={"dx": "x"},
                    window=Window(*window, stride=stride, pad=pad), **more)
 
 
 def pool_context(x, window=(2, 2), stride=2, dout=None):
-    return Context(kind="pool", inputs={"x": x}, gradient_of={"dx": "x"},
+    return Context(area="pool", inputs={"x": x}, gradient_of={"dx": "x"},
                    window=Window(*window, stride=stride, pooling=True), dout=dout)
 
 
@@ -47,7 +47,7 @@ def test_a_random_error_gets_no_hint(context):
 
 def test_a_random_normalization_error_gets_no_hint():
     x, gamma, beta = rng.randn(2, 3, 4, 5), rng.rand(3) + 0.5, rng.randn(3)
-    context = Context(kind="spatial_batchnorm", inputs={"x": x, "gamma": gamma, "beta": beta,
+    context = Context(area="spatial_batchnorm", inputs={"x": x, "gamma": gamma, "beta": beta,
                                                         "bn_param": {"mode": "train"}},
                       sizes={"N·H·W": 40}, dout=rng.randn(2, 3, 4, 5))
     out = gamma.reshape(1, 3, 1, 1) * batch_normalized(x) + beta.reshape(1, 3, 1, 1)
@@ -156,7 +156,7 @@ def test_a_scalar_off_by_an_unnamed_factor_gets_no_hint():
 
 def test_a_normalization_with_the_unbiased_variance_is_named():
     x, gamma, beta = rng.randn(2, 3, 4, 5), rng.rand(3) + 0.5, rng.randn(3)
-    context = Context(kind="spatial_batchnorm", inputs={"x": x, "gamma": gamma, "beta": beta},
+    context = Context(area="spatial_batchnorm", inputs={"x": x, "gamma": gamma, "beta": beta},
                       sizes={"N·H·W": 40})
     g, b = gamma.reshape(1, 3, 1, 1), beta.reshape(1, 3, 1, 1)
     centered = x - x.mean(axis=(0, 2, 3), keepdims=True)
@@ -238,7 +238,7 @@ def batch_normalized(x, axes=(0, 2, 3)):
 def test_statistics_over_the_wrong_axes_are_named():
     x, gamma, beta = rng.randn(2, 3, 4, 5) * 3 + 1, rng.rand(3) + 0.5, rng.randn(3)
     g, b = gamma.reshape(1, 3, 1, 1), beta.reshape(1, 3, 1, 1)
-    context = Context(kind="spatial_batchnorm",
+    context = Context(area="spatial_batchnorm",
                       inputs={"x": x, "gamma": gamma, "beta": beta, "bn_param": {"mode": "train"}})
     expected = g * batch_normalized(x) + b
     for axes in ((2, 3), (0,), (1, 2, 3)):
@@ -249,7 +249,7 @@ def test_statistics_over_the_wrong_axes_are_named():
 def test_group_norm_over_interleaved_channels_is_named():
     x, G = rng.randn(2, 6, 3, 3), 3
     gamma, beta = np.ones((1, 6, 1, 1)), np.zeros((1, 6, 1, 1))
-    context = Context(kind="spatial_groupnorm", inputs={"x": x, "gamma": gamma, "beta": beta, "G": G})
+    context = Context(area="spatial_groupnorm", inputs={"x": x, "gamma": gamma, "beta": beta, "G": G})
     expected = batch_normalized(x.reshape(2, G, -1), (2,)).reshape(x.shape)
     strided = batch_normalized(x.reshape(2, 2, G, 3, 3), (1, 3, 4)).reshape(x.shape)
     hints = explain(strided, expected, "out", context, TOL)
@@ -266,7 +266,7 @@ def test_group_norm_with_another_eps_is_named_and_another_formula_is_not():
     # Groups of very different, small variances: eps matters, and a wrong formula shows.
     x, G = rng.randn(2, 4, 3, 3) * np.array([0.01, 0.01, 0.05, 0.05]).reshape(1, 4, 1, 1), 2
     gamma, beta = rng.rand(1, 4, 1, 1) + 0.5, rng.randn(1, 4, 1, 1)
-    context = Context(kind="spatial_groupnorm",
+    context = Context(area="spatial_groupnorm",
                       inputs={"x": x, "gamma": gamma, "beta": beta, "G": G, "gn_param": {"eps": 1e-3}})
     expected = group_normalized(x, G, 1e-3, gamma, beta)
     hints = explain(group_normalized(x, G, 1e-8, gamma, beta), expected, "out", context, TOL)
@@ -281,7 +281,7 @@ def test_group_norm_with_another_eps_is_named_and_another_formula_is_not():
 
 def test_terms_through_the_statistics_too_large_point_at_scale():
     x, gamma, dout = rng.randn(2, 3, 4, 5), rng.rand(3) + 0.5, rng.randn(2, 3, 4, 5)
-    context = Context(kind="spatial_batchnorm", inputs={"x": x, "gamma": gamma, "bn_param": {}},
+    context = Context(area="spatial_batchnorm", inputs={"x": x, "gamma": gamma, "bn_param": {}},
                       dout=dout, sizes={"H·W": 20})
     direct = gamma.reshape(1, 3, 1, 1) * dout / np.sqrt(x.var(axis=(0, 2, 3), keepdims=True) + 1e-5)
     terms = rng.randn(*x.shape)
@@ -302,7 +302,7 @@ def test_a_backward_that_mixes_channels_points_at_axes():
         return 2 * dout, None, None
 
     def context(backward):
-        return Context(kind="spatial_batchnorm", inputs={"x": x, "gamma": None, "beta": None, "bn_param": {}},
+        return Context(area="spatial_batchnorm", inputs={"x": x, "gamma": None, "beta": None, "bn_param": {}},
                        arguments=("x", "gamma", "beta", "bn_param"), dout=dout,
                        forward=forward, backward=backward)
 
@@ -335,7 +335,7 @@ def test_a_backward_that_ignores_the_stride_is_recognised_by_calling_it():
     dout = rng.randn(1, 1, 3, 3)
     expected = np.zeros((1, 1, 5, 5))
     expected[:, :, ::2, ::2] = dout
-    context = Context(kind="pool", inputs={"x": x, "pool_param": {"stride": stride}},
+    context = Context(area="pool", inputs={"x": x, "pool_param": {"stride": stride}},
                       arguments=("x", "pool_param"), gradient_of={"dx": "x"},
                       window=Window(1, 1, stride, pooling=True), dout=dout, forward=forward, backward=backward)
     hints = explain(backward(dout, None), expected, "dx", context, TOL)
@@ -384,7 +384,7 @@ def test_an_all_zero_result_is_named_alone_before_any_pattern_hint():
     dout = rng.randn(1, 1, 3, 3)
     expected = np.zeros((1, 1, 5, 5))
     expected[:, :, ::2, ::2] = dout
-    context = Context(kind="pool", inputs={"x": x, "pool_param": {"stride": stride}},
+    context = Context(area="pool", inputs={"x": x, "pool_param": {"stride": stride}},
                       arguments=("x", "pool_param"), gradient_of={"dx": "x"},
                       window=Window(1, 1, stride, pooling=True), dout=dout, forward=forward,
                       backward=unfinished_backward)
@@ -394,7 +394,7 @@ def test_an_all_zero_result_is_named_alone_before_any_pattern_hint():
 
 def test_an_input_returned_unchanged_is_named():
     x = rng.randn(2, 3, 4, 5)
-    context = Context(kind="spatial_batchnorm", inputs={"x": x, "gamma": np.ones(3), "beta": np.zeros(3),
+    context = Context(area="spatial_batchnorm", inputs={"x": x, "gamma": np.ones(3), "beta": np.zeros(3),
                                                         "bn_param": {"mode": "train"}})
     hints = explain(x.copy(), batch_normalized(x), "out", context, TOL)
     assert tags(hints) == {"unfinished"} and "out is x, unchanged" in hints[0]
@@ -433,7 +433,7 @@ def test_a_constant_per_filter_other_than_the_bias_points_at_the_bias():
 
 def test_a_normalization_off_by_beta_points_at_the_bias_but_not_by_another_constant():
     x, gamma, beta = rng.randn(2, 3, 4, 5), rng.rand(3) + 0.5, rng.randn(3)
-    context = Context(kind="spatial_batchnorm", inputs={"x": x, "gamma": gamma, "beta": beta,
+    context = Context(area="spatial_batchnorm", inputs={"x": x, "gamma": gamma, "beta": beta,
                                                         "bn_param": {"mode": "train"}})
     expected = gamma.reshape(1, 3, 1, 1) * batch_normalized(x) + beta.reshape(1, 3, 1, 1)
     hints = explain(expected - beta.reshape(1, 3, 1, 1), expected, "out", context, TOL)
@@ -494,14 +494,14 @@ def test_a_dx_padded_along_every_axis_points_at_padding():
 
 def test_a_running_average_with_a_kept_axis_gets_a_hint_worded_for_a_running_average():
     mean = rng.randn(3)
-    context = Context(kind="spatial_batchnorm")
+    context = Context(area="spatial_batchnorm")
     hints = explain(mean.reshape(1, 3), mean, "bn_param['running_mean']", context, TOL)
     assert tags(hints) == {"output_shape"} and "running average" in hints[0] and "gradient" not in hints[0]
 
 
 def test_a_gradient_in_another_shape_gets_a_hint_worded_for_a_gradient():
     values = rng.randn(1, 6, 1, 1)
-    context = Context(kind="spatial_groupnorm", gradient_of={"dgamma": "gamma"})
+    context = Context(area="spatial_groupnorm", gradient_of={"dgamma": "gamma"})
     hints = explain(values.ravel(), values, "dgamma", context, TOL)
     assert tags(hints) == {"output_shape"} and "gradient of (gamma)" in hints[0]
 

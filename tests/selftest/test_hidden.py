@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from convgrader.assignment import PARTS
-from convgrader.judging.plugin import HIDDEN_SEED
+from convgrader.judging.options import HIDDEN_SEED
 from tests.selftest.graded_runs import IMPLEMENTATIONS, PROJECT, grade
 
 HIDDEN = PROJECT / "tests" / "hidden"

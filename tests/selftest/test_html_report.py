@@ -37,16 +37,25 @@ def padding_bug_submission(folder):
                                "classifiers/__init__.py": "", "__init__.py": ""})
 
 
-@pytest.fixture(scope="module")
-def graded_page(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("html")
+def graded_in(tmp_path_factory, lang):
+    folder = tmp_path_factory.mktemp(f"html-{lang}")
     submission = padding_bug_submission(folder / "student_impl")
     page, results = folder / "report.html", folder / "results.json"
     run = subprocess.run([sys.executable, "-m", "convgrader", "grade", "--impl", str(submission),
-                          "--results", str(results), "--html", str(page), "-k", "conv_forward_naive"],
-                         cwd=PROJECT, capture_output=True, text=True, timeout=900)
+                          "--results", str(results), "--html", str(page), "-k", "conv_forward_naive",
+                          f"--lang={lang}"], cwd=PROJECT, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return page.read_text(encoding="utf-8"), json.loads(results.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def graded_page(tmp_path_factory):
+    return graded_in(tmp_path_factory, "en")
+
+
+@pytest.fixture(scope="module")
+def russian_page(tmp_path_factory):
+    return graded_in(tmp_path_factory, "ru")
 
 
 class PageStructure(HTMLParser):
@@ -98,10 +107,16 @@ def test_page_has_a_row_per_part_and_a_figure_per_failed_comparison(graded_page)
     graded_parts = [part for part, info in results["extra_data"]["parts"].items() if info["total"]]
     assert structure.rows[1:] == [("ok" if results["extra_data"]["parts"][p]["passed"]
                                    == results["extra_data"]["parts"][p]["total"] else "fail")
-                                  for p in graded_parts] + ["total"]
-    failed = [t["extra_data"]["nodeid"] for t in results["tests"] if t["status"] == "failed"]
+                                  for p in graded_parts] + ["total"] + (["total bonus"] if any(
+                                      p in results["extra_data"]["bonus_parts"] for p in graded_parts) else [])
+    failed = [t for t in results["tests"] if t["status"] == "failed"]
     assert len(failed) >= 5  # one-sided padding breaks every case with pad > 0
-    assert sorted(figure["test"] for figure in structure.figures) == sorted(failed)
+    # As on the terminal: at most three different failures of the part in full, each with its picture,
+    # every other failed test named.
+    shown = [figure["test"] for figure in structure.figures]
+    assert 1 <= len(shown) <= html_report.FAILURES_SHOWN_PER_PART
+    assert set(shown) <= {t["extra_data"]["nodeid"] for t in failed}
+    assert all(t["name"] in page for t in failed)
     for figure in structure.figures:
         assert [image["alt"] for image in figure["images"]] == ["expected out", "your out", "|difference|"]
     assert "Smallest failing input" in page and "Run it alone: <code>pytest" in page
@@ -156,3 +171,44 @@ def test_a_failure_without_a_figure_gets_its_message_only():
         "extra_data": {"parts": {"conv_forward_naive": {"score": 0.0, "max_score": 12.0, "passed": 0, "total": 1}}}}
     structure = parsed(html_report.page(report, {"t.py::test_x[a]": None}))
     assert structure.figures == [] and structure.rows == [None, "fail", "total"]
+
+
+#: The page's own words in English: none may be left in a Russian page.
+ENGLISH_WORDS = ("Grade", "Failed tests", "Smallest failing input", "expected out", "your out", "|difference|",
+                 "Run it alone", "graded ", "hidden test", "(bonus)", "colours", "the slice", "hint (",
+                 "differs from the expected", "required parts", "total")
+
+
+def visible_text(page):
+    """What a reader of the page sees: no style, no tags, no attributes."""
+    import html
+    import re
+
+    return html.unescape(re.sub(r"<[^>]+>", "\n", re.sub(r"<style>.*?</style>", "", page, flags=re.S)))
+
+
+def hint_tags(page):
+    """The hint tags on a page, in order, whatever its language."""
+    import re
+
+    return re.findall(r"(?:hint|подсказка) \((\w+)\):", page)
+
+
+def test_a_russian_page_speaks_russian_with_the_same_hints(graded_page, russian_page):
+    english, _ = graded_page
+    russian, results = russian_page
+    assert '<html lang="ru">' in russian and '<html lang="en">' in english
+    left = [word for word in ENGLISH_WORDS if word in visible_text(russian)]
+    assert not left, f"English words in the Russian page: {left}"
+    assert "Оценка: " in russian and "Наименьший вход" in russian
+    assert hint_tags(russian) == hint_tags(english) and hint_tags(russian)
+    assert results["extra_data"]["required"] <= results["max_score"]
+
+
+def test_no_part_repeats_a_block(russian_page):
+    page, _ = russian_page
+    import re
+
+    for section in re.findall(r"<section class=\"part\".*?</section>", page, flags=re.S):
+        blocks = re.findall(r"<pre>(.*?)</pre>", section, flags=re.S)
+        assert len(blocks) == len(set(blocks)), "the same failure is shown twice in one part"

@@ -16,7 +16,7 @@ from convgrader.judging import compare
 from convgrader.messages import EN
 
 #: Messages whose Russian text is the English one by design (nothing in them is English prose).
-SAME_IN_BOTH = {"raised"}
+SAME_IN_BOTH = {"raised", "verbatim", "factor_named"}  # verbatim: data (a traceback); factor_named: " (= {name})"
 
 
 def placeholders(template):

@@ -456,3 +456,20 @@ def test_gradescope_scripts_are_valid_bash():
         path = PROJECT / release.RELEASE_FILES / script
         assert subprocess.run(["bash", "-n", str(path)]).returncode == 0, script
         assert path.stat().st_mode & stat.S_IXUSR, f"{script} is not executable"
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_the_gradescope_bundle_speaks_the_language_it_was_built_with(lang):
+    """release-gradescope --lang is baked into the bundle's tox.ini, where gradescope-run reads it for every grading."""
+    import configparser
+
+    from convgrader import language
+
+    tox = release.gradescope_contents(PROJECT, lang)["tox.ini"].decode("utf-8")
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_string(tox)
+    assert parser.get("pytest", language.INI_OPTION) == lang
+    project = configparser.ConfigParser(interpolation=None)
+    project.read(PROJECT / "tox.ini", encoding="utf-8")
+    kept = {key: value for key, value in project["pytest"].items() if key != language.INI_OPTION}
+    assert {key: parser["pytest"][key] for key in kept} == kept  # the project's other pytest settings stay

@@ -14,7 +14,7 @@ import pytest
 from convgrader import report as reports
 from convgrader.judging import grade, outcomes
 from convgrader.paths import PROJECT
-from convgrader.report import (GRADED, GRADING_FAILED, INFRASTRUCTURE, REJECTED, PartTotal, Report, Verdict,
+from convgrader.report import (GRADED, GRADING_FAILED, REJECTED, PartTotal, Report, Verdict,
                                escape_cell, from_csv_row, from_results_json, to_csv_row, to_junit, to_markdown,
                                to_results_json, unescape_cell)
 
@@ -104,7 +104,8 @@ def test_junit_holds_each_test_and_the_failures():
 
 def test_markdown_shows_the_grade_parts_and_escaped_failures():
     text = to_markdown(sample_report())
-    assert text.startswith("### Grade: 11 / 100\n")
+    # The headline is the required score; the bonus stands apart, never added into it.
+    assert text.startswith("### Grade: 6.00 / 100, bonus 5.00 / 5\n")
     assert "| ❌ `conv_forward_naive` | 1/2 | 6.00 / 12 |" in text
     assert "| ✅ `spatial_groupnorm_forward (bonus)` | 1/1 | 5.00 / 5 |" in text
     assert r"shape (2, 3) != (2, 4) \| \`x\` \<b\>" in text  # a student's message cannot break the table
@@ -236,7 +237,7 @@ def test_pytest_internal_errors_are_retried_once_then_fail_the_grading(fake_pyte
 
 def test_the_outcome_log_carries_verdicts_and_refuses_forgeries(tmp_path):
     key = b"k" * 32
-    verdict = Verdict("a::t", "t", "conv_forward_naive", outcome=INFRASTRUCTURE, tamper=["x"], output_bytes=3)
+    verdict = Verdict("a::t", "t", "conv_forward_naive", outcome=GRADING_FAILED, tamper=["x"], output_bytes=3)
     log = tmp_path / "log.jsonl"
     log.write_text(outcomes.signed_line(verdict, key) + outcomes.signed_line(Verdict("a::u", "u"), b"wrong key"))
     found, problems = outcomes.read(log, key)

@@ -113,8 +113,7 @@ def explain(actual, expected, what, context=None, tolerance=1e-5):
     found, tags = [], set()
     for detector in detectors:
         for line in _run(detector, actual, expected, what, context, tolerance):
-            tag = line.split(")", 1)[0]
-            if tag not in tags:
-                tags.add(tag)
+            if line.tag not in tags:  # each line is a hint, a Said that knows its tag
+                tags.add(line.tag)
                 found.append(line)
     return found[:MOST_HINTS]

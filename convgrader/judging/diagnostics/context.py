@@ -49,7 +49,7 @@ class Context:
 
     Attributes
     ----------
-    kind : str
+    area : str
         The fixture area (``"conv"``, ``"pool"``, ...), or ``""``.
     inputs : dict
         The forward's arguments by name, as the test passed them.
@@ -69,7 +69,7 @@ class Context:
         Other named values a constant factor may be exactly.
     """
 
-    kind: str = ""
+    area: str = ""
     inputs: dict = field(default_factory=dict)
     arguments: tuple = ()
     gradient_of: dict = field(default_factory=dict)
@@ -102,7 +102,7 @@ class Context:
         sizes = {}
         if "x" in inputs and np.ndim(inputs["x"]) == 4:
             n, c, h, w = np.shape(inputs["x"])
-            sizes = {"N (the batch size)": n, "H·W": h * w, "N·H·W": n * h * w, "C": c}
+            sizes = {"N": n, "H·W": h * w, "N·H·W": n * h * w, "C": c}
             if case.area == "spatial_groupnorm" and inputs["G"]:
                 sizes["(C/G)·H·W"] = c // inputs["G"] * h * w
         factors = {}
@@ -111,7 +111,7 @@ class Context:
             exchanged = "momentum and 1 - momentum exchanged in the running average"
             factors = {f"(1 - momentum)/momentum: {exchanged}": (1 - momentum) / momentum,
                        f"momentum/(1 - momentum): {exchanged}": momentum / (1 - momentum)}
-        return cls(kind=case.area, inputs=inputs, arguments=arguments, gradient_of=gradient_of,
+        return cls(area=case.area, inputs=inputs, arguments=arguments, gradient_of=gradient_of,
                    window=window, out=case["out"] if "out" in case else None,
                    dout=case["dout"] if "dout" in case else None,
                    forward=forward, backward=backward, sizes=sizes, factors=factors)

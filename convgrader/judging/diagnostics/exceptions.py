@@ -7,7 +7,7 @@ a rule that matches names the cause that message has in this assignment.
 
 import re
 
-from convgrader.messages import hint
+from convgrader.messages import hint, together
 
 
 #: NumPy names removed in 1.24 (the type aliases) or 2.0, with what to write instead.
@@ -131,11 +131,11 @@ def explain_exception(type_name, message):
             if _short_by_window(shapes):
                 shown = " vs ".join(str(tuple(s)) for s in dict.fromkeys(shapes))
                 formula = "H' = 1 + (H + 2·pad - HH) / stride"
-                return (hint("padding.short_window", shapes=shown) + "\n"
-                        + hint("output_shape.short_window", formula=formula))
+                return together(hint("padding.short_window", shapes=shown),
+                                hint("output_shape.short_window", formula=formula))
     if type_name == "ValueError" and _EMPTY_REDUCTION.search(message):
-        return (hint("stride.empty_window") + "\n"
-                + hint("output_shape.empty_window", formula="H' = 1 + (H + 2·pad - HH) / stride"))
+        return together(hint("stride.empty_window"),
+                        hint("output_shape.empty_window", formula="H' = 1 + (H + 2·pad - HH) / stride"))
     if type_name == "ValueError":
         found = _NOT_ALIGNED.search(message)
         if found:
@@ -146,8 +146,8 @@ def explain_exception(type_name, message):
     if type_name == "IndexError":
         found = _PAST_END.search(message)
         if found and int(found.group(1)) >= 2:
-            return (hint("axes.index_past_end", axis=found.group(1), size=found.group(2)) + "\n"
-                    + hint("output_shape.index_past_end", formula="H' = 1 + (H + 2·pad - HH) / stride"))
+            return together(hint("axes.index_past_end", axis=found.group(1), size=found.group(2)),
+                            hint("output_shape.index_past_end", formula="H' = 1 + (H + 2·pad - HH) / stride"))
     if type_name == "TypeError" and _FLOAT_AS_INTEGER.search(message):
         return hint("output_shape.true_division", formula="H' = 1 + (H + 2 * pad - HH) // stride")
     if type_name == "TypeError" and _TO_SCALAR.search(message):

@@ -4,37 +4,37 @@ import numpy as np
 
 from convgrader.judging.diagnostics.context import close
 from convgrader.judging.diagnostics.values import named_factor
-from convgrader.messages import hint
+from convgrader.messages import hint, say
 
 
 #: For each normalization, how its statistics are grouped: description -> (reshape, axes).
-def _groupings(kind, shape, groups):
+def _groupings(area, shape, groups):
     n, c, h, w = shape
-    if kind == "spatial_batchnorm":
-        wanted = ("(N, H, W) for each channel", (n, c, h, w), (0, 2, 3))
-        others = [("(H, W) for each sample and channel", (n, c, h, w), (2, 3)),
-                  ("(C, H, W) for each sample", (n, c, h, w), (1, 2, 3)),
-                  ("N only, for each channel and position", (n, c, h, w), (0,)),
-                  ("all of (N, C, H, W) at once", (n, c, h, w), (0, 1, 2, 3))]
+    if area == "spatial_batchnorm":
+        wanted = (say("over_nhw_per_channel"), (n, c, h, w), (0, 2, 3))
+        others = [(say("over_hw_per_sample_channel"), (n, c, h, w), (2, 3)),
+                  (say("over_chw_per_sample"), (n, c, h, w), (1, 2, 3)),
+                  (say("over_n_only"), (n, c, h, w), (0,)),
+                  (say("over_everything"), (n, c, h, w), (0, 1, 2, 3))]
         return wanted, others
-    if kind == "spatial_groupnorm" and groups and c % groups == 0:
+    if area == "spatial_groupnorm" and groups and c % groups == 0:
         size = c // groups
-        wanted = ("each sample's groups of consecutive channels", (n, groups, size, h, w), (2, 3, 4))
-        others = [("groups of every G-th channel (channel c in group c % G), not consecutive channels",
+        wanted = (say("over_groups_consecutive"), (n, groups, size, h, w), (2, 3, 4))
+        others = [(say("over_groups_strided"),
                    (n, size, groups, h, w), (1, 3, 4)),
-                  ("C // G groups of G channels, not G groups of C // G channels",
+                  (say("over_groups_swapped"),
                    (n, size, groups, h, w), (2, 3, 4)),
-                  ("(C, H, W) for each sample", (n, c, h, w), (1, 2, 3)),
-                  ("(H, W) for each sample and channel", (n, c, h, w), (2, 3)),
-                  ("(N, H, W) for each channel", (n, c, h, w), (0, 2, 3)),
-                  ("each group over the whole batch", (n, groups, size, h, w), (0, 2, 3, 4))]
+                  (say("over_chw_per_sample"), (n, c, h, w), (1, 2, 3)),
+                  (say("over_hw_per_sample_channel"), (n, c, h, w), (2, 3)),
+                  (say("over_nhw_per_channel"), (n, c, h, w), (0, 2, 3)),
+                  (say("over_groups_batch"), (n, groups, size, h, w), (0, 2, 3, 4))]
         return wanted, others
     return None, []
 
 
 def normalized_over(actual, expected, what, context, tolerance):
     """A normalization's output whose statistics are taken over the wrong axes."""
-    if context.kind not in ("spatial_batchnorm", "spatial_groupnorm") or what != "out" \
+    if context.area not in ("spatial_batchnorm", "spatial_groupnorm") or what != "out" \
             or actual.ndim != 4 or actual.shape != expected.shape:
         return []
     gamma = np.asarray(context.inputs["gamma"], dtype=np.float64).reshape(1, -1, 1, 1)
@@ -42,7 +42,7 @@ def normalized_over(actual, expected, what, context, tolerance):
     params = context.inputs.get("bn_param") or {}
     if np.any(np.abs(gamma) < 1e-3) or params.get("mode") == "test":
         return []
-    wanted, others = _groupings(context.kind, actual.shape, context.inputs.get("G"))
+    wanted, others = _groupings(context.area, actual.shape, context.inputs.get("G"))
 
     def normalized(out, grouping):
         _, shape, axes = grouping
@@ -73,7 +73,7 @@ def eps_used(actual, expected, what, context, tolerance):
     variances must differ (a bug of the formula, eps outside the square root or
     the unbiased variance, gives an eps' that varies with the variance).
     """
-    if context.kind not in ("spatial_batchnorm", "spatial_groupnorm") or what != "out" \
+    if context.area not in ("spatial_batchnorm", "spatial_groupnorm") or what != "out" \
             or actual.ndim != 4 or actual.shape != expected.shape:
         return []
     params = context.inputs.get("bn_param") or context.inputs.get("gn_param") or {}
@@ -81,7 +81,7 @@ def eps_used(actual, expected, what, context, tolerance):
         return []
     eps = params.get("eps", 1e-5)
     beta = np.asarray(context.inputs["beta"], dtype=np.float64).reshape(1, -1, 1, 1)
-    (_, shape, axes), _ = _groupings(context.kind, actual.shape, context.inputs.get("G"))
+    (_, shape, axes), _ = _groupings(context.area, actual.shape, context.inputs.get("G"))
     mine = (actual.astype(np.float64) - beta).reshape(shape)
     theirs = (expected.astype(np.float64) - beta).reshape(shape)
     energy = np.sum(theirs * theirs, axis=axes, keepdims=True)
@@ -97,7 +97,7 @@ def eps_used(actual, expected, what, context, tolerance):
     middle = float(np.median(found))
     if abs(middle - eps) < 0.5 * eps or np.max(np.abs(found - middle)) > 0.1 * max(abs(middle), 0.01 * eps):
         return []
-    name = "bn_param" if context.kind == "spatial_batchnorm" else "gn_param"
+    name = "bn_param" if context.area == "spatial_batchnorm" else "gn_param"
     return [hint("scale.eps", what=what, found=max(middle, 0.0), eps=eps, params=name)]
 
 
@@ -106,7 +106,7 @@ def _normalization_scale(context):
     x = np.asarray(context.inputs["x"], dtype=np.float64)
     params = context.inputs.get("bn_param") or context.inputs.get("gn_param") or {}
     eps = params.get("eps", 1e-5)
-    if context.kind == "spatial_batchnorm":
+    if context.area == "spatial_batchnorm":
         return np.sqrt(x.var(axis=(0, 2, 3), keepdims=True) + eps) * np.ones_like(x)
     n, c, h, w = x.shape
     grouped = x.reshape(n, context.inputs["G"], -1)
@@ -119,7 +119,7 @@ def correction_scale(actual, expected, what, context, tolerance):
     dx = gamma / std · dout minus terms through the mean and variance; the
     first part is known from the inputs, so the rest can be compared alone.
     """
-    if context.kind not in ("spatial_batchnorm", "spatial_groupnorm") or what != "dx" \
+    if context.area not in ("spatial_batchnorm", "spatial_groupnorm") or what != "dx" \
             or context.dout is None or actual.shape != expected.shape:
         return []
     gamma = np.asarray(context.inputs["gamma"], dtype=np.float64).reshape(1, -1, 1, 1)
@@ -131,24 +131,24 @@ def correction_scale(actual, expected, what, context, tolerance):
     k = float(np.sum(mine * theirs)) / energy
     if abs(k - 1) <= 1e-3 or abs(k) <= 1e-3 or not close(mine, k * theirs, tolerance):
         return []
-    count = "N·H·W per channel" if context.kind == "spatial_batchnorm" else "(C/G)·H·W per sample and group"
+    count = "N·H·W per channel" if context.area == "spatial_batchnorm" else "(C/G)·H·W per sample and group"
     return [hint("scale.correction", what=what, factor=k, named=named_factor(k, context.sizes), count=count)]
 
 
 def locality(actual, expected, what, context, tolerance):
     """Probe the submission's backward with dout inside one channel (or group): dx must stay there."""
-    if context.kind not in ("spatial_batchnorm", "spatial_groupnorm") or what != "dx" \
+    if context.area not in ("spatial_batchnorm", "spatial_groupnorm") or what != "dx" \
             or context.forward is None or context.backward is None or context.dout is None:
         return []
     dout = np.asarray(context.dout)
     region = np.zeros(dout.shape, dtype=bool)
-    if context.kind == "spatial_batchnorm":
+    if context.area == "spatial_batchnorm":
         region[:, 0] = True
-        name, over = "channel 0 of dout", "N, H and W of each channel"
+        name, over = say("region_channel"), say("over_channel")
     else:
         size = dout.shape[1] // context.inputs["G"]
         region[0, :size] = True
-        name, over = f"channels 0..{size - 1} of sample 0 in dout (group 0)", "the channels of each group"
+        name, over = say("region_group", last=size - 1), say("over_group")
     if region.all():
         return []
     cache = context.call_forward()[1]
@@ -168,5 +168,5 @@ def reduction_layout(actual, expected, what, context, tolerance):
     c = dout.shape[1]
     plain = np.asarray(dout, dtype=np.float64).reshape(-1, c).sum(axis=0)
     if actual.size == c and close(actual.reshape(-1), plain, tolerance) and not close(actual, expected, tolerance):
-        return [hint("axes.reduction_layout", what=what, layout="a plain reshape(-1, C) of (N, C, H, W)")]
+        return [hint("axes.reduction_layout", what=what, layout=say("layout_plain_reshape"))]
     return []

@@ -1,6 +1,6 @@
 """What each compared array is (output, gradient, ...) and the names of its axes.
 
-Keys are fixture areas (``Context.kind``), then the name a test gives the array
+Keys are fixture areas (``Context.area``), then the name a test gives the array
 (``what``), reduced by :func:`array_name` (``bn_param['running_mean']`` ->
 ``running_mean``, ``grads['W1']`` -> ``dW1``). Roles: "output", "gradient",
 "running average", "parameter". A gradient's axes are those of the array it
@@ -49,30 +49,30 @@ def array_name(what):
     return "d" + key if holder == "grads" else key
 
 
-def role_of(what, kind=""):
-    """``(role, axes)`` of the array a test calls ``what`` in fixture area ``kind``, or None.
+def role_of(what, area=""):
+    """``(role, axes)`` of the array a test calls ``what`` in fixture area ``area``, or None.
 
     Without a known area, a name is looked up in every area and used only when
     they all agree (``dx`` is always input-shaped; ``out`` of a convolution is not).
     """
     name = array_name(what)
-    if kind in ARRAY_ROLES:
-        return ARRAY_ROLES[kind].get(name)
+    if area in ARRAY_ROLES:
+        return ARRAY_ROLES[area].get(name)
     found = {roles[name] for roles in ARRAY_ROLES.values() if name in roles}
     return found.pop() if len(found) == 1 else None
 
 
-def axis_names(what, kind, ndim):
+def axis_names(what, area, ndim):
     """Names of the axes of ``what`` (``("n", "f", "h", "w")``), or None when not known for ``ndim`` axes."""
-    role = role_of(what, kind)
+    role = role_of(what, area)
     return role[1] if role and len(role[1]) == ndim else None
 
 
-def index_label(index, what, kind=""):
+def index_label(index, what, area=""):
     """An index as the student thinks of it: ``(n, f, h, w) = (0, 1, 2, 3)`` for a conv output."""
     values = "(" + ", ".join(str(i) for i in index) + ")"
-    names = axis_names(what, kind, len(index))
-    return f"({', '.join(names)}) = {values}" if names else f"index {values}"
+    names = axis_names(what, area, len(index))
+    return f"({', '.join(names)}) = {values}" if names else say("index_at", index=values)
 
 
 def axis_letter(array_axes, axis):
@@ -86,13 +86,13 @@ def index_text(index):
 
 def is_gradient(what, context):
     """Whether ``what`` is a gradient (a name with no known role counts as one, as before roles)."""
-    role = role_of(what, context.kind)
+    role = role_of(what, context.area)
     return role is None or role[0] == "gradient"
 
 
 def shape_rule(what, context):
     """Why the array has the contract's shape, worded for what it is (say()'s text), or ""."""
-    role = role_of(what, context.kind)
+    role = role_of(what, context.area)
     if role is None:
         return ""
     if role[0] == "gradient":

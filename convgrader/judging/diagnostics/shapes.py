@@ -31,7 +31,7 @@ def shape_of_other_geometry(actual, expected, what, context, tolerance):
         found.append(hint("axes.window_swapped", what=what))
     if got == window.output_size(h, w, plus=0):  # the commonest slip: say it alone
         return found + [hint("output_shape.formula", what=what, got=got, wanted=wanted,
-                             variant=" (yours is the formula without its '1 +')", formula=window.formula)]
+                             variant=say("variant_no_plus_one"), formula=window.formula)]
     # Only the strides and pads a slip of the pen gives: the stride ignored (1) or
     # taken from the window, the padding forgotten (0) or added on one side only.
     for stride in sorted({1, window.height} - {window.stride}):
@@ -44,10 +44,10 @@ def shape_of_other_geometry(actual, expected, what, context, tolerance):
         if got == window.output_size(h, w, pad=0):
             found.append(hint("padding.shape", what=what, other=0, pad=window.pad))
         elif got == one_side:
-            found.append(hint("padding.shape", what=what, other=f"{window.pad} on one side only",
+            found.append(hint("padding.shape", what=what, other=say("pad_one_side", pad=window.pad),
                               pad=window.pad))
     if not found and got != wanted:
-        off = " (one too many)" if got == (wanted[0] + 1, wanted[1] + 1) else ""
+        off = say("variant_one_too_many") if got == (wanted[0] + 1, wanted[1] + 1) else ""
         found.append(hint("output_shape.formula", what=what, got=got, wanted=wanted, variant=off,
                           formula=window.formula))
     return found
@@ -97,8 +97,10 @@ def _axes_named(axes, array):
     (N, C, H, W), not those of the parameter it should have reduced to.
     """
     names = [axis_letter(NCHW if array.ndim == 4 else None, a) for a in axes]
-    listed = ", ".join(f"{name} (size {array.shape[a]})" for name, a in zip(names, axes))
-    return ("axis " if len(axes) == 1 else "axes ") + listed
+    sized = [say("axis_sized", name=name, size=array.shape[a]) for name, a in zip(names, axes)]
+    if len(sized) == 1:
+        return say("axis_one", axis=sized[0])
+    return say("axes_many", axes=", ".join(map(str, sized[:-1])), last=sized[-1])
 
 
 def reshaped(actual, expected, what, context, tolerance):
@@ -142,7 +144,7 @@ def explain_shape(actual, expected, what):
     """
     actual, expected = tuple(actual), tuple(expected)
     if len(actual) == len(expected) and sorted(actual) == sorted(expected) and actual != expected:
-        return hint("axes.transposed", what=what, axes="all")
+        return hint("axes.transposed", what=what, axes=say("axes_all"))
     if len(actual) == len(expected):
         differs = [a for a in range(len(actual)) if actual[a] != expected[a]]
         if len(differs) == 1 and expected[differs[0]] and actual[differs[0]] % expected[differs[0]] == 0:

@@ -6,7 +6,7 @@ import numpy as np
 
 from convgrader.judging.diagnostics.context import close
 from convgrader.judging.diagnostics.roles import axis_letter, axis_names
-from convgrader.messages import hint
+from convgrader.messages import hint, say
 
 
 def permuted(actual, expected, what, context, tolerance):
@@ -20,9 +20,9 @@ def permuted(actual, expected, what, context, tolerance):
         if candidate.shape == actual.shape and close(actual, candidate, tolerance) \
                 and not close(actual, expected, tolerance):
             moved = tuple(axis for axis, source in enumerate(perm) if axis != source)
-            axes = axis_names(what, context.kind, expected.ndim)
+            axes = axis_names(what, context.area, expected.ndim)
             names = [axis_letter(axes, a) for a in moved]
-            return [hint("axes.transposed", what=what, axes=" and ".join(names))]
+            return [hint("axes.transposed", what=what, axes=", ".join(names))]
     return []
 
 
@@ -39,20 +39,18 @@ def integer_dtype(actual, expected, what, context, tolerance):
 
 
 def named_factor(k, sizes, factors=None):
-    """How ``k`` relates to a known size (``" (= N (the batch size))"``) or value, or ""."""
-    candidates = dict(factors or {})
+    """How ``k`` relates to a known size (``" (= N (the batch size))"``) or value, as said, or ""."""
+    candidates = {name: (value, name) for name, value in (factors or {}).items()}
     for name, size in sizes.items():
         short = name.split(" ")[0]
-        candidates[name] = size
-        candidates[f"1/{short}"] = 1 / size
+        candidates[name] = (size, say("size_batch") if name == "N" else name)
+        candidates[f"1/{short}"] = (1 / size, f"1/{short}")
         if size > 1:
-            candidates[f"sqrt((M - 1) / M), M = {short}: the unbiased variance (ddof=1) where np.var's "
-                       "biased one belongs"] = np.sqrt((size - 1) / size)
-            candidates[f"M / (M - 1), M = {short}: the unbiased variance (ddof=1) where np.var's "
-                       "biased one belongs"] = size / (size - 1)
-    for name, value in candidates.items():
+            candidates[f"std {short}"] = (np.sqrt((size - 1) / size), say("factor_unbiased_std", m=short))
+            candidates[f"var {short}"] = (size / (size - 1), say("factor_unbiased_var", m=short))
+    for value, named in candidates.values():
         if value != 1 and abs(k / value - 1) < 1e-4:
-            return f" (= {name})"
+            return say("factor_named", name=named)
     return ""
 
 
@@ -74,7 +72,7 @@ def constant_factor(actual, expected, what, context, tolerance):
     """
     a, e = actual.astype(np.float64), expected.astype(np.float64)
     centered = ""
-    if context.kind in ("spatial_batchnorm", "spatial_groupnorm") and what == "out" and a.ndim == 4:
+    if context.area in ("spatial_batchnorm", "spatial_groupnorm") and what == "out" and a.ndim == 4:
         beta = np.asarray(context.inputs["beta"], dtype=np.float64).reshape(1, -1, 1, 1)
         a, e, centered = a - beta, e - beta, "(out - beta) "
     a, e = a.ravel(), e.ravel()
@@ -110,9 +108,9 @@ def untouched(actual, expected, what, context, tolerance):
 
 
 #: Per area: the input added to each channel of the output, how a channel is called, the formula.
-OFFSETS = {"conv": ("b", "filter", "out[n, f, i, j] = sum(window · w[f]) + b[f]"),
-           "spatial_batchnorm": ("beta", "channel", "out = gamma · x_hat + beta"),
-           "spatial_groupnorm": ("beta", "channel", "out = gamma · x_hat + beta")}
+OFFSETS = {"conv": ("b", say("word_filter"), "out[n, f, i, j] = sum(window · w[f]) + b[f]"),
+           "spatial_batchnorm": ("beta", say("word_channel"), "out = gamma · x_hat + beta"),
+           "spatial_groupnorm": ("beta", say("word_channel"), "out = gamma · x_hat + beta")}
 
 
 def offset(actual, expected, what, context, tolerance):
@@ -123,9 +121,9 @@ def offset(actual, expected, what, context, tolerance):
     constant per channel may have a wrong mean instead, so it is named only
     when the constant is beta itself.
     """
-    if what != "out" or context.kind not in OFFSETS or actual.ndim != 4 or actual.shape != expected.shape:
+    if what != "out" or context.area not in OFFSETS or actual.ndim != 4 or actual.shape != expected.shape:
         return []
-    name, channel, formula = OFFSETS[context.kind]
+    name, channel, formula = OFFSETS[context.area]
     offset = np.asarray(context.inputs.get(name), dtype=np.float64)
     if offset.size != actual.shape[1] or not np.any(offset):
         return []
@@ -136,7 +134,7 @@ def offset(actual, expected, what, context, tolerance):
     if close(a, e + offset, tolerance):
         return [hint("bias.twice", what=what, name=name, channel=channel, formula=formula)]
     per_channel = (a - e).mean(axis=(0, 2, 3), keepdims=True)
-    if context.kind == "conv" and np.any(np.abs(per_channel) > tolerance * max(float(np.max(np.abs(e))), 1e-12)) \
+    if context.area == "conv" and np.any(np.abs(per_channel) > tolerance * max(float(np.max(np.abs(e))), 1e-12)) \
             and close(a, e + per_channel, tolerance):
         return [hint("bias.constant", what=what, name=name, channel=channel, formula=formula,
                      example=float(per_channel[0, 0, 0, 0] + offset[0, 0, 0, 0]))]
