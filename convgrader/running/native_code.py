@@ -109,6 +109,27 @@ SKIPPED = frozenset({"_tkinter", "readline", "_curses", "_curses_panel", "_testc
                      "xxlimited_35", "_xxsubinterpreters", "_ctypes_test", "xxsubtype", "_testclinic"})
 
 
+def _stdlib_extension_folders():
+    """The folders of the standard library's extension modules (``lib-dynload``).
+
+    In a virtual environment (tox's, the Gradescope bundle's) sysconfig's
+    ``platstdlib`` names the environment, which has no such folder: the one on
+    ``sys.path`` is the base interpreter's.
+    """
+    import os
+    import sys
+    import sysconfig
+
+    candidates = [path for path in sys.path if os.path.basename(path) == "lib-dynload"]
+    for variables in ({}, {"platbase": sys.base_exec_prefix}):
+        candidates.append(os.path.join(sysconfig.get_path("platstdlib", vars=variables), "lib-dynload"))
+    found = []
+    for path in candidates:
+        if os.path.isdir(path) and os.path.realpath(path) not in map(os.path.realpath, found):
+            found.append(path)
+    return found
+
+
 def preload():
     """Import every compiled module a submission may use, before :func:`forbid_new_native_code`.
 
@@ -120,11 +141,9 @@ def preload():
     import importlib
     import importlib.machinery
     import os
-    import sysconfig
 
     names = list(NUMPY_MODULES)
-    dynload = os.path.join(sysconfig.get_path("platstdlib"), "lib-dynload")
-    if os.path.isdir(dynload):
+    for dynload in _stdlib_extension_folders():
         for entry in sorted(os.listdir(dynload)):
             for suffix in importlib.machinery.EXTENSION_SUFFIXES:
                 if entry.endswith(suffix) and entry[:-len(suffix)] not in SKIPPED:
