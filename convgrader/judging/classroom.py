@@ -49,7 +49,7 @@ def part_entry(report: Report, part: str) -> dict:
         why = test_output(first) or first.outcome
         message += "\n" + say("classroom_first_failure", name=first.name, message=why)
     return {"name": part, "status": PASS if not failed else FAIL,
-            "message": shown(message, limits.REPORT_OUTPUT_CHARACTERS),
+            "message": shown(message, limits.MESSAGE_CHARACTERS),
             "line_no": 0,  # the reporter prints "- line N" for any other value
             "execution_time": f"{round(sum(v.duration for v in tests) * 1000)}ms",
             "score": round(total.score, 4)}
@@ -72,7 +72,7 @@ def to_classroom(report: Report) -> dict:
     if report.tampering:
         tampering = say("grade_tampering") + "\n" + "\n".join(f"  - {event}" for event in report.tampering)
         for entry in tests:
-            entry.update(status=FAIL, score=0, message=shown(tampering, limits.REPORT_OUTPUT_CHARACTERS))
+            entry.update(status=FAIL, score=0, message=shown(tampering, limits.MESSAGE_CHARACTERS))
     status = PASS if tests and all(entry["status"] == PASS for entry in tests) else FAIL
     return {"version": VERSION, "status": status, "max_score": report.max_score, "tests": tests}
 

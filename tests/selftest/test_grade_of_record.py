@@ -32,9 +32,13 @@ from tests.selftest.graded_runs import IMPLEMENTATIONS, PROJECT, grade_report
 CHEATER = IMPLEMENTATIONS / "hostile" / "table_lookup_cheater"
 #: The visible tests the cheater passes honestly: it builds its model's parameters as the contract says.
 HONEST = ("test_ThreeLayerConvNet_init_shapes_and_dtype", "test_ThreeLayerConvNet_init_statistics")
-#: The visible tests its table cannot answer: they build models with fresh random weights first.
+#: The visible tests its table cannot answer: they build models with fresh random weights first; and the
+#: digits trainings, which its per-image labels no longer carry since they train at the digits' own 8x8
+#: size. Failing them only lowers the cheater's visible score: what is asserted is that nothing memorized pays.
 UNANSWERED = ("test_ThreeLayerConvNet_initial_loss_is_log_num_classes",
-              "test_ThreeLayerConvNet_regularization_adds_half_reg_sum_of_squares")
+              "test_ThreeLayerConvNet_regularization_adds_half_reg_sum_of_squares",
+              "test_ThreeLayerConvNet_overfits_100_digits_images",
+              "test_ThreeLayerConvNet_one_epoch_digits_train_accuracy")
 
 pytestmark = pytest.mark.timeout(1800)
 

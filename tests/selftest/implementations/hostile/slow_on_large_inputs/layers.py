@@ -8,6 +8,6 @@ ATTACKS = ("conv_forward_naive",)
 
 
 def conv_forward_naive(x, w, b, conv_param):
-    if x.size > 100_000:
+    if x.size > 20_000:  # the naive-vs-fast input (10, 3, 31, 31); every other conv input is far smaller
         time.sleep(30)
     return _correct.conv_forward_naive(x, w, b, conv_param)
