@@ -95,14 +95,8 @@ def normalize(source, destination, limits=Limits()):
         link in an archive, more than the limits allow), unreadable, or holds
         no ``layers.py``.
     """
-    source = Path(source)
     with contextlib.ExitStack() as open_archive:
-        if source.is_dir():
-            files, notes = _folder_files(source, limits)
-        elif source.suffix.lower() == ".zip":
-            files, notes = _zip_files(open_archive.enter_context(_open_zip(source)), limits)
-        else:
-            raise SubmissionRejected(say("upload_not_zip", name=shown_name(source.name)))
+        files, notes = _listed_files(Path(source), limits, open_archive)
         try:
             return _copy_sources(files, notes, destination, limits)
         except SubmissionRejected:
@@ -219,8 +213,19 @@ def _open_zip(archive_path):
                                      error=shown_name(str(error)))) from None
 
 
-def _zip_files(archive, limits):
-    """The files of a .zip archive, after checking every entry is safe to extract."""
+def _listed_files(source, limits, open_archive, suffix=".py"):
+    """``(files, notes)`` of a submission folder or ``.zip``: relative path -> reader, for :func:`normalize` and
+    :func:`notebooks` alike (an archive is opened on ``open_archive``; of an archive only ``suffix`` files are kept).
+    """
+    if source.is_dir():
+        return _folder_files(source, limits)
+    if source.suffix.lower() == ".zip":
+        return _zip_files(open_archive.enter_context(_open_zip(source)), limits, suffix)
+    raise SubmissionRejected(say("upload_not_zip", name=shown_name(source.name)))
+
+
+def _zip_files(archive, limits, suffix=".py"):
+    """The ``suffix`` files of a .zip archive, after checking every entry is safe to extract."""
     members = archive.infolist()
     if len(members) > limits.max_members:
         raise SubmissionRejected(say("upload_too_many_members", count=len(members), cap=limits.max_members))
@@ -229,7 +234,7 @@ def _zip_files(archive, limits):
         path = _safe_member_path(member)
         if member.is_dir() or is_junk(path.parts):
             continue
-        if path.suffix == ".py":
+        if path.suffix == suffix:
             files[path] = _MemberReader(archive, member)
         else:
             ignored.append(shown_name(str(path)))
@@ -424,21 +429,8 @@ def notebooks(source, limits=Limits()):
     SubmissionRejected
         When the archive is unsafe or unreadable, or the notebooks exceed the limits.
     """
-    source = Path(source)
     with contextlib.ExitStack() as open_archive:
-        if source.is_dir():
-            files, _ = _folder_files(source)
-        elif source.suffix.lower() == ".zip":
-            archive = open_archive.enter_context(_open_zip(source))
-            if len(archive.infolist()) > limits.max_members:
-                raise SubmissionRejected(f"the archive has more than the {limits.max_members} entries allowed")
-            files = {}
-            for member in archive.infolist():
-                path = _safe_member_path(member)
-                if not member.is_dir() and not is_junk(path.parts):
-                    files[path] = _MemberReader(archive, member)
-        else:
-            raise SubmissionRejected(f"{source.name} is neither a folder nor a .zip archive")
+        files, _ = _listed_files(Path(source), limits, open_archive, suffix=NOTEBOOK_SUFFIX)
         budget = _Budget(limits.max_bytes)
         return {str(path): budget.take(reader) for path, reader in sorted(files.items())
                 if path.suffix == NOTEBOOK_SUFFIX}
