@@ -109,8 +109,6 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 TAMPER_EVENTS_SENT = 20
 #: Characters of a parameter's repr a failure's figure keeps.
 PARAMETER_CHARACTERS = 80
-#: Characters of a failed pytest run's output (each of stdout and stderr) ``grade`` prints.
-LOG_TAIL_CHARACTERS = 3000
 #: Characters of a worker's output that say why it could not start.
 STARTUP_DETAIL_CHARACTERS = 500
 #: Characters of the grade log the Gradescope runner prints (Gradescope keeps it for the instructor).
