@@ -107,6 +107,9 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 # -- what the reports and logs keep of long texts --------------------------------------------------
 #: Events of tampering one reply of the worker carries.
 TAMPER_EVENTS_SENT = 20
+#: Different failures of one part shown in full, in the terminal (all of them with -v) and in the HTML
+#: report alike; the others are named.
+FAILURES_SHOWN_PER_PART = 3
 #: Characters of a parameter's repr a failure's figure keeps.
 PARAMETER_CHARACTERS = 80
 #: Characters of a worker's output that say why it could not start.

@@ -20,15 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from convgrader import language
+from convgrader import language, limits
 from convgrader.assignment import PARTS
 from convgrader.messages import say
 from convgrader.report import to_results_json
 from convgrader.untrusted import shown
-
-#: Different failures of one part shown in full, as on the terminal; the others are named.
-FAILURES_SHOWN_PER_PART = 3
-
 
 #: Side in pixels the largest picture is drawn at; each array element is a square block.
 PICTURE_PIXELS = 160
@@ -147,7 +143,7 @@ def part_section(part, tests, figures):
 
     Failures are the same when their group is (the exception and the student's
     frames, as the plugin groups them) or, without one, when their text is.
-    The first :data:`FAILURES_SHOWN_PER_PART` different failures are shown in
+    The first :data:`convgrader.limits.FAILURES_SHOWN_PER_PART` different failures are shown in
     full with their pictures; the others are named.
     """
     items = [f"<section class=\"part\" id=\"part-{_text(part)}\"><h3>{_text(part)}</h3>"]
@@ -158,7 +154,8 @@ def part_section(part, tests, figures):
     first = smallest_test(tests, figures)  # the failure to debug first is shown first, in full
     for test in ([first] if first else []) + [test for test in tests if test is not first]:
         groups.setdefault(_group_of(test), []).append(test)
-    shown, hidden = list(groups.values())[:FAILURES_SHOWN_PER_PART], list(groups.values())[FAILURES_SHOWN_PER_PART:]
+    cut = limits.FAILURES_SHOWN_PER_PART
+    shown, hidden = list(groups.values())[:cut], list(groups.values())[cut:]
     for members in shown:
         test, others = members[0], [other.get("name", "") for other in members[1:]]
         nodeid = (test.get("extra_data") or {}).get("nodeid", "")

@@ -12,8 +12,6 @@ from convgrader.judging.points import declared
 from convgrader.messages import say
 from convgrader.untrusted import shown
 
-#: Different failures of one part shown in full; the others are named (all of them with -v).
-FAILURES_SHOWN_PER_PART = 3
 #: Names listed in one "failed the same way" line.
 NAMES_SHOWN = 4
 
@@ -134,7 +132,7 @@ class PartTally:
                 groups[group].append((name, message))
             shown = list(groups.values())
             if self.config.getoption("verbose") <= 0:
-                hidden, shown = shown[FAILURES_SHOWN_PER_PART:], shown[:FAILURES_SHOWN_PER_PART]
+                hidden, shown = shown[limits.FAILURES_SHOWN_PER_PART:], shown[:limits.FAILURES_SHOWN_PER_PART]
             else:
                 hidden = []
             for members in shown:

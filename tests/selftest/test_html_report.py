@@ -19,6 +19,7 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
+from convgrader import limits
 from convgrader.judging import compare, html_report
 from convgrader.paths import ANSWER_KEY, PROJECT
 from tests.selftest.submission_files import write_tree
@@ -114,7 +115,7 @@ def test_page_has_a_row_per_part_and_a_figure_per_failed_comparison(graded_page)
     # As on the terminal: at most three different failures of the part in full, each with its picture,
     # every other failed test named.
     shown = [figure["test"] for figure in structure.figures]
-    assert 1 <= len(shown) <= html_report.FAILURES_SHOWN_PER_PART
+    assert 1 <= len(shown) <= limits.FAILURES_SHOWN_PER_PART
     assert set(shown) <= {t["extra_data"]["nodeid"] for t in failed}
     assert all(t["name"] in page for t in failed)
     for figure in structure.figures:
